@@ -837,7 +837,7 @@ td_status td_config_write(const td_config *cfg, FILE *fp)
         }
         fy_node_mapping_append(map, scalar_node(doc, p), value_node(doc, k, &cfg->values[i]));
     }
-    int rc = fy_emit_document_to_fp(doc, FYECF_MODE_BLOCK | FYECF_INDENT_2 | FYECF_WIDTH_120, fp);
+    int rc = fy_emit_document_to_fp(doc, FYECF_MODE_BLOCK | FYECF_INDENT_2 | FYECF_WIDTH_INF, fp);
     fy_document_destroy(doc);
     if (rc != 0)
         return td_fail(TD_ERR_IO, "cannot write the config");

@@ -47,7 +47,14 @@ td_status td_fail_context(td_status s, const char *fmt, ...)
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     memcpy(old, error_message, sizeof old);
-    snprintf(error_message, sizeof error_message, "%s%s", prefix, old);
+    size_t np = strlen(prefix), no = strlen(old);
+    if (np > TD_ERROR_MAX - 1)
+        np = TD_ERROR_MAX - 1;
+    if (no > TD_ERROR_MAX - 1 - np)
+        no = TD_ERROR_MAX - 1 - np;
+    memcpy(error_message, prefix, np);
+    memcpy(error_message + np, old, no);
+    error_message[np + no] = '\0';
     return s;
 }
 

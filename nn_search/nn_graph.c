@@ -128,7 +128,7 @@ td_status nn_graph_add_conv(nn_graph *g, int32_t *id, int32_t in, const char *na
                             int64_t out_channels, int32_t k, int32_t stride, int32_t pad,
                             int32_t groups, bool bias)
 {
-    nn_node *n;
+    nn_node *n = NULL;
     td_status st = graph_push(g, &n, in, NN_OP_CONV, name);
     if (st != TD_OK)
         return st;
@@ -156,7 +156,7 @@ td_status nn_graph_add_conv(nn_graph *g, int32_t *id, int32_t in, const char *na
 
 td_status nn_graph_add_batchnorm(nn_graph *g, int32_t *id, int32_t in, const char *name)
 {
-    nn_node *n;
+    nn_node *n = NULL;
     td_status st = graph_push(g, &n, in, NN_OP_BATCHNORM, name);
     if (st != TD_OK)
         return st;
@@ -166,7 +166,7 @@ td_status nn_graph_add_batchnorm(nn_graph *g, int32_t *id, int32_t in, const cha
 
 td_status nn_graph_add_relu(nn_graph *g, int32_t *id, int32_t in, const char *name, bool relu6)
 {
-    nn_node *n;
+    nn_node *n = NULL;
     td_status st = graph_push(g, &n, in, relu6 ? NN_OP_RELU6 : NN_OP_RELU, name);
     if (st != TD_OK)
         return st;
@@ -178,7 +178,7 @@ td_status nn_graph_add_pool(nn_graph *g, int32_t *id, int32_t in, const char *na
 {
     if (op != NN_OP_MAXPOOL && op != NN_OP_AVGPOOL)
         return td_fail(TD_ERR_INTERNAL, "nn_graph_add_pool: op %s is not a pool", nn_op_name(op));
-    nn_node *n;
+    nn_node *n = NULL;
     td_status st = graph_push(g, &n, in, op, name);
     if (st != TD_OK)
         return st;
@@ -194,7 +194,7 @@ td_status nn_graph_add_pool(nn_graph *g, int32_t *id, int32_t in, const char *na
 
 td_status nn_graph_add_global_avgpool(nn_graph *g, int32_t *id, int32_t in, const char *name)
 {
-    nn_node *n;
+    nn_node *n = NULL;
     td_status st = graph_push(g, &n, in, NN_OP_GLOBAL_AVGPOOL, name);
     if (st != TD_OK)
         return st;
@@ -208,7 +208,7 @@ td_status nn_graph_add_global_avgpool(nn_graph *g, int32_t *id, int32_t in, cons
 td_status nn_graph_add_fc(nn_graph *g, int32_t *id, int32_t in, const char *name,
                           int64_t out_features, bool bias)
 {
-    nn_node *n;
+    nn_node *n = NULL;
     td_status st = graph_push(g, &n, in, NN_OP_FC, name);
     if (st != TD_OK)
         return st;
@@ -229,7 +229,7 @@ td_status nn_graph_add_fc(nn_graph *g, int32_t *id, int32_t in, const char *name
 
 td_status nn_graph_add_add(nn_graph *g, int32_t *id, int32_t a, int32_t b, const char *name)
 {
-    nn_node *n;
+    nn_node *n = NULL;
     td_status st = graph_push(g, &n, a, NN_OP_ADD, name);
     if (st != TD_OK)
         return st;
