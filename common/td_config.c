@@ -759,6 +759,10 @@ const td_cfg_key *td_config_key_at(const td_config *cfg, size_t i)
 
 static void format_double(double x, char *out, size_t out_size)
 {
+    if (x == (double)(long long)x && x > -1e15 && x < 1e15) {
+        snprintf(out, out_size, "%.1f", x); /* 900.0 rather than 9e+02 */
+        return;
+    }
     for (int prec = 1; prec <= 17; prec++) {
         snprintf(out, out_size, "%.*g", prec, x);
         if (strtod(out, NULL) == x)
