@@ -17,8 +17,7 @@ bool cmd_common_option(cmd_common *c, int opt)
         c->help = true;
         return true;
     case 'v':
-        td_log_set_level(td_log_get_level() < TD_LOG_DEBUG ? td_log_get_level() + 1
-                                                            : TD_LOG_DEBUG);
+        td_log_set_level(td_log_get_level() < TD_LOG_DEBUG ? td_log_get_level() + 1 : TD_LOG_DEBUG);
         return true;
     case 'q':
         td_log_set_level(TD_LOG_WARN);
@@ -81,8 +80,8 @@ bool cmd_parse_int(const char *cmd, const char *flag, const char *text, long lon
     return true;
 }
 
-bool cmd_parse_double(const char *cmd, const char *flag, const char *text, double min,
-                      double max, double *out)
+bool cmd_parse_double(const char *cmd, const char *flag, const char *text, double min, double max,
+                      double *out)
 {
     char *end;
     errno = 0;

@@ -31,9 +31,12 @@ bool cmd_common_option(cmd_common *c, int opt);
 
 /* Long options of the common flags, to append to a subcommand's table
  * (CMD_COMMON_LONG_OPTIONS expands to the entries, without the terminator). */
-#define CMD_COMMON_LONG_OPTIONS                                                                  \
-    {"json", no_argument, NULL, CMD_OPT_JSON}, {"help", no_argument, NULL, 'h'},                 \
-        {"verbose", no_argument, NULL, 'v'}, {"quiet", no_argument, NULL, 'q'}
+#define CMD_COMMON_LONG_OPTIONS                                                                    \
+    {"json", no_argument, NULL, CMD_OPT_JSON}, {"help", no_argument, NULL, 'h'},                   \
+        {"verbose", no_argument, NULL, 'v'},                                                       \
+    {                                                                                              \
+        "quiet", no_argument, NULL, 'q'                                                            \
+    }
 /* Short options of the common flags, to append to a subcommand's optstring. */
 #define CMD_COMMON_SHORT_OPTIONS "hvq" /* put after a leading ':' */
 
@@ -53,8 +56,8 @@ int cmd_fail(const char *cmd, td_status st);
  * naming the flag and returns false. */
 bool cmd_parse_int(const char *cmd, const char *flag, const char *text, long long min,
                    long long max, long long *out);
-bool cmd_parse_double(const char *cmd, const char *flag, const char *text, double min,
-                      double max, double *out);
+bool cmd_parse_double(const char *cmd, const char *flag, const char *text, double min, double max,
+                      double *out);
 
 /* A subcommand that is not built yet: says so on stderr, exit code 2. */
 int cmd_not_built(const char *cmd, const char *what);

@@ -18,7 +18,8 @@ static const char usage[] =
     "  -c, --config FILE     YAML config merged over the defaults\n"
     "  -o, --out DIR         run directory\n"
     "  -j, --jobs N          local worker processes (search.workers)\n"
-    "      --set KEY=VALUE   override one config key (repeatable), e.g. --set search.population=32\n"
+    "      --set KEY=VALUE   override one config key (repeatable), e.g. --set "
+    "search.population=32\n"
     "      --resume DIR      continue a killed run; no finished evaluation is lost or redone\n"
     "      --print-config    print the resolved config as YAML and exit\n"
     "      --json            print one JSON object with the results on stdout\n"
@@ -51,15 +52,25 @@ int cmd_search(int argc, char **argv)
     while ((opt = getopt_long(argc, argv, ":c:o:j:" CMD_COMMON_SHORT_OPTIONS, longopts, NULL)) !=
            -1) {
         switch (opt) {
-        case 'c': config_path = optarg; break;
-        case 'o': out_dir = optarg; break;
+        case 'c':
+            config_path = optarg;
+            break;
+        case 'o':
+            out_dir = optarg;
+            break;
         case 'j':
             if (!cmd_parse_int("search", "-j", optarg, 1, 4096, &jobs))
                 rc = 2;
             break;
-        case OPT_SET: sets[n_sets++] = optarg; break;
-        case OPT_RESUME: resume = optarg; break;
-        case OPT_PRINT_CONFIG: print_config = true; break;
+        case OPT_SET:
+            sets[n_sets++] = optarg;
+            break;
+        case OPT_RESUME:
+            resume = optarg;
+            break;
+        case OPT_PRINT_CONFIG:
+            print_config = true;
+            break;
         default:
             if (!cmd_common_option(&c, opt))
                 rc = cmd_bad_option("search", opt, argv);

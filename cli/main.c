@@ -15,11 +15,14 @@ typedef struct command {
 static const command commands[] = {
     {"search", cmd_search, "co-design search: NSGA-II over networks and accelerators"},
     {"train", cmd_train, "train a network (CPU or CUDA) and report float and integer accuracy"},
-    {"eval", cmd_eval, "layer table of a network; with --hw, latency/energy/area on an accelerator"},
+    {"eval", cmd_eval,
+     "layer table of a network; with --hw, latency/energy/area on an accelerator"},
     {"sim", cmd_sim, "cycle-accurate SystemC simulation of a network on an accelerator"},
     {"rtl", cmd_rtl, "write the Verilog bundle of a design (RTL, testbench, program, scripts)"},
-    {"regress", cmd_regress, "run a regression suite through RTL and SystemC against the C reference"},
-    {"calibrate", cmd_calibrate, "synthesize the templates (Yosys, OpenSTA) and fit hw_model's tables"},
+    {"regress", cmd_regress,
+     "run a regression suite through RTL and SystemC against the C reference"},
+    {"calibrate", cmd_calibrate,
+     "synthesize the templates (Yosys, OpenSTA) and fit hw_model's tables"},
     {"report", cmd_report, "write a run's HTML report and CSV/JSON exports"},
     {"bench-moo", cmd_bench_moo, "run the optimizer on ZDT/DTLZ test problems"},
     {"version", cmd_version, "print version and build features"},
@@ -28,8 +31,9 @@ enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 
 static void print_usage(FILE *fp)
 {
-    fprintf(fp, "usage: tandem <command> [options]\n\n"
-                "Hardware/neural-network co-design explorer (version %s).\n\ncommands:\n",
+    fprintf(fp,
+            "usage: tandem <command> [options]\n\n"
+            "Hardware/neural-network co-design explorer (version %s).\n\ncommands:\n",
             TD_VERSION);
     for (int i = 0; i < N_COMMANDS; i++)
         fprintf(fp, "  %-10s %s\n", commands[i].name, commands[i].summary);

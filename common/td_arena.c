@@ -22,8 +22,7 @@ static td_arena_block *arena_new_block(td_arena *a, size_t min_size)
 {
     size_t size = a->block_size > min_size ? a->block_size : min_size;
     if (a->limit && a->reserved + size > a->limit) {
-        td_fail(TD_ERR_NOMEM, "arena limit of %zu bytes exceeded (asked %zu more)", a->limit,
-                size);
+        td_fail(TD_ERR_NOMEM, "arena limit of %zu bytes exceeded (asked %zu more)", a->limit, size);
         return NULL;
     }
     td_arena_block *b = malloc(sizeof *b);

@@ -11,11 +11,11 @@ typedef struct cfg_value {
     int64_t i;
     double f;
     bool b;
-    char *s;      /* STRING / ENUM */
-    size_t n;     /* list length */
-    int64_t *il;  /* INT_LIST */
-    double *fl;   /* FLOAT_LIST */
-    char **sl;    /* ENUM_LIST */
+    char *s;     /* STRING / ENUM */
+    size_t n;    /* list length */
+    int64_t *il; /* INT_LIST */
+    double *fl;  /* FLOAT_LIST */
+    char **sl;   /* ENUM_LIST */
     char origin[192];
 } cfg_value;
 
@@ -41,15 +41,24 @@ static void value_clear(cfg_value *v)
 static const char *type_noun(td_cfg_type t)
 {
     switch (t) {
-    case TD_CFG_INT: return "an integer";
-    case TD_CFG_FLOAT: return "a number";
-    case TD_CFG_BOOL: return "true or false";
-    case TD_CFG_STRING: return "a string";
-    case TD_CFG_ENUM: return "one of the listed choices";
-    case TD_CFG_INT_LIST: return "a list of integers";
-    case TD_CFG_FLOAT_LIST: return "a list of numbers";
-    case TD_CFG_ENUM_LIST: return "a list of choices";
-    default: return "a value";
+    case TD_CFG_INT:
+        return "an integer";
+    case TD_CFG_FLOAT:
+        return "a number";
+    case TD_CFG_BOOL:
+        return "true or false";
+    case TD_CFG_STRING:
+        return "a string";
+    case TD_CFG_ENUM:
+        return "one of the listed choices";
+    case TD_CFG_INT_LIST:
+        return "a list of integers";
+    case TD_CFG_FLOAT_LIST:
+        return "a list of numbers";
+    case TD_CFG_ENUM_LIST:
+        return "a list of choices";
+    default:
+        return "a value";
     }
 }
 
@@ -171,8 +180,8 @@ static td_status scalar_value(const td_cfg_key *k, td_cfg_type elem, const char 
             return td_fail(TD_ERR_CONFIG, "%s: key '%s': expects a number, got '%s'", where,
                            k->path, shown);
         if (range_checked(k) && (x < k->min || x > k->max))
-            return td_fail(TD_ERR_CONFIG, "%s: key '%s': value %g is out of range [%g, %g]",
-                           where, k->path, x, k->min, k->max);
+            return td_fail(TD_ERR_CONFIG, "%s: key '%s': value %g is out of range [%g, %g]", where,
+                           k->path, x, k->min, k->max);
         if (k->type == TD_CFG_FLOAT_LIST)
             v->fl[idx] = x;
         else
@@ -181,16 +190,16 @@ static td_status scalar_value(const td_cfg_key *k, td_cfg_type elem, const char 
     }
     case TD_CFG_BOOL:
         if (!parse_bool_text(text, &v->b))
-            return td_fail(TD_ERR_CONFIG, "%s: key '%s': expects true or false, got '%s'",
-                           where, k->path, shown);
+            return td_fail(TD_ERR_CONFIG, "%s: key '%s': expects true or false, got '%s'", where,
+                           k->path, shown);
         return TD_OK;
     case TD_CFG_STRING:
         v->s = strdup(text);
         return v->s ? TD_OK : td_fail(TD_ERR_NOMEM, "out of memory");
     case TD_CFG_ENUM: {
         if (!choice_ok(k->choices, text))
-            return td_fail(TD_ERR_CONFIG, "%s: key '%s': '%s' is not one of %s", where,
-                           k->path, text, k->choices);
+            return td_fail(TD_ERR_CONFIG, "%s: key '%s': '%s' is not one of %s", where, k->path,
+                           text, k->choices);
         char *s = strdup(text);
         if (!s)
             return td_fail(TD_ERR_NOMEM, "out of memory");
@@ -212,8 +221,8 @@ static td_status node_value(const td_cfg_key *k, struct fy_node *n, const char *
     char where[256];
     node_where(n && fy_node_is_scalar(n) ? n : key_node, file, where, sizeof where);
     snprintf(v->origin, sizeof v->origin, "%s", where);
-    bool is_list = k->type == TD_CFG_INT_LIST || k->type == TD_CFG_FLOAT_LIST ||
-                   k->type == TD_CFG_ENUM_LIST;
+    bool is_list =
+        k->type == TD_CFG_INT_LIST || k->type == TD_CFG_FLOAT_LIST || k->type == TD_CFG_ENUM_LIST;
     if (!is_list) {
         if (n && !fy_node_is_scalar(n))
             return td_fail(TD_ERR_CONFIG, "%s: key '%s': expects %s, got a %s", where, k->path,
@@ -262,8 +271,8 @@ static td_status node_value(const td_cfg_key *k, struct fy_node *n, const char *
         char iw[300];
         node_where(item, file, iw, sizeof iw);
         if (!fy_node_is_scalar(item))
-            return td_fail(TD_ERR_CONFIG, "%s: key '%s': element %zu must be a scalar", iw,
-                           k->path, i + 1);
+            return td_fail(TD_ERR_CONFIG, "%s: key '%s': element %zu must be a scalar", iw, k->path,
+                           i + 1);
         char *text = scalar_dup(item);
         td_status st = scalar_value(k, elem, text, iw, v, i);
         free(text);
@@ -307,8 +316,8 @@ size_t td_edit_distance(const char *a, const char *b)
     for (size_t i = 1; i <= la; i++) {
         cur[0] = i;
         for (size_t j = 1; j <= lb; j++) {
-            size_t sub = prev[j - 1] + (tolower((unsigned char)a[i - 1]) !=
-                                        tolower((unsigned char)b[j - 1]));
+            size_t sub = prev[j - 1] +
+                         (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
             size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
             cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
         }
@@ -374,8 +383,7 @@ td_status td_config_init(td_config **out, const td_cfg_key *const *tables)
         for (const td_cfg_key *k = tables[t]; k->path; k++) {
             if (key_index(cfg, k->path) >= 0) {
                 td_config_free(cfg);
-                return td_fail(TD_ERR_INTERNAL, "config schema: key '%s' declared twice",
-                               k->path);
+                return td_fail(TD_ERR_INTERNAL, "config schema: key '%s' declared twice", k->path);
             }
             cfg->keys[cfg->count++] = k;
         }
@@ -383,8 +391,7 @@ td_status td_config_init(td_config **out, const td_cfg_key *const *tables)
     /* Defaults are YAML text parsed by the same code as files, so they obey the schema. */
     for (size_t i = 0; i < cfg->count; i++) {
         const td_cfg_key *k = cfg->keys[i];
-        struct fy_document *doc = fy_document_build_from_string(NULL, k->def ? k->def : "",
-                                                                FY_NT);
+        struct fy_document *doc = fy_document_build_from_string(NULL, k->def ? k->def : "", FY_NT);
         struct fy_node *root = doc ? fy_document_root(doc) : NULL;
         td_status st = node_value(k, root, "default", NULL, &cfg->values[i]);
         snprintf(cfg->values[i].origin, sizeof cfg->values[i].origin, "default");
@@ -557,8 +564,7 @@ static td_status merge_source(td_config *cfg, const char *text, size_t len, cons
             st = td_fail(TD_ERR_PARSE, "%s:%d:%d: invalid YAML: %s", origin, line + 1, col + 1,
                          *msg ? msg : "syntax error");
         else
-            st = td_fail(TD_ERR_PARSE, "%s: invalid YAML: %s", origin,
-                         *msg ? msg : "syntax error");
+            st = td_fail(TD_ERR_PARSE, "%s: invalid YAML: %s", origin, *msg ? msg : "syntax error");
     } else {
         st = merge_document(cfg, doc, origin);
         fy_document_destroy(doc);
@@ -643,8 +649,8 @@ td_status td_config_set(td_config *cfg, const char *assignment)
         return td_fail(TD_ERR_CONFIG, "--set: key '%s': value '%s' is not valid YAML", path,
                        eq + 1);
     cfg_value v = {0};
-    td_status st = node_value(cfg->keys[idx], doc ? fy_document_root(doc) : NULL, "--set", NULL,
-                              &v);
+    td_status st =
+        node_value(cfg->keys[idx], doc ? fy_document_root(doc) : NULL, "--set", NULL, &v);
     fy_document_destroy(doc);
     if (st != TD_OK) {
         value_clear(&v);
@@ -658,8 +664,7 @@ td_status td_config_set(td_config *cfg, const char *assignment)
 
 /* ---------------------------------------------------------------- getters */
 
-static const cfg_value *get(const td_config *cfg, const char *path, td_cfg_type t1,
-                            td_cfg_type t2)
+static const cfg_value *get(const td_config *cfg, const char *path, td_cfg_type t1, td_cfg_type t2)
 {
     long idx = key_index(cfg, path);
     if (idx < 0 || (cfg->keys[idx]->type != t1 && cfg->keys[idx]->type != t2)) {
@@ -778,8 +783,7 @@ static struct fy_node *scalar_node(struct fy_document *doc, const char *text)
     return fy_node_create_scalar_copy(doc, text, strlen(text));
 }
 
-static struct fy_node *value_node(struct fy_document *doc, const td_cfg_key *k,
-                                  const cfg_value *v)
+static struct fy_node *value_node(struct fy_document *doc, const td_cfg_key *k, const cfg_value *v)
 {
     char buf[64];
     switch (k->type) {

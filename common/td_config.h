@@ -17,25 +17,28 @@ typedef enum td_cfg_type {
     TD_CFG_FLOAT,
     TD_CFG_BOOL,
     TD_CFG_STRING,
-    TD_CFG_ENUM,        /* one of choices */
-    TD_CFG_INT_LIST,    /* each element in [min, max] */
-    TD_CFG_FLOAT_LIST,  /* each element in [min, max] */
-    TD_CFG_ENUM_LIST,   /* each element one of choices */
+    TD_CFG_ENUM,       /* one of choices */
+    TD_CFG_INT_LIST,   /* each element in [min, max] */
+    TD_CFG_FLOAT_LIST, /* each element in [min, max] */
+    TD_CFG_ENUM_LIST,  /* each element one of choices */
     TD_CFG_TYPE_COUNT
 } td_cfg_type;
 
 typedef struct td_cfg_key {
-    const char *path;    /* "search.population" */
+    const char *path; /* "search.population" */
     td_cfg_type type;
-    double min, max;     /* numbers and numeric list elements; min == max == 0: no check */
-    const char *choices; /* ENUM / ENUM_LIST: "nsga2|random|regevo" */
-    const char *def;     /* default as YAML text: "24", "[4, 8]", "nsga2", "" */
+    double min, max;      /* numbers and numeric list elements; min == max == 0: no check */
+    const char *choices;  /* ENUM / ENUM_LIST: "nsga2|random|regevo" */
+    const char *def;      /* default as YAML text: "24", "[4, 8]", "nsga2", "" */
     int min_len, max_len; /* lists: allowed lengths (0,0: any) */
-    const char *help;    /* one line, with the unit */
+    const char *help;     /* one line, with the unit */
 } td_cfg_key;
 
 /* A table ends with an entry whose path is NULL. */
-#define TD_CFG_END {NULL, TD_CFG_INT, 0, 0, NULL, NULL, 0, 0, NULL}
+#define TD_CFG_END                                                                                 \
+    {                                                                                              \
+        NULL, TD_CFG_INT, 0, 0, NULL, NULL, 0, 0, NULL                                             \
+    }
 
 typedef struct td_config td_config;
 

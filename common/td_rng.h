@@ -14,8 +14,8 @@ typedef struct td_rng {
 
 td_status td_rng_init(td_rng *rng, uint64_t seed);
 void td_rng_free(td_rng *rng);
-double td_rng_uniform(td_rng *rng);                   /* [0, 1) */
-uint64_t td_rng_uniform_int(td_rng *rng, uint64_t n); /* [0, n), n >= 1 */
+double td_rng_uniform(td_rng *rng);                        /* [0, 1) */
+uint64_t td_rng_uniform_int(td_rng *rng, uint64_t n);      /* [0, n), n >= 1 */
 int64_t td_rng_range(td_rng *rng, int64_t lo, int64_t hi); /* [lo, hi] inclusive */
 double td_rng_gaussian(td_rng *rng, double sigma);
 

@@ -81,8 +81,7 @@ static td_status read_user_version(cs_archive *a, int *version)
     *version = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
     sqlite3_finalize(s);
     if (rc != SQLITE_ROW)
-        return td_fail(TD_ERR_DB, "%s: is not a Tandem archive (not an SQLite database?)",
-                       a->path);
+        return td_fail(TD_ERR_DB, "%s: is not a Tandem archive (not an SQLite database?)", a->path);
     return TD_OK;
 }
 
@@ -117,8 +116,7 @@ td_status cs_archive_open(cs_archive *a, const char *path, bool create)
             sqlite3_finalize(s);
         }
         if (tables > 0) {
-            st = td_fail(TD_ERR_FORMAT, "%s: is an SQLite database but not a Tandem archive",
-                         path);
+            st = td_fail(TD_ERR_FORMAT, "%s: is an SQLite database but not a Tandem archive", path);
         } else {
             char sql[128];
             st = exec(a, "PRAGMA journal_mode=WAL");
@@ -233,8 +231,7 @@ td_status cs_archive_run_finish(cs_archive *a, const char *status, double wall_s
     sqlite3_stmt *s;
     char now[32];
     now_iso(now);
-    td_status st =
-        prepare(a, "UPDATE runs SET status=?, finished_at=?, wall_s=? WHERE id=?", &s);
+    td_status st = prepare(a, "UPDATE runs SET status=?, finished_at=?, wall_s=? WHERE id=?", &s);
     if (st != TD_OK)
         return st;
     sqlite3_bind_text(s, 1, status, -1, SQLITE_TRANSIENT);
@@ -249,12 +246,12 @@ td_status cs_archive_add_evaluation(cs_archive *a, cs_eval_record *r)
     sqlite3_stmt *s;
     char now[32];
     now_iso(now);
-    td_status st = prepare(
-        a,
-        "INSERT INTO evaluations(run_id, candidate_hash, net_hash, hw_hash, generation,"
-        " fidelity, status, failure, genome, objectives, metrics, violation, seed, wall_s,"
-        " created_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        &s);
+    td_status st =
+        prepare(a,
+                "INSERT INTO evaluations(run_id, candidate_hash, net_hash, hw_hash, generation,"
+                " fidelity, status, failure, genome, objectives, metrics, violation, seed, wall_s,"
+                " created_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                &s);
     if (st != TD_OK)
         return st;
     sqlite3_bind_int64(s, 1, a->run_id);
@@ -269,8 +266,7 @@ td_status cs_archive_add_evaluation(cs_archive *a, cs_eval_record *r)
     else
         sqlite3_bind_null(s, 8);
     sqlite3_bind_text(s, 9, r->genome_json ? r->genome_json : "[]", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 10, r->objectives_json ? r->objectives_json : "[]", -1,
-                      SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 10, r->objectives_json ? r->objectives_json : "[]", -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(s, 11, r->metrics_json ? r->metrics_json : "{}", -1, SQLITE_TRANSIENT);
     sqlite3_bind_double(s, 12, r->violation);
     bind_hash(s, 13, r->seed);
@@ -300,8 +296,7 @@ static const char *copy_text(sqlite3_stmt *s, int col, char **buf, size_t *left,
 }
 
 td_status cs_archive_find_evaluation(cs_archive *a, uint64_t candidate_hash, const char *fidelity,
-                                     bool *found, cs_eval_record *out, char *buf,
-                                     size_t buf_size)
+                                     bool *found, cs_eval_record *out, char *buf, size_t buf_size)
 {
     sqlite3_stmt *s;
     td_status st = prepare(a,
@@ -325,9 +320,8 @@ td_status cs_archive_find_evaluation(cs_archive *a, uint64_t candidate_hash, con
         td_hash_parse((const char *)sqlite3_column_text(s, 2), &out->hw_hash);
         out->generation = sqlite3_column_int64(s, 3);
         out->fidelity = fidelity;
-        out->status = strcmp((const char *)sqlite3_column_text(s, 4), "ok") == 0
-                          ? CS_EVAL_OK
-                          : CS_EVAL_FAILED;
+        out->status = strcmp((const char *)sqlite3_column_text(s, 4), "ok") == 0 ? CS_EVAL_OK
+                                                                                 : CS_EVAL_FAILED;
         out->failure = copy_text(s, 5, &buf, &buf_size, &ok);
         out->genome_json = copy_text(s, 6, &buf, &buf_size, &ok);
         out->objectives_json = copy_text(s, 7, &buf, &buf_size, &ok);
@@ -337,8 +331,8 @@ td_status cs_archive_find_evaluation(cs_archive *a, uint64_t candidate_hash, con
         out->wall_s = sqlite3_column_double(s, 11);
         *found = true;
         if (!ok)
-            st = td_fail(TD_ERR_NOMEM, "%s: evaluation %lld does not fit the read buffer",
-                         a->path, (long long)out->id);
+            st = td_fail(TD_ERR_NOMEM, "%s: evaluation %lld does not fit the read buffer", a->path,
+                         (long long)out->id);
     } else if (rc != SQLITE_DONE) {
         st = db_fail(a, "cannot read evaluations");
     }
@@ -460,8 +454,7 @@ td_status cs_archive_cache_put(cs_archive *a, uint64_t net_hash, int bits, uint6
     sqlite3_stmt *s;
     char now[32];
     now_iso(now);
-    td_status st =
-        prepare(a, "INSERT OR REPLACE INTO accuracy_cache VALUES(?,?,?,?,?,?,?,?)", &s);
+    td_status st = prepare(a, "INSERT OR REPLACE INTO accuracy_cache VALUES(?,?,?,?,?,?,?,?)", &s);
     if (st != TD_OK)
         return st;
     bind_hash(s, 1, net_hash);

@@ -32,25 +32,25 @@ td_status cs_archive_run_finish(cs_archive *a, const char *status, double wall_s
 
 typedef enum cs_eval_status {
     CS_EVAL_OK = 0,
-    CS_EVAL_FAILED,   /* crashed, timed out, or returned an error: `failure` says why */
+    CS_EVAL_FAILED, /* crashed, timed out, or returned an error: `failure` says why */
     CS_EVAL_STATUS_COUNT
 } cs_eval_status;
 
 /* One evaluation; the text fields are JSON documents (objectives: array of numbers in the
  * config's objective order; metrics: object of named values with units in the names). */
 typedef struct cs_eval_record {
-    int64_t id;               /* set by add */
-    uint64_t candidate_hash;  /* identity of (net genome, hw genome) after decoding */
+    int64_t id;              /* set by add */
+    uint64_t candidate_hash; /* identity of (net genome, hw genome) after decoding */
     uint64_t net_hash;
     uint64_t hw_hash;
     int64_t generation;
-    const char *fidelity;     /* "analytical", "systemc", "test" ... */
+    const char *fidelity; /* "analytical", "systemc", "test" ... */
     cs_eval_status status;
-    const char *failure;      /* NULL when ok */
+    const char *failure; /* NULL when ok */
     const char *genome_json;
     const char *objectives_json;
     const char *metrics_json;
-    double violation;         /* total constraint violation, 0 = feasible */
+    double violation; /* total constraint violation, 0 = feasible */
     uint64_t seed;
     double wall_s;
 } cs_eval_record;
@@ -61,8 +61,7 @@ td_status cs_archive_add_evaluation(cs_archive *a, cs_eval_record *r);
 /* Looks up an evaluation of this run; *found false when none. Text fields of `out` point
  * into `buf` (buf_size bytes); TD_ERR_NOMEM if they do not fit. */
 td_status cs_archive_find_evaluation(cs_archive *a, uint64_t candidate_hash, const char *fidelity,
-                                     bool *found, cs_eval_record *out, char *buf,
-                                     size_t buf_size);
+                                     bool *found, cs_eval_record *out, char *buf, size_t buf_size);
 int64_t cs_archive_evaluation_count(cs_archive *a);
 
 /* A generation: its population (evaluation ids with rank and crowding) and hypervolume. */

@@ -20,16 +20,15 @@ const td_cfg_key cs_config_keys[] = {
      "[error, latency_ms, energy_uj, area_mm2]", 2, 6, "objectives, all minimised"},
     {"search.reference_point", TD_CFG_FLOAT_LIST, 0, 0, NULL, "[]", 0, 6,
      "hypervolume reference point, one per objective ([] = derived from the run)"},
-    {"search.fidelity", TD_CFG_ENUM, 0, 0, "analytical|systemc|analytical+systemc",
-     "analytical", 0, 0, "hardware model used per candidate"},
+    {"search.fidelity", TD_CFG_ENUM, 0, 0, "analytical|systemc|analytical+systemc", "analytical", 0,
+     0, "hardware model used per candidate"},
     {"search.workers", TD_CFG_INT, 1, 4096, NULL, "1", 0, 0, "local evaluation processes (-j)"},
     {"search.eval_timeout_s", TD_CFG_FLOAT, 1, 1e6, NULL, "900.0", 0, 0,
      "an evaluation running longer fails with a timeout"},
     {"search.crossover_prob", TD_CFG_FLOAT, 0, 1, NULL, "0.9", 0, 0, "crossover probability"},
     {"search.mutation_rate", TD_CFG_FLOAT, 0, 1, NULL, "0.0", 0, 0,
      "per-gene mutation probability (0 = 1/genes)"},
-    {"constraints.max_area_mm2", TD_CFG_FLOAT, 0, 1e9, NULL, "0.0", 0, 0,
-     "area budget (0 = none)"},
+    {"constraints.max_area_mm2", TD_CFG_FLOAT, 0, 1e9, NULL, "0.0", 0, 0, "area budget (0 = none)"},
     {"constraints.max_power_mw", TD_CFG_FLOAT, 0, 1e9, NULL, "0.0", 0, 0,
      "power budget (0 = none)"},
     {"constraints.max_latency_ms", TD_CFG_FLOAT, 0, 1e9, NULL, "0.0", 0, 0,
@@ -47,7 +46,8 @@ td_status cs_config_check(const td_config *cfg)
         if ((k->type != TD_CFG_INT_LIST && k->type != TD_CFG_FLOAT_LIST) || k->min_len != 2 ||
             k->max_len != 2 || strncmp(k->help, "[min, max]", 10) != 0)
             continue;
-        double lo = td_config_list_float(cfg, k->path, 0), hi = td_config_list_float(cfg, k->path, 1);
+        double lo = td_config_list_float(cfg, k->path, 0),
+               hi = td_config_list_float(cfg, k->path, 1);
         if (lo > hi)
             return td_fail(TD_ERR_CONFIG, "%s: key '%s': range [%g, %g] has min above max",
                            td_config_origin(cfg, k->path), k->path, lo, hi);
@@ -68,7 +68,8 @@ td_status cs_config_check(const td_config *cfg)
     for (size_t i = 0; i < td_config_list_len(cfg, "space.hw.bits"); i++) {
         int64_t b = td_config_list_int(cfg, "space.hw.bits", i);
         if (b != 4 && b != 8 && b != 16 && b != 32)
-            return td_fail(TD_ERR_CONFIG, "%s: key 'space.hw.bits': %lld is not one of 4, 8, 16, 32",
+            return td_fail(TD_ERR_CONFIG,
+                           "%s: key 'space.hw.bits': %lld is not one of 4, 8, 16, 32",
                            td_config_origin(cfg, "space.hw.bits"), (long long)b);
     }
     return TD_OK;

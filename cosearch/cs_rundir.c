@@ -54,8 +54,7 @@ static td_status open_log(cs_rundir *r)
     return TD_OK;
 }
 
-td_status cs_rundir_create(cs_rundir *r, const char *dir, const td_config *cfg,
-                           const char *version)
+td_status cs_rundir_create(cs_rundir *r, const char *dir, const td_config *cfg, const char *version)
 {
     memset(r, 0, sizeof *r);
     if (dir && *dir) {

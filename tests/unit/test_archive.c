@@ -40,17 +40,26 @@ static void test_write_reopen(void **state)
     assert_int_equal(cs_archive_open(&a, path, true), TD_OK);
     assert_int_equal(cs_archive_schema_version(&a), CS_ARCHIVE_SCHEMA_VERSION);
     assert_int_equal(cs_archive_run_begin(&a, "t", 7, "run: {}\n", "0.1.0"), TD_OK);
-    cs_eval_record r = {.candidate_hash = 0xabcull, .net_hash = 1, .hw_hash = 2,
-                        .generation = 0, .fidelity = "analytical", .status = CS_EVAL_OK,
-                        .genome_json = "[1,2,3]", .objectives_json = "[0.1,2.5]",
-                        .metrics_json = "{\"latency_ms\":2.5}", .violation = 0, .seed = 99,
+    cs_eval_record r = {.candidate_hash = 0xabcull,
+                        .net_hash = 1,
+                        .hw_hash = 2,
+                        .generation = 0,
+                        .fidelity = "analytical",
+                        .status = CS_EVAL_OK,
+                        .genome_json = "[1,2,3]",
+                        .objectives_json = "[0.1,2.5]",
+                        .metrics_json = "{\"latency_ms\":2.5}",
+                        .violation = 0,
+                        .seed = 99,
                         .wall_s = 0.5};
     assert_int_equal(cs_archive_add_evaluation(&a, &r), TD_OK);
     assert_true(r.id > 0);
     /* The same candidate and fidelity twice is refused. */
     assert_int_equal(cs_archive_add_evaluation(&a, &r), TD_ERR_DB);
-    cs_eval_record f = {.candidate_hash = 0xdefull, .fidelity = "analytical",
-                        .status = CS_EVAL_FAILED, .failure = "timeout after 900 s"};
+    cs_eval_record f = {.candidate_hash = 0xdefull,
+                        .fidelity = "analytical",
+                        .status = CS_EVAL_FAILED,
+                        .failure = "timeout after 900 s"};
     assert_int_equal(cs_archive_add_evaluation(&a, &f), TD_OK);
     int64_t ids[2] = {r.id, f.id};
     int32_t ranks[2] = {0, 1};
@@ -70,22 +79,21 @@ static void test_write_reopen(void **state)
     bool found;
     cs_eval_record out;
     char buf[1024];
-    assert_int_equal(cs_archive_find_evaluation(&a, 0xabcull, "analytical", &found, &out, buf,
-                                                sizeof buf),
-                     TD_OK);
+    assert_int_equal(
+        cs_archive_find_evaluation(&a, 0xabcull, "analytical", &found, &out, buf, sizeof buf),
+        TD_OK);
     assert_true(found);
     assert_string_equal(out.genome_json, "[1,2,3]");
     assert_string_equal(out.metrics_json, "{\"latency_ms\":2.5}");
     assert_true(out.seed == 99 && out.net_hash == 1 && out.hw_hash == 2);
-    assert_int_equal(cs_archive_find_evaluation(&a, 0xdefull, "analytical", &found, &out, buf,
-                                                sizeof buf),
-                     TD_OK);
+    assert_int_equal(
+        cs_archive_find_evaluation(&a, 0xdefull, "analytical", &found, &out, buf, sizeof buf),
+        TD_OK);
     assert_true(found);
     assert_int_equal(out.status, CS_EVAL_FAILED);
     assert_string_equal(out.failure, "timeout after 900 s");
-    assert_int_equal(cs_archive_find_evaluation(&a, 0x1ull, "analytical", &found, &out, buf,
-                                                sizeof buf),
-                     TD_OK);
+    assert_int_equal(
+        cs_archive_find_evaluation(&a, 0x1ull, "analytical", &found, &out, buf, sizeof buf), TD_OK);
     assert_false(found);
     double fa, ia;
     assert_int_equal(cs_archive_cache_get(&a, 5, 8, 6, 7, &found, &fa, &ia), TD_OK);

@@ -145,9 +145,12 @@ static void test_status(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hash_stable),   cmocka_unit_test(test_hash_hex),
-        cmocka_unit_test(test_rng_deterministic), cmocka_unit_test(test_seed_derive),
-        cmocka_unit_test(test_arena),         cmocka_unit_test(test_status),
+        cmocka_unit_test(test_hash_stable),
+        cmocka_unit_test(test_hash_hex),
+        cmocka_unit_test(test_rng_deterministic),
+        cmocka_unit_test(test_seed_derive),
+        cmocka_unit_test(test_arena),
+        cmocka_unit_test(test_status),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

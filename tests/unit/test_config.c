@@ -54,8 +54,8 @@ static void expect_error(const char *text, td_status want, const char *frag1, co
     td_status st = td_config_merge_file(cfg, path);
     const char *msg = td_error_message();
     if (st != want || !strstr(msg, frag1) || (frag2 && !strstr(msg, frag2)))
-        fail_msg("yaml <<%s>>: status %d, message '%s'; wanted '%s' and '%s'", text, st, msg,
-                 frag1, frag2 ? frag2 : "");
+        fail_msg("yaml <<%s>>: status %d, message '%s'; wanted '%s' and '%s'", text, st, msg, frag1,
+                 frag2 ? frag2 : "");
     /* nothing was changed by the failed merge */
     assert_int_equal(td_config_int(cfg, "search.population"), 16);
     unlink(path);
@@ -108,7 +108,8 @@ static void test_errors(void **state)
                  "did you mean 'search.population'?");
     expect_error("serch:\n  population: 4\n", TD_ERR_CONFIG, ":1:1: unknown key 'serch'",
                  "did you mean 'search'?");
-    expect_error("bogus_section_name: 1\n", TD_ERR_CONFIG, "unknown key 'bogus_section_name'", NULL);
+    expect_error("bogus_section_name: 1\n", TD_ERR_CONFIG, "unknown key 'bogus_section_name'",
+                 NULL);
     expect_error("search:\n  population: many\n", TD_ERR_CONFIG,
                  ":2:15: key 'search.population': expects an integer, got 'many'", NULL);
     expect_error("search:\n  population: 1\n", TD_ERR_CONFIG,
@@ -168,14 +169,21 @@ static void test_round_trip_full_default(void **state)
     for (size_t i = 0; i < td_config_key_count(a); i++) {
         const td_cfg_key *k = td_config_key_at(a, i);
         switch (k->type) {
-        case TD_CFG_INT: assert_int_equal(td_config_int(a, k->path), td_config_int(b, k->path)); break;
+        case TD_CFG_INT:
+            assert_int_equal(td_config_int(a, k->path), td_config_int(b, k->path));
+            break;
         case TD_CFG_FLOAT:
             assert_true(td_config_float(a, k->path) == td_config_float(b, k->path));
             break;
-        case TD_CFG_BOOL: assert_int_equal(td_config_bool(a, k->path), td_config_bool(b, k->path)); break;
+        case TD_CFG_BOOL:
+            assert_int_equal(td_config_bool(a, k->path), td_config_bool(b, k->path));
+            break;
         case TD_CFG_STRING:
-        case TD_CFG_ENUM: assert_string_equal(td_config_str(a, k->path), td_config_str(b, k->path)); break;
-        default: assert_int_equal(td_config_list_len(a, k->path), td_config_list_len(b, k->path));
+        case TD_CFG_ENUM:
+            assert_string_equal(td_config_str(a, k->path), td_config_str(b, k->path));
+            break;
+        default:
+            assert_int_equal(td_config_list_len(a, k->path), td_config_list_len(b, k->path));
         }
     }
     unlink(path);
@@ -208,7 +216,8 @@ static void test_cross_field_checks(void **state)
     td_config *cfg = NULL;
     char *sets1[] = {"space.hw.macs=[4096, 128]"};
     assert_int_equal(cs_config_load(&cfg, NULL, sets1, 1), TD_ERR_CONFIG);
-    assert_non_null(strstr(td_error_message(), "key 'space.hw.macs': range [4096, 128] has min above max"));
+    assert_non_null(
+        strstr(td_error_message(), "key 'space.hw.macs': range [4096, 128] has min above max"));
     char *sets2[] = {"space.hw.bits=[8, 12]"};
     assert_int_equal(cs_config_load(&cfg, NULL, sets2, 1), TD_ERR_CONFIG);
     assert_non_null(strstr(td_error_message(), "12 is not one of 4, 8, 16, 32"));

@@ -14,9 +14,9 @@ static void test_worked_examples(void **state)
     nn_requant a = {1610612736u, 35}, b = {1073741824u, 33}, c = {1073741824u, 31};
     assert_int_equal(nn_requantize(1000, a, -128, 127), 47);
     assert_int_equal(nn_requantize(-200, b, -128, 127), -25);
-    assert_int_equal(nn_requantize(-20, b, -128, 127), -2);  /* -2.5 rounds half up */
-    assert_int_equal(nn_requantize(-21, b, -128, 127), -3);  /* -2.625 */
-    assert_int_equal(nn_requantize(20, b, -128, 127), 3);    /* 2.5 */
+    assert_int_equal(nn_requantize(-20, b, -128, 127), -2); /* -2.5 rounds half up */
+    assert_int_equal(nn_requantize(-21, b, -128, 127), -3); /* -2.625 */
+    assert_int_equal(nn_requantize(20, b, -128, 127), 3);   /* 2.5 */
     assert_int_equal(nn_requantize(100000, c, -128, 127), 127);
     assert_int_equal(nn_requantize(-100000, c, -128, 127), -128);
     assert_int_equal(nn_requantize(-100000, c, 0, 127), 0); /* ReLU as a clamp */
