@@ -1,0 +1,374 @@
+#include "nn_layers.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <omp.h>
+#include <string.h>
+
+/* ---- reference kernels: float and double instances of one source ---- */
+#define T float
+#define FN(x) x
+#include "nn_layers_ref.inc"
+#undef T
+#undef FN
+#define T double
+#define FN(x) x##_f64
+#include "nn_layers_ref.inc"
+#undef T
+#undef FN
+
+nn_conv_dims nn_conv_dims_make(int64_t n, int64_t c, int64_t h, int64_t w, int64_t oc, int32_t k,
+                               int32_t stride, int32_t pad, int32_t groups)
+{
+    nn_conv_dims d = {n, c, h, w, oc, (h + 2 * pad - k) / stride + 1,
+                      (w + 2 * pad - k) / stride + 1, k, stride, pad, groups};
+    return d;
+}
+
+static bool conv_is_depthwise(const nn_conv_dims *d)
+{
+    return d->groups > 1 && d->groups == d->c && d->oc == d->c;
+}
+
+static bool conv_is_pointwise(const nn_conv_dims *d)
+{
+    return d->k == 1 && d->stride == 1 && d->pad == 0;
+}
+
+size_t nn_conv_work_floats(const nn_conv_dims *d, int threads)
+{
+    int64_t cg = d->c / d->groups;
+    int64_t kk = cg * d->k * d->k;
+    int64_t wsize = d->oc * kk;
+    if (conv_is_depthwise(d))
+        return (size_t)(threads * wsize);
+    return (size_t)threads * (size_t)(kk * d->oh * d->ow + wsize);
+}
+
+void nn_im2col(float *col, const float *x, int64_t cg, int64_t h, int64_t w, int32_t k,
+               int32_t stride, int32_t pad, int64_t oh, int64_t ow)
+{
+    for (int64_t ci = 0; ci < cg; ci++)
+        for (int32_t ky = 0; ky < k; ky++)
+            for (int32_t kx = 0; kx < k; kx++) {
+                float *row = col + ((ci * k + ky) * k + kx) * oh * ow;
+                const float *xp = x + ci * h * w;
+                for (int64_t oy = 0; oy < oh; oy++) {
+                    int64_t iy = oy * stride - pad + ky;
+                    float *r = row + oy * ow;
+                    if (iy < 0 || iy >= h) {
+                        memset(r, 0, (size_t)ow * sizeof *r);
+                        continue;
+                    }
+                    const float *xr = xp + iy * w;
+                    if (stride == 1) {
+                        int64_t off = kx - pad;
+                        int64_t lo = off < 0 ? -off : 0;
+                        int64_t hi = w - off < ow ? w - off : ow;
+                        if (hi < lo)
+                            hi = lo;
+                        for (int64_t ox = 0; ox < lo; ox++)
+                            r[ox] = 0;
+                        if (hi > lo)
+                            memcpy(r + lo, xr + lo + off, (size_t)(hi - lo) * sizeof *r);
+                        for (int64_t ox = hi; ox < ow; ox++)
+                            r[ox] = 0;
+                    } else {
+                        for (int64_t ox = 0; ox < ow; ox++) {
+                            int64_t ix = ox * stride - pad + kx;
+                            r[ox] = (ix < 0 || ix >= w) ? 0.0f : xr[ix];
+                        }
+                    }
+                }
+            }
+}
+
+void nn_col2im_add(float *dx, const float *col, int64_t cg, int64_t h, int64_t w, int32_t k,
+                   int32_t stride, int32_t pad, int64_t oh, int64_t ow)
+{
+    for (int64_t ci = 0; ci < cg; ci++)
+        for (int32_t ky = 0; ky < k; ky++)
+            for (int32_t kx = 0; kx < k; kx++) {
+                const float *row = col + ((ci * k + ky) * k + kx) * oh * ow;
+                float *xp = dx + ci * h * w;
+                for (int64_t oy = 0; oy < oh; oy++) {
+                    int64_t iy = oy * stride - pad + ky;
+                    if (iy < 0 || iy >= h)
+                        continue;
+                    for (int64_t ox = 0; ox < ow; ox++) {
+                        int64_t ix = ox * stride - pad + kx;
+                        if (ix >= 0 && ix < w)
+                            xp[iy * w + ix] += row[oy * ow + ox];
+                    }
+                }
+            }
+}
+
+/* Depthwise conv, one plane: y [oh][ow] from x [h][w] and a k x k filter. */
+static void dw_plane_forward(float *y, const float *x, const float *f, float bias,
+                             const nn_conv_dims *d)
+{
+    int k = d->k, s = d->stride, p = d->pad;
+    for (int64_t oy = 0; oy < d->oh; oy++)
+        for (int64_t ox = 0; ox < d->ow; ox++) {
+            float acc = bias;
+            int64_t y0 = oy * s - p, x0 = ox * s - p;
+            for (int ky = 0; ky < k; ky++) {
+                int64_t iy = y0 + ky;
+                if (iy < 0 || iy >= d->h)
+                    continue;
+                const float *xr = x + iy * d->w;
+                const float *fr = f + ky * k;
+                for (int kx = 0; kx < k; kx++) {
+                    int64_t ix = x0 + kx;
+                    if (ix >= 0 && ix < d->w)
+                        acc += xr[ix] * fr[kx];
+                }
+            }
+            y[oy * d->ow + ox] = acc;
+        }
+}
+
+static void dw_plane_backward(float *dx, float *df, const float *dy, const float *x,
+                              const float *f, const nn_conv_dims *d)
+{
+    int k = d->k, s = d->stride, p = d->pad;
+    for (int64_t oy = 0; oy < d->oh; oy++)
+        for (int64_t ox = 0; ox < d->ow; ox++) {
+            float g = dy[oy * d->ow + ox];
+            int64_t y0 = oy * s - p, x0 = ox * s - p;
+            for (int ky = 0; ky < k; ky++) {
+                int64_t iy = y0 + ky;
+                if (iy < 0 || iy >= d->h)
+                    continue;
+                for (int kx = 0; kx < k; kx++) {
+                    int64_t ix = x0 + kx;
+                    if (ix < 0 || ix >= d->w)
+                        continue;
+                    df[ky * k + kx] += g * x[iy * d->w + ix];
+                    if (dx)
+                        dx[iy * d->w + ix] += g * f[ky * k + kx];
+                }
+            }
+        }
+}
+
+void nn_conv_forward(float *y, const float *x, const float *w, const float *b, float *work,
+                     int threads, const nn_conv_dims *d)
+{
+    int64_t cg = d->c / d->groups, og = d->oc / d->groups;
+    int64_t kk = cg * d->k * d->k, m = d->oh * d->ow;
+    if (conv_is_depthwise(d)) {
+        int64_t kk2 = (int64_t)d->k * d->k;
+#pragma omp parallel for num_threads(threads) schedule(static)
+        for (int64_t p = 0; p < d->n * d->c; p++) {
+            int64_t c = p % d->c;
+            dw_plane_forward(y + p * m, x + p * d->h * d->w, w + c * kk2, b ? b[c] : 0.0f, d);
+        }
+        return;
+    }
+    bool direct = conv_is_pointwise(d);
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t n = 0; n < d->n; n++) {
+        float *col = work + (size_t)omp_get_thread_num() * (size_t)(kk * m + d->oc * kk);
+        for (int64_t g = 0; g < d->groups; g++) {
+            const float *xg = x + (n * d->c + g * cg) * d->h * d->w;
+            const float *src = xg;
+            if (!direct) {
+                nn_im2col(col, xg, cg, d->h, d->w, d->k, d->stride, d->pad, d->oh, d->ow);
+                src = col;
+            }
+            float *yg = y + (n * d->oc + g * og) * m;
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)og, (int)m, (int)kk, 1.0f,
+                        w + g * og * kk, (int)kk, src, (int)m, 0.0f, yg, (int)m);
+            if (b)
+                for (int64_t o = 0; o < og; o++) {
+                    float bv = b[g * og + o];
+                    for (int64_t i = 0; i < m; i++)
+                        yg[o * m + i] += bv;
+                }
+        }
+    }
+}
+
+void nn_conv_backward(float *dx, float *dw, float *db, const float *dy, const float *x,
+                      const float *w, float *work, int threads, const nn_conv_dims *d)
+{
+    int64_t cg = d->c / d->groups, og = d->oc / d->groups;
+    int64_t kk = cg * d->k * d->k, m = d->oh * d->ow;
+    int64_t wsize = d->oc * kk;
+    bool dwise = conv_is_depthwise(d);
+    bool direct = conv_is_pointwise(d);
+    size_t stride_t = dwise ? (size_t)wsize : (size_t)(kk * m + wsize);
+    int nt = threads;
+#pragma omp parallel num_threads(nt)
+    {
+        int t = omp_get_thread_num();
+        float *col = work + (size_t)t * stride_t;
+        float *dwp = dwise ? col : col + kk * m;
+        memset(dwp, 0, (size_t)wsize * sizeof *dwp);
+        if (dwise) {
+            int64_t kk2 = (int64_t)d->k * d->k;
+#pragma omp for schedule(static)
+            for (int64_t p = 0; p < d->n * d->c; p++) {
+                int64_t c = p % d->c;
+                dw_plane_backward(dx ? dx + p * d->h * d->w : NULL, dwp + c * kk2, dy + p * m,
+                                  x + p * d->h * d->w, w + c * kk2, d);
+            }
+        } else {
+#pragma omp for schedule(static)
+            for (int64_t n = 0; n < d->n; n++)
+                for (int64_t g = 0; g < d->groups; g++) {
+                    const float *xg = x + (n * d->c + g * cg) * d->h * d->w;
+                    const float *dyg = dy + (n * d->oc + g * og) * m;
+                    const float *src = xg;
+                    if (!direct) {
+                        nn_im2col(col, xg, cg, d->h, d->w, d->k, d->stride, d->pad, d->oh,
+                                  d->ow);
+                        src = col;
+                    }
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)og, (int)kk, (int)m,
+                                1.0f, dyg, (int)m, src, (int)m, 1.0f, dwp + g * og * kk, (int)kk);
+                    if (!dx)
+                        continue;
+                    float *dxg = dx + (n * d->c + g * cg) * d->h * d->w;
+                    if (direct) {
+                        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)kk, (int)m,
+                                    (int)og, 1.0f, w + g * og * kk, (int)kk, dyg, (int)m, 1.0f,
+                                    dxg, (int)m);
+                    } else {
+                        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)kk, (int)m,
+                                    (int)og, 1.0f, w + g * og * kk, (int)kk, dyg, (int)m, 0.0f,
+                                    col, (int)m);
+                        nn_col2im_add(dxg, col, cg, d->h, d->w, d->k, d->stride, d->pad, d->oh,
+                                      d->ow);
+                    }
+                }
+        }
+        /* implicit barrier of omp for: all partial sums are complete */
+#pragma omp for schedule(static)
+        for (int64_t i = 0; i < wsize; i++) {
+            float s = 0;
+            for (int tt = 0; tt < nt; tt++)
+                s += (dwise ? work + (size_t)tt * stride_t
+                            : work + (size_t)tt * stride_t + kk * m)[i];
+            dw[i] = s;
+        }
+        if (db) {
+#pragma omp for schedule(static)
+            for (int64_t o = 0; o < d->oc; o++) {
+                float s = 0;
+                for (int64_t n = 0; n < d->n; n++) {
+                    const float *p = dy + (n * d->oc + o) * m;
+                    for (int64_t i = 0; i < m; i++)
+                        s += p[i];
+                }
+                db[o] = s;
+            }
+        }
+    }
+}
+
+void nn_fc_forward(float *y, const float *x, const float *w, const float *b, int64_t n, int64_t k,
+                   int64_t o)
+{
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)o, (int)k, 1.0f, x, (int)k,
+                w, (int)k, 0.0f, y, (int)o);
+    if (b)
+        for (int64_t i = 0; i < n; i++)
+            for (int64_t j = 0; j < o; j++)
+                y[i * o + j] += b[j];
+}
+
+void nn_fc_backward(float *dx, float *dw, float *db, const float *dy, const float *x,
+                    const float *w, int64_t n, int64_t k, int64_t o)
+{
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)o, (int)k, (int)n, 1.0f, dy, (int)o,
+                x, (int)k, 0.0f, dw, (int)k);
+    if (db)
+        for (int64_t j = 0; j < o; j++) {
+            float s = 0;
+            for (int64_t i = 0; i < n; i++)
+                s += dy[i * o + j];
+            db[j] = s;
+        }
+    if (dx)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)k, (int)o, 1.0f, dy,
+                    (int)o, w, (int)k, 1.0f, dx, (int)k);
+}
+
+void nn_bn_forward_train(float *y, float *mean, float *invstd, float *running_mean,
+                         float *running_var, const float *x, const float *gamma,
+                         const float *beta, int64_t n, int64_t c, int64_t hw, float momentum,
+                         float eps, int threads)
+{
+    double m = (double)(n * hw);
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t ch = 0; ch < c; ch++) {
+        double s = 0, s2 = 0;
+        for (int64_t i = 0; i < n; i++) {
+            const float *p = x + (i * c + ch) * hw;
+            float a = 0, a2 = 0;
+            for (int64_t j = 0; j < hw; j++) {
+                a += p[j];
+                a2 += p[j] * p[j];
+            }
+            s += a;
+            s2 += a2;
+        }
+        double mu = s / m;
+        double var = s2 / m - mu * mu;
+        if (var < 0)
+            var = 0;
+        double is = 1.0 / sqrt(var + eps);
+        mean[ch] = (float)mu;
+        invstd[ch] = (float)is;
+        if (running_mean) {
+            running_mean[ch] = (float)((1 - momentum) * running_mean[ch] + momentum * mu);
+            running_var[ch] = (float)((1 - momentum) * running_var[ch] +
+                                      momentum * (m > 1 ? var * m / (m - 1) : var));
+        }
+        float a = (float)(gamma[ch] * is), bb = (float)(beta[ch] - gamma[ch] * is * mu);
+        for (int64_t i = 0; i < n; i++) {
+            const float *p = x + (i * c + ch) * hw;
+            float *q = y + (i * c + ch) * hw;
+            for (int64_t j = 0; j < hw; j++)
+                q[j] = a * p[j] + bb;
+        }
+    }
+}
+
+void nn_bn_backward(float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
+                    const float *mean, const float *invstd, const float *gamma, int64_t n,
+                    int64_t c, int64_t hw, int threads)
+{
+    double m = (double)(n * hw);
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t ch = 0; ch < c; ch++) {
+        double sdy = 0, sdyx = 0;
+        float mu = mean[ch], is = invstd[ch];
+        for (int64_t i = 0; i < n; i++) {
+            const float *g = dy + (i * c + ch) * hw, *p = x + (i * c + ch) * hw;
+            float a = 0, b = 0;
+            for (int64_t j = 0; j < hw; j++) {
+                a += g[j];
+                b += g[j] * (p[j] - mu);
+            }
+            sdy += a;
+            sdyx += b;
+        }
+        sdyx *= is;
+        dgamma[ch] = (float)sdyx;
+        dbeta[ch] = (float)sdy;
+        if (!dx)
+            continue;
+        float k1 = (float)(gamma[ch] * is), k2 = (float)(sdy / m),
+              k3 = (float)(sdyx / m * is);
+        for (int64_t i = 0; i < n; i++) {
+            const float *g = dy + (i * c + ch) * hw, *p = x + (i * c + ch) * hw;
+            float *q = dx + (i * c + ch) * hw;
+            for (int64_t j = 0; j < hw; j++)
+                q[j] += k1 * (g[j] - k2 - (p[j] - mu) * k3);
+        }
+    }
+}
