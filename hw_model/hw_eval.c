@@ -1,0 +1,616 @@
+#include "hw_eval.h"
+
+#include "hw_timing.h"
+#include "td_hash.h"
+#include "td_json.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Every formula below is written out in docs/models.md; the array's cycle counts come
+ * only from hw_timing.h (the contract shared with the RTL). */
+
+static const char *const unit_names[HW_UNIT_COUNT] = {"none", "array", "vector", "fused"};
+static const char *const bound_names[HW_BOUND_COUNT] = {"none", "compute", "memory"};
+static const char *const loop_names[HW_LOOP_COUNT] = {"none", "input-onchip", "both-fit",
+                                                      "weights-outer", "inputs-outer"};
+
+const char *hw_unit_name(hw_unit u)
+{
+    return (int)u >= 0 && u < HW_UNIT_COUNT ? unit_names[u] : "?";
+}
+
+const char *hw_bound_name(hw_bound b)
+{
+    return (int)b >= 0 && b < HW_BOUND_COUNT ? bound_names[b] : "?";
+}
+
+const char *hw_loop_name(hw_loop l)
+{
+    return (int)l >= 0 && l < HW_LOOP_COUNT ? loop_names[l] : "?";
+}
+
+td_status hw_result_init(hw_result *r, size_t max_layers)
+{
+    memset(r, 0, sizeof *r);
+    if (max_layers == 0)
+        max_layers = 1;
+    r->layers = calloc(max_layers, sizeof *r->layers);
+    if (!r->layers)
+        return td_fail(TD_ERR_NOMEM, "out of memory for %zu layer results", max_layers);
+    r->cap_layers = max_layers;
+    return TD_OK;
+}
+
+void hw_result_free(hw_result *r)
+{
+    free(r->layers);
+    memset(r, 0, sizeof *r);
+}
+
+static inline int64_t cdiv(int64_t a, int64_t b)
+{
+    return (a + b - 1) / b;
+}
+
+static inline int64_t min64(int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
+
+static inline int64_t max64(int64_t a, int64_t b)
+{
+    return a > b ? a : b;
+}
+
+/* Bytes of n values of b bits, packed. */
+static inline int64_t packed_bytes(int64_t n, int64_t bits)
+{
+    return (n * bits + 7) / 8;
+}
+
+/* Per-evaluation constants: energies per action (pJ, scaled to the node), sizes. */
+typedef struct derived {
+    int64_t rows, cols, b, a, lanes;
+    double bytes_per_cycle;
+    int64_t l1_in_bits, l1_w_bits, l1_acc_bits, l2_bytes;
+    double e_mac, e_reg_bit, e_l1in_bit, e_l1w_bit, e_l1acc_bit, e_l2_bit, e_dram_bit;
+    double e_requant, e_vec_add_acc, e_vec_cmp, e_cmd;
+    double leak_mw, ms_per_cycle;
+} derived;
+
+static void derive(derived *d, const hw_config *cfg, const hw_tech_table *t, double area_mm2)
+{
+    const double se = hw_tech_scale_energy(t, cfg->tech_nm);
+    d->rows = cfg->rows;
+    d->cols = cfg->cols;
+    d->b = cfg->bits;
+    d->a = cfg->acc_bits;
+    d->lanes = cfg->vector_lanes;
+    d->bytes_per_cycle = cfg->dram_gbps * 1000.0 / cfg->clock_mhz;
+    d->l1_in_bits = (int64_t)cfg->l1_input_kib * 8192;
+    d->l1_w_bits = (int64_t)cfg->l1_weight_kib * 8192;
+    d->l1_acc_bits = (int64_t)cfg->l1_acc_kib * 8192;
+    d->l2_bytes = (int64_t)cfg->l2_kib * 1024;
+    d->e_mac = se * (hw_tech_mult_pj(t, cfg->bits) + hw_tech_add_pj(t, cfg->acc_bits));
+    d->e_reg_bit = se * t->c[HW_C_REG_BIT_PJ].value;
+    d->e_l1in_bit = se * hw_tech_sram_pj_per_bit(t, cfg->l1_input_kib * 1024.0);
+    d->e_l1w_bit = se * hw_tech_sram_pj_per_bit(t, cfg->l1_weight_kib * 1024.0);
+    d->e_l1acc_bit = se * hw_tech_sram_pj_per_bit(t, cfg->l1_acc_kib * 1024.0);
+    d->e_l2_bit = se * hw_tech_sram_pj_per_bit(t, cfg->l2_kib * 1024.0);
+    d->e_dram_bit = t->c[HW_C_DRAM64_PJ].value / 64.0; /* off-chip: not node-scaled */
+    /* requantization: acc x 32-bit multiplier, rounding add, clamp compare */
+    d->e_requant = se * (hw_tech_mult_pj(t, 32) + hw_tech_add_pj(t, cfg->acc_bits) +
+                         hw_tech_add_pj(t, cfg->bits));
+    d->e_vec_add_acc = se * hw_tech_add_pj(t, cfg->acc_bits);
+    d->e_vec_cmp = se * hw_tech_add_pj(t, cfg->bits);
+    d->e_cmd = se * t->c[HW_C_CMD_PJ].value;
+    d->leak_mw = area_mm2 * t->c[HW_C_LEAK_MW_PER_MM2].value;
+    d->ms_per_cycle = 1.0 / (cfg->clock_mhz * 1000.0);
+}
+
+double hw_area_mm2(const hw_config *cfg, const hw_tech_table *t, hw_area_breakdown *out)
+{
+    const double sa = hw_tech_scale_area(t, cfg->tech_nm) * 1e-6; /* um^2 -> mm^2 */
+    const double ff = t->c[HW_C_FF_UM2].value, bit = t->c[HW_C_SRAM_BIT_UM2].value;
+    /* PE: multiplier, accumulator adder, input + weight + partial-sum registers */
+    double pe = hw_tech_mult_um2(t, cfg->bits) + hw_tech_add_um2(t, cfg->acc_bits) +
+                (2.0 * cfg->bits + cfg->acc_bits) * ff;
+    hw_area_breakdown a;
+    a.pe_array_mm2 = sa * pe * cfg->rows * cfg->cols;
+    a.l1_mm2 = sa * bit * 8192.0 *
+               ((double)cfg->l1_input_kib + cfg->l1_weight_kib + cfg->l1_acc_kib);
+    a.l2_mm2 = sa * bit * 8192.0 * cfg->l2_kib;
+    /* lane: 32-bit requantization multiplier, accumulator-width adder, its registers */
+    a.vector_mm2 = sa * cfg->vector_lanes *
+                   (hw_tech_mult_um2(t, 32) + hw_tech_add_um2(t, cfg->acc_bits) +
+                    (double)(cfg->acc_bits + cfg->bits) * ff);
+    a.ctrl_mm2 = sa * t->c[HW_C_CTRL_UM2].value;
+    if (out)
+        *out = a;
+    return a.pe_array_mm2 + a.l1_mm2 + a.l2_mm2 + a.vector_mm2 + a.ctrl_mm2;
+}
+
+/* DRAM traffic of a layer with input X, weights W, output Y (bytes): the loop order with
+ * the least traffic (docs/models.md, "Loop order"). */
+static int64_t dram_traffic(const derived *d, int64_t x, int64_t w, int64_t y, bool in_on,
+                            bool out_on, hw_loop *loop)
+{
+    const int64_t half = d->l2_bytes / 2, quarter = max64(d->l2_bytes / 4, 1);
+    int64_t reads;
+    if (in_on) {
+        reads = w;
+        *loop = HW_LOOP_INPUT_ONCHIP;
+    } else if (x + w <= half) {
+        reads = x + w;
+        *loop = HW_LOOP_BOTH_FIT;
+    } else {
+        int64_t wo = w + x * cdiv(w, quarter); /* weights outer: input re-read per block */
+        int64_t io = x + w * cdiv(x, quarter); /* inputs outer: weights re-read per block */
+        if (wo <= io) {
+            reads = wo;
+            *loop = HW_LOOP_WEIGHTS_OUTER;
+        } else {
+            reads = io;
+            *loop = HW_LOOP_INPUTS_OUTER;
+        }
+    }
+    return reads + (out_on ? 0 : y);
+}
+
+/* Dynamic energy by category (pJ), for the breakdown. */
+typedef struct ebuf {
+    double mac, reg, l1, l2, dram, vec, ctrl;
+} ebuf;
+
+/* Conv / FC on the array; fills l, adds to eb, returns the layer's dynamic energy (pJ). */
+static double eval_array(const derived *d, hw_dataflow df, const nn_node *n, bool in_on,
+                         bool out_on, hw_layer_result *l, ebuf *eb)
+{
+    int64_t G, M, K, N;
+    if (n->op == NN_OP_FC) {
+        G = 1;
+        M = 1;
+        K = n->in.c * n->in.h * n->in.w;
+        N = n->out_channels;
+    } else {
+        G = n->groups;
+        M = n->out.h * n->out.w;
+        K = (n->in.c / G) * n->k_h * n->k_w;
+        N = n->out_channels / G;
+    }
+    const int64_t R = d->rows, C = d->cols, b = d->b, a = d->a;
+    const int64_t oh = hw_timing_cmd_overhead_cycles();
+    int64_t mt, kt, nt, fm, fk, fn, per_group, cmds;
+    if (df == HW_DATAFLOW_WS) {
+        kt = min64(K, R);
+        nt = min64(N, C);
+        fk = cdiv(K, R);
+        fn = cdiv(N, C);
+        int64_t mt_max = min64(d->l1_acc_bits / (2 * nt * a), d->l1_in_bits / (2 * kt * b));
+        mt = min64(M, max64(mt_max, 1));
+        fm = cdiv(M, mt);
+        const int64_t m_last = M - (fm - 1) * mt;
+        const int64_t pre = hw_timing_ws_preload_cycles(R, C);
+        per_group = fk * fn *
+                    ((fm - 1) * (oh + pre + hw_timing_ws_stream_cycles(R, C, mt)) +
+                     (oh + pre + hw_timing_ws_stream_cycles(R, C, m_last)));
+        cmds = fk * fn * fm;
+    } else {
+        mt = min64(M, R);
+        nt = min64(N, C);
+        fm = cdiv(M, R);
+        fn = cdiv(N, C);
+        int64_t kt_max = min64(d->l1_in_bits / (2 * R * b), d->l1_w_bits / (2 * C * b));
+        kt = min64(K, max64(kt_max, 1));
+        fk = cdiv(K, kt);
+        const int64_t k_last = K - (fk - 1) * kt;
+        per_group = fm * fn *
+                    ((fk - 1) * (oh + hw_timing_os_stream_cycles(R, C, kt)) +
+                     (oh + hw_timing_os_stream_cycles(R, C, k_last)) +
+                     hw_timing_os_drain_cycles(R, C));
+        cmds = fm * fn * fk;
+    }
+    const int64_t macs = M * K * N * G;
+    const int64_t outs = M * N * G, w_el = K * N * G, x_col = M * K * G;
+    const int64_t x_bytes = packed_bytes(n->in.c * n->in.h * n->in.w, b);
+    const int64_t w_bytes = packed_bytes(w_el, b) + (n->bias ? packed_bytes(N * G, a) : 0);
+    const int64_t y_bytes = packed_bytes(n->out.c * n->out.h * n->out.w, b);
+
+    l->unit = HW_UNIT_ARRAY;
+    l->gemm_m = M;
+    l->gemm_k = K;
+    l->gemm_n = N;
+    l->groups = G;
+    l->tile_m = mt;
+    l->tile_k = kt;
+    l->tile_n = nt;
+    l->folds_m = fm;
+    l->folds_k = fk;
+    l->folds_n = fn;
+    l->commands = G * cmds;
+    l->macs = macs;
+    l->compute_cycles = G * per_group;
+    l->vector_cycles = cdiv(outs, d->lanes);
+    l->dram_bytes = dram_traffic(d, x_bytes, w_bytes, y_bytes, in_on, out_on, &l->loop);
+    l->memory_cycles = (int64_t)ceil((double)l->dram_bytes / d->bytes_per_cycle);
+    const int64_t first = packed_bytes(kt * nt + mt * kt, b);
+    const int64_t reads = l->dram_bytes - (out_on ? 0 : y_bytes);
+    l->prologue_cycles = (int64_t)ceil((double)min64(first, reads) / d->bytes_per_cycle);
+    const int64_t busy = max64(l->compute_cycles, l->vector_cycles);
+    l->cycles = max64(busy, l->memory_cycles) + l->prologue_cycles;
+    l->bound = l->memory_cycles > busy ? HW_BOUND_MEMORY : HW_BOUND_COMPUTE;
+
+    /* Action counts (docs/models.md, "Energy"). */
+    const int64_t w_fill = w_el * b * (w_el * b <= d->l1_w_bits / 2 ? 1 : fm);
+    const int64_t x_fill = x_col * b * (x_col * b <= d->l1_in_bits / 2 ? 1 : fn);
+    double e = (double)macs * d->e_mac;
+    double reg_bits, acc_bits;
+    if (df == HW_DATAFLOW_WS) {
+        reg_bits = (double)macs * (b + a) + (double)w_el * fm * b;
+        acc_bits = (double)outs * fk * 2 * a + (double)outs * a;
+    } else {
+        reg_bits = (double)macs * (2 * b + a);
+        acc_bits = (double)outs * 2 * a;
+    }
+    const double e_reg = reg_bits * d->e_reg_bit;
+    const double e_l1 = ((double)w_el * fm * b + (double)w_fill) * d->e_l1w_bit +
+                        ((double)x_col * fn * b + (double)x_fill) * d->e_l1in_bit +
+                        acc_bits * d->e_l1acc_bit;
+    const double l2_bits = (double)(w_fill + x_fill) + 8.0 * (double)(out_on ? 0 : y_bytes) +
+                           8.0 * (double)reads + 8.0 * (double)y_bytes;
+    const double e_l2 = l2_bits * d->e_l2_bit;
+    const double e_dram = 8.0 * (double)l->dram_bytes * d->e_dram_bit;
+    const double e_vec = (double)outs * d->e_requant;
+    const double e_ctrl = (double)l->commands * d->e_cmd;
+    eb->mac += e;
+    eb->reg += e_reg;
+    eb->l1 += e_l1;
+    eb->l2 += e_l2;
+    eb->dram += e_dram;
+    eb->vec += e_vec;
+    eb->ctrl += e_ctrl;
+    return e + e_reg + e_l1 + e_l2 + e_dram + e_vec + e_ctrl;
+}
+
+/* Pooling / residual add on the vector unit; returns dynamic energy (pJ). */
+static double eval_vector(const derived *d, const nn_graph *g, const nn_node *n, bool in0_on,
+                          bool in1_on, bool out_on, hw_layer_result *l, ebuf *eb)
+{
+    const int64_t b = d->b;
+    const int64_t x_el = n->in.c * n->in.h * n->in.w;
+    const int64_t y_el = n->out.c * n->out.h * n->out.w;
+    int64_t ops, requants = 0;
+    double e_op;
+    switch (n->op) {
+    case NN_OP_MAXPOOL:
+        ops = y_el * n->k_h * n->k_w;
+        e_op = d->e_vec_cmp;
+        break;
+    case NN_OP_AVGPOOL:
+        ops = y_el * n->k_h * n->k_w;
+        e_op = d->e_vec_add_acc;
+        requants = y_el;
+        break;
+    case NN_OP_GLOBAL_AVGPOOL:
+        ops = x_el;
+        e_op = d->e_vec_add_acc;
+        requants = y_el;
+        break;
+    default: /* NN_OP_ADD: two scaled inputs, one shared shift */
+        ops = y_el;
+        e_op = d->e_vec_add_acc;
+        requants = 2 * y_el;
+        break;
+    }
+    int64_t in_bytes = in0_on ? 0 : packed_bytes(x_el, b);
+    if (n->op == NN_OP_ADD && n->n_inputs > 1 && !in1_on)
+        in_bytes += packed_bytes(g->nodes[n->inputs[1]].out.c * g->nodes[n->inputs[1]].out.h *
+                                     g->nodes[n->inputs[1]].out.w,
+                                 b);
+    const int64_t y_bytes = packed_bytes(y_el, b);
+    const int64_t x_total = (n->op == NN_OP_ADD ? 2 : 1) * packed_bytes(x_el, b);
+    l->unit = HW_UNIT_VECTOR;
+    l->loop = HW_LOOP_NONE;
+    l->vector_cycles = cdiv(ops, d->lanes);
+    l->compute_cycles = l->vector_cycles;
+    l->dram_bytes = in_bytes + (out_on ? 0 : y_bytes);
+    l->memory_cycles = (int64_t)ceil((double)l->dram_bytes / d->bytes_per_cycle);
+    l->prologue_cycles = 0;
+    l->cycles = max64(l->compute_cycles, l->memory_cycles);
+    l->bound = l->memory_cycles > l->compute_cycles ? HW_BOUND_MEMORY : HW_BOUND_COMPUTE;
+    const double e_vec = (double)ops * e_op + (double)requants * d->e_requant;
+    const double e_l2 = 8.0 * (double)(x_total + y_bytes + in_bytes + (out_on ? 0 : y_bytes)) *
+                        d->e_l2_bit;
+    const double e_dram = 8.0 * (double)l->dram_bytes * d->e_dram_bit;
+    eb->vec += e_vec;
+    eb->l2 += e_l2;
+    eb->dram += e_dram;
+    return e_vec + e_l2 + e_dram;
+}
+
+td_status hw_evaluate_with(const nn_graph *g, const hw_config *cfg, const hw_tech_table *tech,
+                           hw_result *r)
+{
+    if (!r->layers || r->cap_layers < g->n_nodes)
+        return td_fail(TD_ERR_INTERNAL,
+                       "hw_evaluate: result has room for %zu layers, network '%s' has %zu",
+                       r->cap_layers, g->name, g->n_nodes);
+    if ((cfg->bits != 4 && cfg->bits != 8 && cfg->bits != 16 && cfg->bits != 32) ||
+        cfg->rows < 1 || cfg->cols < 1 || cfg->acc_bits < 1 || cfg->l1_input_kib < 1 ||
+        cfg->l1_weight_kib < 1 || cfg->l1_acc_kib < 1 || cfg->l2_kib < 1 ||
+        !(cfg->dram_gbps > 0) || !(cfg->clock_mhz > 0) || cfg->vector_lanes < 1 ||
+        cfg->tech_nm < 1)
+        return hw_config_validate(cfg, NULL);
+
+    hw_layer_result *layers = r->layers;
+    const size_t cap = r->cap_layers;
+    memset(r, 0, sizeof *r);
+    r->layers = layers;
+    r->cap_layers = cap;
+    r->n_layers = g->n_nodes;
+
+    r->area_mm2 = hw_area_mm2(cfg, tech, &r->area);
+    derived d;
+    derive(&d, cfg, tech, r->area_mm2);
+    r->leakage_mw = d.leak_mw;
+
+    ebuf eb = {0};
+    const int32_t last = (int32_t)g->n_nodes - 1;
+    int64_t max_k = 0;
+    int32_t max_k_node = -1;
+    for (int32_t i = 0; i < (int32_t)g->n_nodes; i++) {
+        const nn_node *n = &g->nodes[i];
+        hw_layer_result *l = &layers[i];
+        memset(l, 0, sizeof *l);
+        l->node = i;
+        const bool in_on = n->n_inputs > 0 && n->inputs[0] >= 0 ? layers[n->inputs[0]].out_onchip
+                                                                 : false;
+        const bool in1_on = n->n_inputs > 1 && n->inputs[1] >= 0 ? layers[n->inputs[1]].out_onchip
+                                                                  : false;
+        const int64_t y_bytes = packed_bytes(n->out.c * n->out.h * n->out.w, d.b);
+        l->in_onchip = in_on;
+        double e_pj = 0;
+        switch (n->op) {
+        case NN_OP_INPUT:
+            l->unit = HW_UNIT_NONE;
+            l->out_onchip = false; /* the image arrives in DRAM */
+            break;
+        case NN_OP_CONV:
+        case NN_OP_FC:
+            l->out_onchip = i != last && y_bytes <= d.l2_bytes / 2;
+            e_pj = eval_array(&d, cfg->dataflow, n, in_on, l->out_onchip, l, &eb);
+            if (l->gemm_k > max_k) {
+                max_k = l->gemm_k;
+                max_k_node = i;
+            }
+            break;
+        case NN_OP_MAXPOOL:
+        case NN_OP_AVGPOOL:
+        case NN_OP_GLOBAL_AVGPOOL:
+        case NN_OP_ADD:
+            l->out_onchip = i != last && y_bytes <= d.l2_bytes / 2;
+            e_pj = eval_vector(&d, g, n, in_on, in1_on, l->out_onchip, l, &eb);
+            break;
+        default: /* batch norm folded, ReLU in the requantization clamp */
+            l->unit = HW_UNIT_FUSED;
+            l->out_onchip = i != last && in_on;
+            if (i == last && in_on) { /* the logits still go out to DRAM */
+                l->dram_bytes = y_bytes;
+                l->memory_cycles = (int64_t)ceil((double)y_bytes / d.bytes_per_cycle);
+                l->cycles = l->memory_cycles;
+                l->bound = HW_BOUND_MEMORY;
+                e_pj = 8.0 * (double)y_bytes * (d.e_dram_bit + d.e_l2_bit);
+                eb.dram += 8.0 * (double)y_bytes * d.e_dram_bit;
+                eb.l2 += 8.0 * (double)y_bytes * d.e_l2_bit;
+            }
+            break;
+        }
+        const double layer_ms = (double)l->cycles * d.ms_per_cycle;
+        l->energy_uj = e_pj * 1e-6 + d.leak_mw * layer_ms;
+        l->utilization = l->cycles ? (double)l->macs / ((double)d.rows * d.cols * l->cycles) : 0;
+        r->cycles += l->cycles;
+        r->macs += l->macs;
+        r->params += n->params;
+        r->dram_bytes += l->dram_bytes;
+    }
+
+    r->latency_ms = (double)r->cycles * d.ms_per_cycle;
+    r->inferences_per_s = r->latency_ms > 0 ? 1000.0 / r->latency_ms : 0;
+    r->energy.mac_uj = eb.mac * 1e-6;
+    r->energy.reg_uj = eb.reg * 1e-6;
+    r->energy.l1_uj = eb.l1 * 1e-6;
+    r->energy.l2_uj = eb.l2 * 1e-6;
+    r->energy.dram_uj = eb.dram * 1e-6;
+    r->energy.vector_uj = eb.vec * 1e-6;
+    r->energy.ctrl_uj = eb.ctrl * 1e-6;
+    r->energy.leak_uj = d.leak_mw * r->latency_ms;
+    r->energy_uj = r->energy.mac_uj + r->energy.reg_uj + r->energy.l1_uj + r->energy.l2_uj +
+                   r->energy.dram_uj + r->energy.vector_uj + r->energy.ctrl_uj +
+                   r->energy.leak_uj;
+    r->power_mw = r->latency_ms > 0 ? r->energy_uj / r->latency_ms : d.leak_mw;
+    r->peak_tops = 2.0 * (double)d.rows * d.cols * cfg->clock_mhz * 1e-6;
+    r->effective_tops = r->latency_ms > 0 ? 2.0 * (double)r->macs / (r->latency_ms * 1e9) : 0;
+    r->utilization =
+        r->cycles ? (double)r->macs / ((double)d.rows * d.cols * (double)r->cycles) : 0;
+    hw_config_check(cfg, tech, max_k, max_k_node >= 0 ? g->nodes[max_k_node].name : NULL,
+                    &r->violations);
+    return TD_OK;
+}
+
+td_status hw_evaluate(const nn_graph *g, const hw_config *cfg, hw_result *r)
+{
+    return hw_evaluate_with(g, cfg, hw_tech_active(), r);
+}
+
+/* ------------------------------------------------------------------ output */
+
+json_t *hw_result_to_json(const hw_result *r, const nn_graph *g, const hw_config *cfg,
+                          bool mapping)
+{
+    json_t *o = json_object();
+    char hex[17];
+    json_object_set_new(o, "net", json_string(g->name));
+    td_hash_hex(nn_graph_hash(g), hex);
+    json_object_set_new(o, "net_hash", json_string(hex));
+    json_object_set_new(o, "hw", hw_config_to_json(cfg));
+    json_object_set_new(o, "latency_ms", td_json_real(r->latency_ms));
+    json_object_set_new(o, "inferences_per_s", td_json_real(r->inferences_per_s));
+    json_object_set_new(o, "energy_uj", td_json_real(r->energy_uj));
+    json_object_set_new(o, "power_mw", td_json_real(r->power_mw));
+    json_object_set_new(o, "area_mm2", td_json_real(r->area_mm2));
+    json_object_set_new(o, "peak_tops", td_json_real(r->peak_tops));
+    json_object_set_new(o, "effective_tops", td_json_real(r->effective_tops));
+    json_object_set_new(o, "utilization", td_json_real(r->utilization));
+    json_object_set_new(o, "macs", json_integer(r->macs));
+    json_object_set_new(o, "params", json_integer(r->params));
+    json_object_set_new(o, "cycles", json_integer(r->cycles));
+    json_object_set_new(o, "dram_bytes", json_integer(r->dram_bytes));
+    json_object_set_new(o, "leakage_mw", td_json_real(r->leakage_mw));
+    json_t *eb = json_object();
+    json_object_set_new(eb, "mac_uj", td_json_real(r->energy.mac_uj));
+    json_object_set_new(eb, "reg_uj", td_json_real(r->energy.reg_uj));
+    json_object_set_new(eb, "l1_uj", td_json_real(r->energy.l1_uj));
+    json_object_set_new(eb, "l2_uj", td_json_real(r->energy.l2_uj));
+    json_object_set_new(eb, "dram_uj", td_json_real(r->energy.dram_uj));
+    json_object_set_new(eb, "vector_uj", td_json_real(r->energy.vector_uj));
+    json_object_set_new(eb, "ctrl_uj", td_json_real(r->energy.ctrl_uj));
+    json_object_set_new(eb, "leak_uj", td_json_real(r->energy.leak_uj));
+    json_object_set_new(o, "energy_breakdown", eb);
+    json_t *ab = json_object();
+    json_object_set_new(ab, "pe_array_mm2", td_json_real(r->area.pe_array_mm2));
+    json_object_set_new(ab, "l1_mm2", td_json_real(r->area.l1_mm2));
+    json_object_set_new(ab, "l2_mm2", td_json_real(r->area.l2_mm2));
+    json_object_set_new(ab, "vector_mm2", td_json_real(r->area.vector_mm2));
+    json_object_set_new(ab, "ctrl_mm2", td_json_real(r->area.ctrl_mm2));
+    json_object_set_new(o, "area_breakdown", ab);
+    json_object_set_new(o, "feasible", json_boolean(r->violations.n == 0));
+    json_t *va = json_array();
+    for (size_t i = 0; i < r->violations.n; i++) {
+        const hw_violation *v = &r->violations.v[i];
+        char msg[256];
+        hw_violation_format(v, cfg, msg, sizeof msg);
+        json_t *vo = json_object();
+        json_object_set_new(vo, "name", json_string(hw_violation_name(v->kind)));
+        json_object_set_new(vo, "amount", td_json_real(v->amount));
+        json_object_set_new(vo, "required", td_json_real(v->required));
+        json_object_set_new(vo, "unit", json_string(hw_violation_unit(v->kind)));
+        if (v->layer[0])
+            json_object_set_new(vo, "layer", json_string(v->layer));
+        json_object_set_new(vo, "message", json_string(msg));
+        json_array_append_new(va, vo);
+    }
+    json_object_set_new(o, "violations", va);
+    json_object_set_new(o, "violation_total", td_json_real(r->violations.total));
+    json_t *la = json_array();
+    json_t *fused = json_array();
+    for (size_t i = 0; i < r->n_layers; i++) {
+        const hw_layer_result *l = &r->layers[i];
+        const nn_node *n = &g->nodes[l->node];
+        if (l->unit == HW_UNIT_NONE)
+            continue;
+        if (l->unit == HW_UNIT_FUSED && l->cycles == 0) {
+            json_array_append_new(fused, json_string(n->name));
+            continue;
+        }
+        json_t *lo = json_object();
+        json_object_set_new(lo, "name", json_string(n->name));
+        json_object_set_new(lo, "op", json_string(nn_op_name(n->op)));
+        json_object_set_new(lo, "unit", json_string(hw_unit_name(l->unit)));
+        json_object_set_new(lo, "cycles", json_integer(l->cycles));
+        json_object_set_new(lo, "compute_cycles", json_integer(l->compute_cycles));
+        json_object_set_new(lo, "memory_cycles", json_integer(l->memory_cycles));
+        json_object_set_new(lo, "vector_cycles", json_integer(l->vector_cycles));
+        json_object_set_new(lo, "prologue_cycles", json_integer(l->prologue_cycles));
+        json_object_set_new(lo, "bound", json_string(hw_bound_name(l->bound)));
+        json_object_set_new(lo, "energy_uj", td_json_real(l->energy_uj));
+        json_object_set_new(lo, "macs", json_integer(l->macs));
+        json_object_set_new(lo, "utilization", td_json_real(l->utilization));
+        json_object_set_new(lo, "dram_bytes", json_integer(l->dram_bytes));
+        if (mapping) {
+            json_object_set_new(lo, "input_onchip", json_boolean(l->in_onchip));
+            json_object_set_new(lo, "output_onchip", json_boolean(l->out_onchip));
+            if (l->unit == HW_UNIT_ARRAY) {
+                json_t *gm = json_object();
+                json_object_set_new(gm, "m", json_integer(l->gemm_m));
+                json_object_set_new(gm, "k", json_integer(l->gemm_k));
+                json_object_set_new(gm, "n", json_integer(l->gemm_n));
+                json_object_set_new(gm, "groups", json_integer(l->groups));
+                json_object_set_new(lo, "gemm", gm);
+                json_t *tl = json_object();
+                json_object_set_new(tl, "m", json_integer(l->tile_m));
+                json_object_set_new(tl, "k", json_integer(l->tile_k));
+                json_object_set_new(tl, "n", json_integer(l->tile_n));
+                json_object_set_new(lo, "tile", tl);
+                json_t *fo = json_object();
+                json_object_set_new(fo, "m", json_integer(l->folds_m));
+                json_object_set_new(fo, "k", json_integer(l->folds_k));
+                json_object_set_new(fo, "n", json_integer(l->folds_n));
+                json_object_set_new(lo, "folds", fo);
+                json_object_set_new(lo, "commands", json_integer(l->commands));
+                json_object_set_new(lo, "loop_order", json_string(hw_loop_name(l->loop)));
+            }
+        }
+        json_array_append_new(la, lo);
+    }
+    json_object_set_new(o, "layers", la);
+    json_object_set_new(o, "fused", fused);
+    return o;
+}
+
+void hw_result_print(const hw_result *r, const nn_graph *g, const hw_config *cfg, bool mapping,
+                     FILE *fp)
+{
+    fprintf(fp, "network %s on %s: %dx%d %s, %d-bit (acc %d), L1 %d/%d/%d KiB, L2 %d KiB, "
+                "%g GB/s, %g MHz, %d lanes, %d nm\n",
+            g->name, cfg->name, cfg->rows, cfg->cols, hw_dataflow_name(cfg->dataflow),
+            cfg->bits, cfg->acc_bits, cfg->l1_input_kib, cfg->l1_weight_kib, cfg->l1_acc_kib,
+            cfg->l2_kib, cfg->dram_gbps, cfg->clock_mhz, cfg->vector_lanes, cfg->tech_nm);
+    if (mapping) {
+        fprintf(fp, "%-14s %-6s %-22s %-14s %-12s %-13s %10s %10s %9s %9s %-7s %6s %9s\n",
+                "layer", "unit", "gemm MxKxN xG", "tile MxKxN", "folds m/k/n", "loop",
+                "compute", "memory", "vector", "cycles", "bound", "util", "energy_uJ");
+        for (size_t i = 0; i < r->n_layers; i++) {
+            const hw_layer_result *l = &r->layers[i];
+            const nn_node *n = &g->nodes[l->node];
+            if (l->unit == HW_UNIT_NONE)
+                continue;
+            if (l->unit == HW_UNIT_FUSED && l->cycles == 0) {
+                fprintf(fp, "%-14.14s %-6s (fused into the requantization of its producer)\n",
+                        n->name, "fused");
+                continue;
+            }
+            char gm[40] = "-", tl[40] = "-", fo[40] = "-";
+            if (l->unit == HW_UNIT_ARRAY) {
+                snprintf(gm, sizeof gm, "%lldx%lldx%lld x%lld", (long long)l->gemm_m,
+                         (long long)l->gemm_k, (long long)l->gemm_n, (long long)l->groups);
+                snprintf(tl, sizeof tl, "%lldx%lldx%lld", (long long)l->tile_m,
+                         (long long)l->tile_k, (long long)l->tile_n);
+                snprintf(fo, sizeof fo, "%lld/%lld/%lld", (long long)l->folds_m,
+                         (long long)l->folds_k, (long long)l->folds_n);
+            }
+            fprintf(fp, "%-14.14s %-6s %-22s %-14s %-12s %-13s %10lld %10lld %9lld %9lld %-7s "
+                        "%5.1f%% %9.4f\n",
+                    n->name, hw_unit_name(l->unit), gm, tl, fo, hw_loop_name(l->loop),
+                    (long long)l->compute_cycles, (long long)l->memory_cycles,
+                    (long long)l->vector_cycles, (long long)l->cycles, hw_bound_name(l->bound),
+                    100.0 * l->utilization, l->energy_uj);
+        }
+    }
+    fprintf(fp, "latency %.6g ms (%lld cycles), %.6g inferences/s\n", r->latency_ms,
+            (long long)r->cycles, r->inferences_per_s);
+    fprintf(fp, "energy %.6g uJ/inference, power %.6g mW (leakage %.6g mW), area %.6g mm^2\n",
+            r->energy_uj, r->power_mw, r->leakage_mw, r->area_mm2);
+    fprintf(fp, "peak %.6g TOPS, effective %.6g TOPS, utilization %.2f%%, %lld MACs, "
+                "%lld DRAM bytes\n",
+            r->peak_tops, r->effective_tops, 100.0 * r->utilization, (long long)r->macs,
+            (long long)r->dram_bytes);
+    if (r->violations.n == 0)
+        fprintf(fp, "feasible: no constraint violations\n");
+    for (size_t i = 0; i < r->violations.n; i++) {
+        char msg[256];
+        hw_violation_format(&r->violations.v[i], cfg, msg, sizeof msg);
+        fprintf(fp, "violation: %s\n", msg);
+    }
+}
