@@ -1,0 +1,465 @@
+// Controller: accepts one 128-bit tile command at a time over a valid/ready port and
+// sequences the scratchpads, the array, the accumulator buffer, the vector unit and the
+// memory port. The command format is docs/formats.md, "Tile commands"; the cycle count of
+// each command is hw_model/hw_timing.h (every command spends one cycle in IDLE, where it is
+// accepted, then its phase). Operand skew is made by per-bank scratchpad addresses.
+module rtl_controller #(
+  parameter int unsigned Rows        = 2,
+  parameter int unsigned Cols        = 2,
+  parameter int unsigned Dataflow    = 0,
+  parameter int unsigned XAddrBits   = 4,
+  parameter int unsigned WAddrBits   = 4,
+  parameter int unsigned AccAddrBits = 4,
+  parameter int unsigned OutAddrBits = 4,
+  parameter int unsigned ColBits     = 1
+) (
+  input  logic                         clk_i,
+  input  logic                         rst_ni,
+  // command port
+  input  logic                         cmd_valid_i,
+  output logic                         cmd_ready_o,
+  input  logic [127:0]                 cmd_i,
+  output logic                         busy_o,
+  output logic                         err_o,
+  // memory port (the core is the requester; one request outstanding)
+  output logic                         mem_req_valid_o,
+  input  logic                         mem_req_ready_i,
+  output logic                         mem_req_we_o,
+  output logic [31:0]                  mem_req_addr_o,
+  input  logic                         mem_rsp_valid_i,
+  // input scratchpad (Rows banks)
+  output logic                         xs_wr_en_o,
+  output logic [XAddrBits-1:0]         xs_wr_addr_o,
+  output logic [Rows-1:0]              xs_rd_en_o,
+  output logic [Rows*XAddrBits-1:0]    xs_rd_addr_o,
+  output logic [Rows-1:0]              x_valid_o,
+  // weight scratchpad (Cols banks)
+  output logic                         ws_wr_en_o,
+  output logic [WAddrBits-1:0]         ws_wr_addr_o,
+  output logic [Cols-1:0]              ws_rd_en_o,
+  output logic [Cols*WAddrBits-1:0]    ws_rd_addr_o,
+  output logic [Cols-1:0]              w_valid_o,
+  // per-column requantization parameters
+  output logic                         pr_wr_en_o,
+  output logic [ColBits-1:0]           pr_wr_idx_o,
+  // array
+  output logic                         arr_shift_o,
+  output logic                         arr_clear_o,
+  output logic                         arr_en_o,
+  // accumulator buffer
+  output logic [Cols-1:0]              acc_wr_en_o,
+  output logic                         acc_wr_acc_o,
+  output logic [Cols*AccAddrBits-1:0]  acc_wr_addr_o,
+  output logic                         acc_rd_en_o,
+  output logic [AccAddrBits-1:0]       acc_rd_addr_o,
+  // vector unit
+  output logic                         rq_valid_o,
+  output logic                         rq_relu_o,
+  output logic [31:0]                  rq_hi_o,
+  input  logic                         rq_valid_i,
+  output logic                         pool_valid_o,
+  output logic                         pool_first_o,
+  // output buffer
+  output logic                         ob_wr_en_o,
+  output logic                         ob_wr_sel_o, // 0: requantized line, 1: pooled line
+  output logic [OutAddrBits-1:0]       ob_wr_addr_o,
+  output logic                         ob_rd_en_o,
+  output logic [OutAddrBits-1:0]       ob_rd_addr_o
+);
+
+`ifndef SYNTHESIS
+  if (Rows < 1 || Rows > 64) begin : gen_bad_rows
+    $error("rtl_controller: Rows must lie in [1, 64]");
+  end
+  if (Cols < 1 || Cols > 64) begin : gen_bad_cols
+    $error("rtl_controller: Cols must lie in [1, 64]");
+  end
+  if (Dataflow > 1) begin : gen_bad_dataflow
+    $error("rtl_controller: Dataflow must be 0 (WS) or 1 (OS)");
+  end
+  if (ColBits != ((Cols > 1) ? $clog2(Cols) : 1)) begin : gen_bad_col_bits
+    $error("rtl_controller: ColBits must be max(1, $clog2(Cols))");
+  end
+`endif
+
+  // Opcodes and flags (docs/formats.md).
+  localparam logic [3:0] OpNop     = 4'd0;
+  localparam logic [3:0] OpLdX     = 4'd1;
+  localparam logic [3:0] OpLdW     = 4'd2;
+  localparam logic [3:0] OpLdP     = 4'd3;
+  localparam logic [3:0] OpPreload = 4'd4;
+  localparam logic [3:0] OpCompute = 4'd5;
+  localparam logic [3:0] OpDrain   = 4'd6;
+  localparam logic [3:0] OpRequant = 4'd7;
+  localparam logic [3:0] OpPool    = 4'd8;
+  localparam logic [3:0] OpStore   = 4'd9;
+
+  typedef enum logic [3:0] {
+    StIdle, StLdReq, StLdRsp, StPreload, StCompute, StDrain, StRequant, StPool, StStRd, StStReq
+  } state_e;
+
+  state_e      state_d, state_q;
+  logic [3:0]  op_d, op_q;
+  logic [3:0]  flags_d, flags_q;
+  logic [31:0] a_d, a_q, b_d, b_q, n_d, n_q, t_d, t_q, x_d, x_q;
+  logic [31:0] cnt_d, cnt_q;
+  logic        err_d, err_q;
+  // max-pool counters: window position (kx, ky), output pixel (ox, oy), destination line
+  logic [15:0] kx_d, kx_q, ky_d, ky_q, ox_d, ox_q, oy_d, oy_q;
+  logic [31:0] pdst_d, pdst_q;
+  logic        pdone_d, pdone_q;
+
+  logic        flag_acc;
+  assign flag_acc = flags_q[0];
+
+  logic [15:0] pool_ow, pool_oh;
+  logic [7:0]  pool_k, pool_s;
+  assign pool_oh = t_q[15:0];
+  assign pool_ow = x_q[15:0];
+  assign pool_k  = x_q[23:16];
+  assign pool_s  = x_q[31:24];
+
+  // Last cycle of each phase.
+  logic phase_last;
+  always_comb begin
+    unique case (state_q)
+      StPreload: phase_last = (cnt_q == Rows);
+      StCompute: phase_last = (Dataflow == 0) ? (cnt_q == n_q + Rows + Cols - 1)
+                                              : (cnt_q == n_q + Rows + Cols - 2);
+      StDrain:   phase_last = (cnt_q == Rows - 1);
+      StRequant: phase_last = (cnt_q == n_q + 1);
+      StPool:    phase_last = pdone_q;
+      default:   phase_last = 1'b0;
+    endcase
+  end
+
+  always_comb begin
+    state_d = state_q;
+    op_d    = op_q;
+    flags_d = flags_q;
+    a_d     = a_q;
+    b_d     = b_q;
+    n_d     = n_q;
+    t_d     = t_q;
+    x_d     = x_q;
+    cnt_d   = cnt_q + 32'd1;
+    err_d   = err_q;
+    unique case (state_q)
+      StIdle: begin
+        cnt_d = '0;
+        if (cmd_valid_i) begin
+          op_d    = cmd_i[3:0];
+          flags_d = cmd_i[7:4];
+          a_d     = {16'd0, cmd_i[23:8]};
+          b_d     = {16'd0, cmd_i[39:24]};
+          n_d     = {16'd0, cmd_i[55:40]};
+          t_d     = {16'd0, cmd_i[71:56]};
+          x_d     = cmd_i[103:72];
+          unique case (cmd_i[3:0])
+            OpNop: state_d = StIdle;
+            OpLdX, OpLdW, OpLdP: state_d = (cmd_i[55:40] == 16'd0) ? StIdle : StLdReq;
+            OpPreload: begin
+              if (Dataflow == 0) begin
+                state_d = StPreload;
+              end else begin
+                err_d = 1'b1;
+              end
+            end
+            OpCompute: state_d = StCompute;
+            OpDrain: begin
+              if (Dataflow == 1) begin
+                state_d = StDrain;
+              end else begin
+                err_d = 1'b1;
+              end
+            end
+            OpRequant: state_d = StRequant;
+            OpPool:    state_d = StPool;
+            OpStore:   state_d = (cmd_i[55:40] == 16'd0) ? StIdle : StStRd;
+            default:   err_d = 1'b1;
+          endcase
+        end
+      end
+      StLdReq: begin
+        cnt_d = cnt_q;
+        if (mem_req_ready_i) begin
+          state_d = StLdRsp;
+        end
+      end
+      StLdRsp: begin
+        cnt_d = cnt_q;
+        if (mem_rsp_valid_i) begin
+          cnt_d   = cnt_q + 32'd1;
+          state_d = (cnt_q + 32'd1 == n_q) ? StIdle : StLdReq;
+        end
+      end
+      StStRd: begin
+        cnt_d   = cnt_q;
+        state_d = StStReq;
+      end
+      StStReq: begin
+        cnt_d = cnt_q;
+        if (mem_req_ready_i) begin
+          cnt_d   = cnt_q + 32'd1;
+          state_d = (cnt_q + 32'd1 == n_q) ? StIdle : StStRd;
+        end
+      end
+      default: begin
+        if (phase_last) begin
+          state_d = StIdle;
+        end
+      end
+    endcase
+  end
+
+  // Max-pool read sequencing: kx fastest, then ky, then ox, then oy.
+  logic        pool_rd, pool_first, pool_last;
+  logic [31:0] pool_addr;
+  always_comb begin
+    kx_d    = kx_q;
+    ky_d    = ky_q;
+    ox_d    = ox_q;
+    oy_d    = oy_q;
+    pdst_d  = pdst_q;
+    pdone_d = pdone_q;
+    pool_rd = 1'b0;
+    if (state_q == StIdle) begin
+      kx_d    = '0;
+      ky_d    = '0;
+      ox_d    = '0;
+      oy_d    = '0;
+      pdst_d  = '0;
+      pdone_d = (cmd_i[71:56] == 16'd0) || (cmd_i[87:72] == 16'd0) || (cmd_i[95:88] == 8'd0);
+    end else if (state_q == StPool && !pdone_q) begin
+      pool_rd = 1'b1;
+      if ({8'd0, kx_q} + 24'd1 < {16'd0, pool_k}) begin
+        kx_d = kx_q + 16'd1;
+      end else begin
+        kx_d = '0;
+        if ({8'd0, ky_q} + 24'd1 < {16'd0, pool_k}) begin
+          ky_d = ky_q + 16'd1;
+        end else begin
+          ky_d   = '0;
+          pdst_d = pdst_q + 32'd1;
+          if (ox_q + 16'd1 < pool_ow) begin
+            ox_d = ox_q + 16'd1;
+          end else begin
+            ox_d = '0;
+            if (oy_q + 16'd1 < pool_oh) begin
+              oy_d = oy_q + 16'd1;
+            end else begin
+              pdone_d = 1'b1;
+            end
+          end
+        end
+      end
+    end
+  end
+  assign pool_first = (kx_q == 16'd0) && (ky_q == 16'd0);
+  assign pool_last  = ({8'd0, kx_q} + 24'd1 == {16'd0, pool_k})
+                   && ({8'd0, ky_q} + 24'd1 == {16'd0, pool_k});
+  assign pool_addr  = a_q + ({16'd0, oy_q} * {24'd0, pool_s} + {16'd0, ky_q}) * n_q
+                    + {16'd0, ox_q} * {24'd0, pool_s} + {16'd0, kx_q};
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      state_q <= StIdle;
+      op_q    <= OpNop;
+      flags_q <= '0;
+      a_q     <= '0;
+      b_q     <= '0;
+      n_q     <= '0;
+      t_q     <= '0;
+      x_q     <= '0;
+      cnt_q   <= '0;
+      err_q   <= 1'b0;
+      kx_q    <= '0;
+      ky_q    <= '0;
+      ox_q    <= '0;
+      oy_q    <= '0;
+      pdst_q  <= '0;
+      pdone_q <= 1'b0;
+    end else begin
+      state_q <= state_d;
+      op_q    <= op_d;
+      flags_q <= flags_d;
+      a_q     <= a_d;
+      b_q     <= b_d;
+      n_q     <= n_d;
+      t_q     <= t_d;
+      x_q     <= x_d;
+      cnt_q   <= cnt_d;
+      err_q   <= err_d;
+      kx_q    <= kx_d;
+      ky_q    <= ky_d;
+      ox_q    <= ox_d;
+      oy_q    <= oy_d;
+      pdst_q  <= pdst_d;
+      pdone_q <= pdone_d;
+    end
+  end
+
+  assign cmd_ready_o = (state_q == StIdle);
+  assign busy_o      = (state_q != StIdle);
+  assign err_o       = err_q;
+
+  // ---- memory port and loads ----
+  logic [31:0] ld_line;
+  assign ld_line         = a_q + cnt_q;
+  assign mem_req_valid_o = (state_q == StLdReq) || (state_q == StStReq);
+  assign mem_req_we_o    = (state_q == StStReq);
+  assign mem_req_addr_o  = x_q + cnt_q;
+  logic ld_wr;
+  assign ld_wr        = (state_q == StLdRsp) && mem_rsp_valid_i;
+  assign xs_wr_en_o   = ld_wr && (op_q == OpLdX);
+  assign xs_wr_addr_o = ld_line[XAddrBits-1:0];
+  assign ws_wr_en_o   = ld_wr && (op_q == OpLdW);
+  assign ws_wr_addr_o = ld_line[WAddrBits-1:0];
+  assign pr_wr_en_o   = ld_wr && (op_q == OpLdP);
+  assign pr_wr_idx_o  = ld_line[ColBits-1:0];
+
+  // ---- scratchpad reads with per-bank skew ----
+  logic [Rows-1:0] x_valid_q;
+  logic [Cols-1:0] w_valid_q;
+  for (genvar r = 0; r < Rows; r++) begin : gen_x_bank
+    logic [32:0] idx;
+    logic [31:0] addr;
+    assign idx  = {1'b0, cnt_q} - 33'(r);  // idx[32]: cnt_q < r
+    assign addr = a_q + idx[31:0];
+    assign xs_rd_en_o[r] = (state_q == StCompute) && !idx[32] && (idx[31:0] < n_q);
+    assign xs_rd_addr_o[r*XAddrBits +: XAddrBits] = addr[XAddrBits-1:0];
+    logic unused_addr;
+    assign unused_addr = ^addr[31:XAddrBits];
+  end
+  for (genvar c = 0; c < Cols; c++) begin : gen_w_bank
+    logic [31:0] idx, addr;
+    logic        en;
+    if (Dataflow == 0) begin : gen_ws
+      // preload: line Rows-1-cnt first, so that line r ends in array row r
+      assign idx = 32'(Rows - 1) - cnt_q;
+      assign en  = (state_q == StPreload) && (cnt_q < Rows) && (idx < n_q);
+      assign addr = a_q + idx;
+    end else begin : gen_os
+      logic [32:0] sidx;
+      assign sidx = {1'b0, cnt_q} - 33'(c);  // sidx[32]: cnt_q < c
+      assign idx  = sidx[31:0];
+      assign en   = (state_q == StCompute) && !sidx[32] && (idx < n_q);
+      assign addr = b_q + idx;
+    end
+    assign ws_rd_en_o[c] = en;
+    assign ws_rd_addr_o[c*WAddrBits +: WAddrBits] = addr[WAddrBits-1:0];
+    logic unused_addr;
+    assign unused_addr = ^addr[31:WAddrBits];
+  end
+
+  logic preload_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      x_valid_q <= '0;
+      w_valid_q <= '0;
+      preload_q <= 1'b0;
+    end else begin
+      x_valid_q <= xs_rd_en_o;
+      w_valid_q <= ws_rd_en_o;
+      preload_q <= (state_q == StPreload) && (cnt_q < Rows);
+    end
+  end
+  assign x_valid_o = x_valid_q;
+  assign w_valid_o = w_valid_q;
+
+  // ---- array control ----
+  if (Dataflow == 0) begin : gen_ctrl_ws
+    assign arr_shift_o = preload_q;
+    assign arr_clear_o = 1'b0;
+    assign arr_en_o    = 1'b0;
+  end else begin : gen_ctrl_os
+    assign arr_shift_o = (state_q == StDrain);
+    assign arr_clear_o = (state_q == StCompute) && (cnt_q == 32'd0) && flags_q[1];
+    assign arr_en_o    = (state_q == StCompute);
+  end
+
+  // ---- accumulator writes ----
+  // WS: the bottom of column c shows row m at phase cycle m + Rows + c + 1.
+  // OS drain: the bottom row shows tile row Rows-1-cnt at phase cycle cnt.
+  assign acc_wr_acc_o = flag_acc;
+  for (genvar c = 0; c < Cols; c++) begin : gen_acc_bank
+    logic [31:0] m, addr;
+    logic        en;
+    if (Dataflow == 0) begin : gen_ws
+      assign m  = cnt_q - 32'(Rows + 1 + c);
+      assign en = (state_q == StCompute) && (cnt_q >= 32'(Rows + 1 + c)) && (m < n_q);
+    end else begin : gen_os
+      assign m  = 32'(Rows - 1) - cnt_q;
+      assign en = (state_q == StDrain) && (m < n_q);
+    end
+    assign addr = b_q + m;
+    assign acc_wr_en_o[c] = en && (32'(c) < t_q);
+    assign acc_wr_addr_o[c*AccAddrBits +: AccAddrBits] = addr[AccAddrBits-1:0];
+    logic unused_addr;
+    assign unused_addr = ^addr[31:AccAddrBits];
+  end
+
+  // ---- requantization: acc read at cnt, vector unit at cnt+1, output write at cnt+2 ----
+  logic [31:0] rq_src, rq_dst;
+  assign rq_src        = a_q + cnt_q;
+  assign rq_dst        = b_q + cnt_q - 32'd2;
+  assign acc_rd_en_o   = (state_q == StRequant) && (cnt_q < n_q);
+  assign acc_rd_addr_o = rq_src[AccAddrBits-1:0];
+  logic rq_rd_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      rq_rd_q <= 1'b0;
+    end else begin
+      rq_rd_q <= acc_rd_en_o;
+    end
+  end
+  assign rq_valid_o = rq_rd_q;
+  assign rq_relu_o  = flags_q[2];
+  assign rq_hi_o    = x_q;
+
+  // ---- max-pool: output-buffer read at cnt, running max at cnt+1 ----
+  logic        prd_q, pfirst_q, plast_q;
+  logic [31:0] pdst_line_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      prd_q       <= 1'b0;
+      pfirst_q    <= 1'b0;
+      plast_q     <= 1'b0;
+      pdst_line_q <= '0;
+    end else begin
+      prd_q       <= pool_rd;
+      pfirst_q    <= pool_first;
+      plast_q     <= pool_last;
+      pdst_line_q <= b_q + pdst_q;
+    end
+  end
+  assign pool_valid_o = prd_q;
+  assign pool_first_o = pfirst_q;
+
+  // ---- output buffer ----
+  logic [31:0] st_line;
+  assign st_line = a_q + cnt_q;
+  always_comb begin
+    ob_wr_en_o   = 1'b0;
+    ob_wr_sel_o  = 1'b0;
+    ob_wr_addr_o = rq_dst[OutAddrBits-1:0];
+    if (state_q == StRequant) begin
+      ob_wr_en_o = rq_valid_i;
+    end else if (state_q == StPool) begin
+      ob_wr_en_o   = prd_q && plast_q;
+      ob_wr_sel_o  = 1'b1;
+      ob_wr_addr_o = pdst_line_q[OutAddrBits-1:0];
+    end
+  end
+  assign ob_rd_en_o   = pool_rd || (state_q == StStRd);
+  assign ob_rd_addr_o = (state_q == StPool) ? pool_addr[OutAddrBits-1:0]
+                                            : st_line[OutAddrBits-1:0];
+
+  // Upper address bits beyond each memory's depth are ignored (docs/rtl.md).
+  logic unused_bits;
+  assign unused_bits = ^{cmd_i[127:104], flags_q[3], t_q[31:16], pool_addr[31:OutAddrBits],
+                         ld_line[31:ColBits], rq_src[31:AccAddrBits], rq_dst[31:OutAddrBits],
+                         pdst_line_q[31:OutAddrBits], st_line[31:OutAddrBits], preload_q,
+                         ld_line[31:XAddrBits], ld_line[31:WAddrBits]};
+
+endmodule

@@ -1,0 +1,104 @@
+// Vector unit: Lanes parallel lanes (one per array column).
+//  - Requantization (docs/arithmetic.md section 3), one line per cycle, one cycle latency:
+//      y = clamp(((acc + bias) * M + 2^(S-1)) >>> S, lo, hi)
+//    acc and bias are AccBits signed, M 32-bit unsigned, S in [1, 126]; the product is exact
+//    (AccBits + 34 bits), >>> is an arithmetic shift, so the rounding is half up. The clamp
+//    [lo, hi] is saturation and activation in one: lo = relu_i ? 0 : -2^(Bits-1),
+//    hi = min(hi_i, 2^(Bits-1) - 1).
+//  - Max-pool: a running per-lane signed maximum; pool_first_i starts a new window,
+//    pool_max_o is the maximum including the current pool_data_i (combinational).
+module rtl_vector_unit #(
+  parameter int unsigned Lanes   = 2,
+  parameter int unsigned Bits    = 8,
+  parameter int unsigned AccBits = 32
+) (
+  input  logic                    clk_i,
+  input  logic                    rst_ni,
+  // requantization
+  input  logic                    rq_valid_i,
+  input  logic [Lanes*AccBits-1:0] rq_acc_i,
+  input  logic [Lanes*AccBits-1:0] rq_bias_i,
+  input  logic [Lanes*32-1:0]     rq_mult_i,
+  input  logic [Lanes*7-1:0]      rq_shift_i,
+  input  logic                    rq_relu_i,
+  input  logic [31:0]             rq_hi_i,
+  output logic                    rq_valid_o,
+  output logic [Lanes*Bits-1:0]   rq_y_o,
+  // max-pool
+  input  logic                    pool_valid_i,
+  input  logic                    pool_first_i,
+  input  logic [Lanes*Bits-1:0]   pool_data_i,
+  output logic [Lanes*Bits-1:0]   pool_max_o
+);
+
+  localparam int unsigned SumBits  = AccBits + 1;
+  localparam int unsigned ProdBits = SumBits + 33;
+  localparam int unsigned RndBits  = ProdBits + 1;
+
+`ifndef SYNTHESIS
+  if (Lanes < 1 || Lanes > 64) begin : gen_bad_lanes
+    $error("rtl_vector_unit: Lanes must lie in [1, 64]");
+  end
+  if (!(Bits == 4 || Bits == 8 || Bits == 16 || Bits == 32)) begin : gen_bad_bits
+    $error("rtl_vector_unit: Bits must be 4, 8, 16 or 32");
+  end
+  if (AccBits < 2 * Bits || AccBits > 96) begin : gen_bad_acc_bits
+    $error("rtl_vector_unit: AccBits must lie in [2*Bits, 96]");
+  end
+`endif
+
+  logic signed [RndBits-1:0] qmin, qmax, lo, hi, hi_req;
+  assign qmin   = -(RndBits'(1) <<< (Bits - 1));
+  assign qmax   = (RndBits'(1) <<< (Bits - 1)) - RndBits'(1);
+  assign hi_req = RndBits'($signed(rq_hi_i));
+  assign lo     = rq_relu_i ? '0 : qmin;
+  assign hi     = (hi_req < qmax) ? hi_req : qmax;
+
+  logic [Lanes*Bits-1:0] y_d, y_q, max_q;
+  logic                  valid_q;
+
+  for (genvar l = 0; l < Lanes; l++) begin : gen_lane
+    logic signed [SumBits-1:0]  sum;
+    logic signed [ProdBits-1:0] prod;
+    logic signed [RndBits-1:0]  rnd, shifted, clamped;
+    logic [6:0]                 shift;
+
+    assign shift = rq_shift_i[l*7 +: 7];
+    assign sum   = SumBits'($signed(rq_acc_i[l*AccBits +: AccBits]))
+                 + SumBits'($signed(rq_bias_i[l*AccBits +: AccBits]));
+    assign prod  = ProdBits'(sum) * $signed({1'b0, rq_mult_i[l*32 +: 32]});
+    assign rnd   = RndBits'(prod) + (RndBits'(1) << (shift - 7'd1));
+    // A shift at or beyond the product's width leaves |prod| < 2^(S-1): the result is 0.
+    assign shifted = (32'(shift) >= ProdBits) ? '0 : (rnd >>> shift);
+    assign clamped = (shifted < lo) ? lo : ((shifted > hi) ? hi : shifted);
+    assign y_d[l*Bits +: Bits] = clamped[Bits-1:0];
+
+    logic signed [Bits-1:0] cur, prev;
+    assign cur  = pool_data_i[l*Bits +: Bits];
+    assign prev = max_q[l*Bits +: Bits];
+    assign pool_max_o[l*Bits +: Bits] = (pool_first_i || cur > prev) ? cur : prev;
+
+    logic unused_clamped;
+    assign unused_clamped = ^clamped[RndBits-1:Bits];
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      y_q     <= '0;
+      valid_q <= 1'b0;
+      max_q   <= '0;
+    end else begin
+      valid_q <= rq_valid_i;
+      if (rq_valid_i) begin
+        y_q <= y_d;
+      end
+      if (pool_valid_i) begin
+        max_q <= pool_max_o;
+      end
+    end
+  end
+
+  assign rq_valid_o = valid_q;
+  assign rq_y_o     = y_q;
+
+endmodule
