@@ -77,7 +77,7 @@ typedef struct derived {
     int64_t l1_in_bits, l1_w_bits, l1_acc_bits, l2_bytes;
     double e_mac, e_reg_bit, e_l1in_bit, e_l1w_bit, e_l1acc_bit, e_l2_bit, e_dram_bit;
     double e_requant, e_vec_add_acc, e_vec_cmp, e_cmd;
-    double leak_mw, ms_per_cycle;
+    double leak_mw;
 } derived;
 
 static void derive(derived *d, const hw_config *cfg, const hw_tech_table *t, double area_mm2)
@@ -107,7 +107,6 @@ static void derive(derived *d, const hw_config *cfg, const hw_tech_table *t, dou
     d->e_vec_cmp = se * hw_tech_add_pj(t, cfg->bits);
     d->e_cmd = se * t->c[HW_C_CMD_PJ].value;
     d->leak_mw = area_mm2 * t->c[HW_C_LEAK_MW_PER_MM2].value;
-    d->ms_per_cycle = 1.0 / (cfg->clock_mhz * 1000.0);
 }
 
 double hw_area_mm2(const hw_config *cfg, const hw_tech_table *t, hw_area_breakdown *out)
@@ -407,7 +406,7 @@ td_status hw_evaluate_with(const nn_graph *g, const hw_config *cfg, const hw_tec
             }
             break;
         }
-        const double layer_ms = (double)l->cycles * d.ms_per_cycle;
+        const double layer_ms = (double)l->cycles / (cfg->clock_mhz * 1000.0);
         l->energy_uj = e_pj * 1e-6 + d.leak_mw * layer_ms;
         l->utilization = l->cycles ? (double)l->macs / ((double)d.rows * d.cols * l->cycles) : 0;
         r->cycles += l->cycles;
@@ -416,7 +415,7 @@ td_status hw_evaluate_with(const nn_graph *g, const hw_config *cfg, const hw_tec
         r->dram_bytes += l->dram_bytes;
     }
 
-    r->latency_ms = (double)r->cycles * d.ms_per_cycle;
+    r->latency_ms = (double)r->cycles / (cfg->clock_mhz * 1000.0);
     r->inferences_per_s = r->latency_ms > 0 ? 1000.0 / r->latency_ms : 0;
     r->energy.mac_uj = eb.mac * 1e-6;
     r->energy.reg_uj = eb.reg * 1e-6;

@@ -1,0 +1,358 @@
+/* Hand-computed mapping and cycle cases (docs/models.md). Per-tile costs come from the
+ * timing contract (hw_timing.h) so that an RTL-driven change there keeps these tests
+ * meaningful; the fold counts, tile sizes, bytes and bounds are worked out by hand in the
+ * comments. With the current contract: WS tile = 1 + R + (m + R + C - 1),
+ * OS tile = 1 + (k + R + C - 1) + R. */
+#include "hw_eval.h"
+#include "hw_timing.h"
+#include "hw_tolerances.h"
+#include "nn_intmath.h"
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+static hw_config base(hw_dataflow df)
+{
+    hw_config c;
+    assert_int_equal(hw_preset("gemmini-16x16-int8", &c), TD_OK);
+    c.dataflow = df;
+    return c;
+}
+
+/* input C x H x W, then one conv k x k (same padding) with groups. */
+static void one_conv(nn_graph *g, int64_t c, int64_t hw, int64_t out, int32_t k, int32_t groups)
+{
+    nn_shape in = {c, hw, hw};
+    int32_t x = 0;
+    assert_int_equal(nn_graph_init(g, "t", in, 10), TD_OK);
+    assert_int_equal(nn_graph_add_conv(g, &x, x, "conv", out, k, 1, k / 2, groups, false), TD_OK);
+}
+
+static const hw_layer_result *eval1(const nn_graph *g, const hw_config *c, hw_result *r)
+{
+    assert_int_equal(hw_result_init(r, g->n_nodes), TD_OK);
+    assert_int_equal(hw_evaluate(g, c, r), TD_OK);
+    return &r->layers[1];
+}
+
+static int64_t ws_tile(const hw_config *c, int64_t m)
+{
+    return hw_timing_cmd_overhead_cycles() + hw_timing_ws_preload_cycles(c->rows, c->cols) +
+           hw_timing_ws_stream_cycles(c->rows, c->cols, m);
+}
+
+static int64_t os_tile(const hw_config *c, int64_t k)
+{
+    return hw_timing_cmd_overhead_cycles() + hw_timing_os_stream_cycles(c->rows, c->cols, k) +
+           hw_timing_os_drain_cycles(c->rows, c->cols);
+}
+
+/* 1x1 conv 8 -> 8 channels on 2x2: GEMM M = 4, K = 8, N = 8: one tile on a 16x16 array. */
+static void test_one_fold_ws(void **state)
+{
+    (void)state;
+    nn_graph g;
+    one_conv(&g, 8, 2, 8, 1, 1);
+    hw_config c = base(HW_DATAFLOW_WS);
+    hw_result r;
+    const hw_layer_result *l = eval1(&g, &c, &r);
+    assert_int_equal(l->unit, HW_UNIT_ARRAY);
+    assert_int_equal(l->gemm_m, 4);
+    assert_int_equal(l->gemm_k, 8);
+    assert_int_equal(l->gemm_n, 8);
+    assert_int_equal(l->folds_m * l->folds_k * l->folds_n, 1);
+    assert_int_equal(l->commands, 1);
+    assert_int_equal(l->compute_cycles, ws_tile(&c, 4)); /* 1 + 16 + 35 = 52 today */
+    assert_int_equal(l->macs, 4 * 8 * 8);
+    /* DRAM: input 32 B + weights 64 B (both fit L2), output is the last layer: 32 B */
+    assert_int_equal(l->dram_bytes, 32 + 64 + 32);
+    assert_int_equal(l->loop, HW_LOOP_BOTH_FIT);
+    /* 25.6 B/cycle: ceil(128 / 25.6) = 5 */
+    assert_int_equal(l->memory_cycles, 5);
+    assert_int_equal(l->vector_cycles, 2); /* 32 outputs / 16 lanes */
+    assert_int_equal(l->bound, HW_BOUND_COMPUTE);
+    /* prologue: first tile 8x8 weights + 4x8 inputs = 96 B -> ceil(96 / 25.6) = 4 */
+    assert_int_equal(l->prologue_cycles, 4);
+    assert_int_equal(l->cycles, l->compute_cycles + 4);
+    assert_int_equal(r.cycles, l->cycles);
+    assert_true(r.energy_uj > 0 && r.area_mm2 > 0);
+    hw_result_free(&r);
+    nn_graph_free(&g);
+}
+
+/* Same GEMM, OS: one 4x8 output tile, K = 8 streamed, then drained. */
+static void test_one_fold_os(void **state)
+{
+    (void)state;
+    nn_graph g;
+    one_conv(&g, 8, 2, 8, 1, 1);
+    hw_config c = base(HW_DATAFLOW_OS);
+    hw_result r;
+    const hw_layer_result *l = eval1(&g, &c, &r);
+    assert_int_equal(l->commands, 1);
+    assert_int_equal(l->tile_k, 8);
+    assert_int_equal(l->compute_cycles, os_tile(&c, 8)); /* 1 + 39 + 16 = 56 today */
+    hw_result_free(&r);
+    nn_graph_free(&g);
+}
+
+/* 3x3 conv 32 -> 40 on 8x8: M = 64, K = 288, N = 40.
+ * WS 16x16: fk = 18, fn = 3; M_t = min(64 KiB*8/(2*16*32) = 512, 128 KiB*8/(2*16*8) = 4096)
+ * -> all 64 rows in one tile: 54 tiles of ws_tile(64).
+ * OS 16x16: fm = 4, fn = 3, K_t = min(4096, 4096) >= 288: 12 tiles of os_tile(288). */
+static void test_many_folds(void **state)
+{
+    (void)state;
+    nn_graph g;
+    one_conv(&g, 32, 8, 40, 3, 1);
+    hw_config c = base(HW_DATAFLOW_WS);
+    hw_result r;
+    const hw_layer_result *l = eval1(&g, &c, &r);
+    assert_int_equal(l->gemm_k, 288);
+    assert_int_equal(l->folds_k, 18);
+    assert_int_equal(l->folds_n, 3);
+    assert_int_equal(l->folds_m, 1);
+    assert_int_equal(l->tile_m, 64);
+    assert_int_equal(l->commands, 54);
+    assert_int_equal(l->compute_cycles, 54 * ws_tile(&c, 64));
+    hw_result_free(&r);
+
+    /* a 1 KiB accumulator holds 1 KiB*8/(2*16*32) = 8 rows: M splits into 8 tiles of 8 */
+    c.l1_acc_kib = 1;
+    l = eval1(&g, &c, &r);
+    assert_int_equal(l->tile_m, 8);
+    assert_int_equal(l->folds_m, 8);
+    assert_int_equal(l->commands, 18 * 3 * 8);
+    assert_int_equal(l->compute_cycles, 18 * 3 * 8 * ws_tile(&c, 8));
+    hw_result_free(&r);
+
+    /* M = 64 with M_t = 24 (acc 3 KiB -> 24 rows): tiles of 24, 24 and a last one of 16 */
+    c.l1_acc_kib = 3;
+    l = eval1(&g, &c, &r);
+    assert_int_equal(l->tile_m, 24);
+    assert_int_equal(l->folds_m, 3);
+    assert_int_equal(l->compute_cycles, 18 * 3 * (2 * ws_tile(&c, 24) + ws_tile(&c, 16)));
+    hw_result_free(&r);
+
+    c = base(HW_DATAFLOW_OS);
+    l = eval1(&g, &c, &r);
+    assert_int_equal(l->folds_m, 4);
+    assert_int_equal(l->folds_n, 3);
+    assert_int_equal(l->folds_k, 1);
+    assert_int_equal(l->compute_cycles, 12 * os_tile(&c, 288));
+    hw_result_free(&r);
+
+    /* OS with a 1 KiB input buffer: K_t = 1 KiB*8/(2*16*8) = 32 -> 9 chunks of 32 per tile,
+     * one drain per tile */
+    c.l1_input_kib = 1;
+    l = eval1(&g, &c, &r);
+    assert_int_equal(l->tile_k, 32);
+    assert_int_equal(l->folds_k, 9);
+    int64_t per_tile = 9 * (hw_timing_cmd_overhead_cycles() +
+                            hw_timing_os_stream_cycles(16, 16, 32)) +
+                       hw_timing_os_drain_cycles(16, 16);
+    assert_int_equal(l->compute_cycles, 12 * per_tile);
+    hw_result_free(&r);
+    nn_graph_free(&g);
+}
+
+/* FC 4096 -> 1000 at 8 bits with 1 GB/s at 1 GHz (1 byte per cycle).
+ * Weights 4,096,000 B + bias 1000 x 4 B = 4,100,000 B; input 4096 B; X + W > L2/2 so the
+ * loop order is chosen: weights-outer = 4,100,000 + 4096*ceil(4.1e6/131072 = 32) =
+ * 4,231,072; inputs-outer = 4096 + 4,100,000*1 = 4,104,096 (chosen). The output (1000 B)
+ * goes to DRAM (last layer): 4,105,096 B = 4,105,096 memory cycles.
+ * Compute (WS): fk = 256, fn = 63, M = 1: 16128 tiles of ws_tile(1) (49 today) = 790,272:
+ * memory-bound. */
+static void test_memory_bound_fc(void **state)
+{
+    (void)state;
+    nn_graph g;
+    nn_shape in = {4096, 1, 1};
+    int32_t x = 0;
+    assert_int_equal(nn_graph_init(&g, "fc", in, 1000), TD_OK);
+    assert_int_equal(nn_graph_add_fc(&g, &x, x, "fc", 1000, true), TD_OK);
+    hw_config c = base(HW_DATAFLOW_WS);
+    c.dram_gbps = 1.0;
+    hw_result r;
+    const hw_layer_result *l = eval1(&g, &c, &r);
+    assert_int_equal(l->gemm_m, 1);
+    assert_int_equal(l->gemm_k, 4096);
+    assert_int_equal(l->gemm_n, 1000);
+    assert_int_equal(l->commands, 256 * 63);
+    assert_int_equal(l->compute_cycles, 256 * 63 * ws_tile(&c, 1));
+    assert_int_equal(l->loop, HW_LOOP_INPUTS_OUTER);
+    assert_int_equal(l->dram_bytes, 4105096);
+    assert_int_equal(l->memory_cycles, 4105096);
+    assert_int_equal(l->bound, HW_BOUND_MEMORY);
+    /* prologue: first tile 16x16 weights + 1x16 inputs = 272 B at 1 B/cycle */
+    assert_int_equal(l->prologue_cycles, 272);
+    assert_int_equal(l->cycles, 4105096 + 272);
+    /* latency = cycles / 1 GHz */
+    assert_true(r.latency_ms == (double)(4105096 + 272) / 1e6);
+    /* at 500 GB/s the same layer is compute-bound */
+    hw_result_free(&r);
+    c.dram_gbps = 500;
+    l = eval1(&g, &c, &r);
+    assert_int_equal(l->bound, HW_BOUND_COMPUTE);
+    hw_result_free(&r);
+    nn_graph_free(&g);
+}
+
+/* Depthwise 3x3 on 32 x 8 x 8: 32 GEMMs of M = 64, K = 9, N = 1. WS 16x16: one tile per
+ * group (9 of 16 rows, 1 of 16 columns busy): 32 tiles of ws_tile(64). The dense 3x3
+ * conv 32 -> 32 on the same input does 32x the MACs in 2 x 18 = 36 tiles: the model must
+ * show depthwise mapping poorly. */
+static void test_depthwise(void **state)
+{
+    (void)state;
+    nn_graph g;
+    one_conv(&g, 32, 8, 32, 3, 32);
+    hw_config c = base(HW_DATAFLOW_WS);
+    hw_result r;
+    const hw_layer_result *l = eval1(&g, &c, &r);
+    assert_int_equal(l->groups, 32);
+    assert_int_equal(l->gemm_m, 64);
+    assert_int_equal(l->gemm_k, 9);
+    assert_int_equal(l->gemm_n, 1);
+    assert_int_equal(l->commands, 32);
+    assert_int_equal(l->compute_cycles, 32 * ws_tile(&c, 64));
+    assert_int_equal(l->macs, 64 * 9 * 32);
+    double dw_util = (double)l->macs / (256.0 * l->compute_cycles);
+    assert_true(dw_util < 0.05);
+    hw_result_free(&r);
+
+    nn_graph d;
+    one_conv(&d, 32, 8, 32, 3, 1);
+    l = eval1(&d, &c, &r);
+    assert_int_equal(l->commands, 36);
+    double dense_util = (double)l->macs / (256.0 * l->compute_cycles);
+    assert_true(dense_util > 10 * dw_util);
+    hw_result_free(&r);
+
+    /* OS: 32 groups x fm = 4 output tiles of one column each, K = 9 */
+    c.dataflow = HW_DATAFLOW_OS;
+    l = eval1(&g, &c, &r);
+    assert_int_equal(l->commands, 32 * 4);
+    assert_int_equal(l->compute_cycles, 32 * 4 * os_tile(&c, 9));
+    hw_result_free(&r);
+    nn_graph_free(&d);
+    nn_graph_free(&g);
+}
+
+/* conv -> bn -> relu -> maxpool -> add(residual of pool with itself via a second conv path)
+ * -> global avgpool -> fc: vector-unit and fused layers. */
+static void test_vector_and_fused(void **state)
+{
+    (void)state;
+    nn_graph g;
+    nn_shape in = {3, 16, 16};
+    int32_t x = 0, p, y;
+    assert_int_equal(nn_graph_init(&g, "v", in, 10), TD_OK);
+    assert_int_equal(nn_graph_add_conv(&g, &x, x, "conv", 16, 3, 1, 1, 1, false), TD_OK);
+    assert_int_equal(nn_graph_add_batchnorm(&g, &x, x, "bn"), TD_OK);
+    assert_int_equal(nn_graph_add_relu(&g, &x, x, "relu", false), TD_OK);
+    assert_int_equal(nn_graph_add_pool(&g, &p, x, "pool", NN_OP_MAXPOOL, 2, 2, 0), TD_OK);
+    assert_int_equal(nn_graph_add_conv(&g, &y, p, "conv2", 16, 3, 1, 1, 1, false), TD_OK);
+    assert_int_equal(nn_graph_add_add(&g, &y, y, p, "add"), TD_OK);
+    assert_int_equal(nn_graph_add_global_avgpool(&g, &y, y, "gap"), TD_OK);
+    assert_int_equal(nn_graph_add_fc(&g, &y, y, "fc", 10, true), TD_OK);
+    hw_config c = base(HW_DATAFLOW_WS);
+    hw_result r;
+    assert_int_equal(hw_result_init(&r, g.n_nodes), TD_OK);
+    assert_int_equal(hw_evaluate(&g, &c, &r), TD_OK);
+    assert_int_equal(r.layers[2].unit, HW_UNIT_FUSED);
+    assert_int_equal(r.layers[2].cycles, 0);
+    assert_int_equal(r.layers[3].unit, HW_UNIT_FUSED);
+    /* maxpool 2x2 on 16x16x16 -> 16x8x8: 1024 outputs x 4 compares / 16 lanes = 256 */
+    const hw_layer_result *pl = &r.layers[4];
+    assert_int_equal(pl->unit, HW_UNIT_VECTOR);
+    assert_int_equal(pl->vector_cycles, 256);
+    assert_true(pl->in_onchip); /* conv output (4 KiB) stayed in L2 */
+    assert_int_equal(pl->dram_bytes, 0);
+    assert_int_equal(pl->cycles, 256);
+    /* add: 1024 outputs / 16 lanes */
+    assert_int_equal(r.layers[6].vector_cycles, 64);
+    /* global avgpool: 1024 inputs summed / 16 lanes */
+    assert_int_equal(r.layers[7].vector_cycles, 64);
+    /* energy of the layers adds up to the total */
+    double sum = 0;
+    for (size_t i = 0; i < r.n_layers; i++)
+        sum += r.layers[i].energy_uj;
+    assert_true(fabs(sum - r.energy_uj) <= HW_TOL_ENERGY_SUM_REL * r.energy_uj);
+    /* breakdown adds up too, and power = energy / latency */
+    assert_true(r.power_mw * r.latency_ms <= r.energy_uj * (1 + HW_TOL_ENERGY_SUM_REL));
+    assert_true(r.power_mw > r.leakage_mw);
+    hw_result_free(&r);
+    nn_graph_free(&g);
+}
+
+static void test_totals_and_json(void **state)
+{
+    (void)state;
+    nn_graph g;
+    assert_int_equal(nn_builtin_graph(&g, "ref-cnn"), TD_OK);
+    hw_config c = base(HW_DATAFLOW_WS);
+    hw_result r;
+    assert_int_equal(hw_result_init(&r, g.n_nodes), TD_OK);
+    assert_int_equal(hw_evaluate(&g, &c, &r), TD_OK);
+    assert_int_equal(r.macs, nn_graph_macs(&g));
+    assert_true(r.peak_tops == 2.0 * 256 * 1000 * 1e-6);
+    assert_true(r.utilization > 0 && r.utilization <= 1);
+    assert_true(r.effective_tops <= r.peak_tops);
+    assert_true(r.inferences_per_s * r.latency_ms > 999.999 &&
+                r.inferences_per_s * r.latency_ms < 1000.001);
+    assert_int_equal(r.violations.n, 0);
+    json_t *o = hw_result_to_json(&r, &g, &c, true);
+    const char *keys[] = {"latency_ms", "inferences_per_s", "energy_uj", "power_mw",
+                          "area_mm2",   "peak_tops",        "effective_tops", "utilization",
+                          "macs",       "layers",           "violations"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        assert_non_null(json_object_get(o, keys[i]));
+    json_t *l0 = json_array_get(json_object_get(o, "layers"), 0);
+    const char *lkeys[] = {"cycles", "compute_cycles", "memory_cycles", "bound", "energy_uj",
+                           "gemm", "tile", "folds", "loop_order"};
+    for (size_t i = 0; i < sizeof lkeys / sizeof lkeys[0]; i++)
+        assert_non_null(json_object_get(l0, lkeys[i]));
+    assert_string_equal(json_string_value(json_object_get(l0, "bound")), "compute");
+    json_decref(o);
+
+    /* infeasible points are evaluated, with named violations */
+    c.acc_bits = 20;
+    assert_int_equal(hw_evaluate(&g, &c, &r), TD_OK);
+    assert_int_equal(r.violations.n, 1);
+    assert_int_equal(r.violations.v[0].kind, HW_VIOL_ACC_BITS);
+    assert_string_equal(r.violations.v[0].layer, "fc"); /* K = 3136, the largest */
+    assert_true(r.violations.v[0].required == nn_acc_bits_needed(8, 3136));
+    assert_true(r.latency_ms > 0);
+
+    /* a result too small for the graph is an error that says so */
+    hw_result small;
+    assert_int_equal(hw_result_init(&small, 2), TD_OK);
+    assert_int_equal(hw_evaluate(&g, &c, &small), TD_ERR_INTERNAL);
+    assert_non_null(strstr(td_error_message(), "result has room for 2 layers, network 'ref-cnn'"));
+    hw_result_free(&small);
+    /* a config with an illegal bit width is rejected, not evaluated */
+    c.acc_bits = 32;
+    c.bits = 6;
+    assert_int_equal(hw_evaluate(&g, &c, &r), TD_ERR_CONFIG);
+    assert_non_null(strstr(td_error_message(), "key 'bits': 6 is not one of 4, 8, 16, 32"));
+    hw_result_free(&r);
+    nn_graph_free(&g);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_one_fold_ws),     cmocka_unit_test(test_one_fold_os),
+        cmocka_unit_test(test_many_folds),      cmocka_unit_test(test_memory_bound_fc),
+        cmocka_unit_test(test_depthwise),       cmocka_unit_test(test_vector_and_fused),
+        cmocka_unit_test(test_totals_and_json),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
