@@ -139,6 +139,10 @@ static void cs_worker_main(cs_pool *pool, int in_fd, int out_fd, pid_t parent)
     signal(SIGINT, SIG_IGN); /* Ctrl-C is the master's to handle; it then closes our pipe */
     signal(SIGPIPE, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
+    /* a crash is reported by its signal, whatever handlers the master installed */
+    const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+    for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
+        signal(fatal[i], SIG_DFL);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent)
         _exit(0);

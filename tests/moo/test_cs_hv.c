@@ -103,6 +103,8 @@ static double grid_reference(const double *p, size_t n, size_t m, const double *
 {
     double *ax[8];
     size_t na[8];
+    if (n == 0)
+        return 0.0;
     for (size_t k = 0; k < m; k++) {
         ax[k] = malloc((n + 1) * sizeof(double));
         for (size_t i = 0; i < n; i++)
