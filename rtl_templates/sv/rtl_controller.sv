@@ -103,6 +103,8 @@ module rtl_controller #(
   logic [3:0]  flags_d, flags_q;
   logic [31:0] a_d, a_q, b_d, b_q, n_d, n_q, t_d, t_q, x_d, x_q;
   logic [31:0] cnt_d, cnt_q;
+  // array operands: input/weight/accumulator base lines, preload rows, drain rows, columns
+  logic [31:0] xa_d, xa_q, wa_d, wa_q, acca_d, acca_q, pk_d, pk_q, dm_d, dm_q, nt_d, nt_q;
   logic        err_d, err_q;
   // max-pool counters: window position (kx, ky), output pixel (ox, oy), destination line
   logic [15:0] kx_d, kx_q, ky_d, ky_q, ox_d, ox_q, oy_d, oy_q;
@@ -142,6 +144,12 @@ module rtl_controller #(
     n_d     = n_q;
     t_d     = t_q;
     x_d     = x_q;
+    xa_d    = xa_q;
+    wa_d    = wa_q;
+    acca_d  = acca_q;
+    pk_d    = pk_q;
+    dm_d    = dm_q;
+    nt_d    = nt_q;
     cnt_d   = cnt_q + 32'd1;
     err_d   = err_q;
     unique case (state_q)
@@ -155,6 +163,29 @@ module rtl_controller #(
           n_d     = {16'd0, cmd_i[55:40]};
           t_d     = {16'd0, cmd_i[71:56]};
           x_d     = cmd_i[103:72];
+          // array operand fields (docs/formats.md): WS COMPUTE a=x b=acc x={k_t, w};
+          // OS COMPUTE a=x b=w x={m_t, acc}; PRELOAD a=w n=k_t; DRAIN b=acc n=m_t t=n_t
+          xa_d   = {16'd0, cmd_i[23:8]};
+          nt_d   = {16'd0, cmd_i[71:56]};
+          if (Dataflow == 0) begin
+            acca_d = {16'd0, cmd_i[39:24]};
+            wa_d   = {16'd0, cmd_i[87:72]};
+            pk_d   = {16'd0, cmd_i[103:88]};
+            dm_d   = '0;
+          end else begin
+            wa_d   = {16'd0, cmd_i[39:24]};
+            acca_d = {16'd0, cmd_i[87:72]};
+            dm_d   = {16'd0, cmd_i[103:88]};
+            pk_d   = '0;
+          end
+          if (cmd_i[3:0] == OpPreload) begin
+            wa_d = {16'd0, cmd_i[23:8]};
+            pk_d = {16'd0, cmd_i[55:40]};
+          end
+          if (cmd_i[3:0] == OpDrain) begin
+            acca_d = {16'd0, cmd_i[39:24]};
+            dm_d   = {16'd0, cmd_i[55:40]};
+          end
           unique case (cmd_i[3:0])
             OpNop: state_d = StIdle;
             OpLdX, OpLdW, OpLdP: state_d = (cmd_i[55:40] == 16'd0) ? StIdle : StLdReq;
@@ -165,7 +196,7 @@ module rtl_controller #(
                 err_d = 1'b1;
               end
             end
-            OpCompute: state_d = StCompute;
+            OpCompute: state_d = (Dataflow == 0 && cmd_i[7]) ? StPreload : StCompute;
             OpDrain: begin
               if (Dataflow == 1) begin
                 state_d = StDrain;
@@ -202,6 +233,18 @@ module rtl_controller #(
         if (mem_req_ready_i) begin
           cnt_d   = cnt_q + 32'd1;
           state_d = (cnt_q + 32'd1 == n_q) ? StIdle : StStRd;
+        end
+      end
+      StPreload: begin
+        if (phase_last) begin
+          cnt_d   = '0;
+          state_d = (op_q == OpCompute) ? StCompute : StIdle;
+        end
+      end
+      StCompute: begin
+        if (phase_last) begin
+          cnt_d   = '0;
+          state_d = (Dataflow == 1 && flags_q[3]) ? StDrain : StIdle;
         end
       end
       default: begin
@@ -272,6 +315,12 @@ module rtl_controller #(
       t_q     <= '0;
       x_q     <= '0;
       cnt_q   <= '0;
+      xa_q    <= '0;
+      wa_q    <= '0;
+      acca_q  <= '0;
+      pk_q    <= '0;
+      dm_q    <= '0;
+      nt_q    <= '0;
       err_q   <= 1'b0;
       kx_q    <= '0;
       ky_q    <= '0;
@@ -289,6 +338,12 @@ module rtl_controller #(
       t_q     <= t_d;
       x_q     <= x_d;
       cnt_q   <= cnt_d;
+      xa_q    <= xa_d;
+      wa_q    <= wa_d;
+      acca_q  <= acca_d;
+      pk_q    <= pk_d;
+      dm_q    <= dm_d;
+      nt_q    <= nt_d;
       err_q   <= err_d;
       kx_q    <= kx_d;
       ky_q    <= ky_d;
@@ -325,7 +380,7 @@ module rtl_controller #(
     logic [32:0] idx;
     logic [31:0] addr;
     assign idx  = {1'b0, cnt_q} - 33'(r);  // idx[32]: cnt_q < r
-    assign addr = a_q + idx[31:0];
+    assign addr = xa_q + idx[31:0];
     assign xs_rd_en_o[r] = (state_q == StCompute) && !idx[32] && (idx[31:0] < n_q);
     assign xs_rd_addr_o[r*XAddrBits +: XAddrBits] = addr[XAddrBits-1:0];
     logic unused_addr;
@@ -337,14 +392,14 @@ module rtl_controller #(
     if (Dataflow == 0) begin : gen_ws
       // preload: line Rows-1-cnt first, so that line r ends in array row r
       assign idx = 32'(Rows - 1) - cnt_q;
-      assign en  = (state_q == StPreload) && (cnt_q < Rows) && (idx < n_q);
-      assign addr = a_q + idx;
+      assign en  = (state_q == StPreload) && (cnt_q < Rows) && (idx < pk_q);
+      assign addr = wa_q + idx;
     end else begin : gen_os
       logic [32:0] sidx;
       assign sidx = {1'b0, cnt_q} - 33'(c);  // sidx[32]: cnt_q < c
       assign idx  = sidx[31:0];
       assign en   = (state_q == StCompute) && !sidx[32] && (idx < n_q);
-      assign addr = b_q + idx;
+      assign addr = wa_q + idx;
     end
     assign ws_rd_en_o[c] = en;
     assign ws_rd_addr_o[c*WAddrBits +: WAddrBits] = addr[WAddrBits-1:0];
@@ -390,10 +445,10 @@ module rtl_controller #(
       assign en = (state_q == StCompute) && (cnt_q >= 32'(Rows + 1 + c)) && (m < n_q);
     end else begin : gen_os
       assign m  = 32'(Rows - 1) - cnt_q;
-      assign en = (state_q == StDrain) && (m < n_q);
+      assign en = (state_q == StDrain) && (m < dm_q);
     end
-    assign addr = b_q + m;
-    assign acc_wr_en_o[c] = en && (32'(c) < t_q);
+    assign addr = acca_q + m;
+    assign acc_wr_en_o[c] = en && (32'(c) < nt_q);
     assign acc_wr_addr_o[c*AccAddrBits +: AccAddrBits] = addr[AccAddrBits-1:0];
     logic unused_addr;
     assign unused_addr = ^addr[31:AccAddrBits];
@@ -457,7 +512,8 @@ module rtl_controller #(
 
   // Upper address bits beyond each memory's depth are ignored (docs/rtl.md).
   logic unused_bits;
-  assign unused_bits = ^{cmd_i[127:104], flags_q[3], t_q[31:16], pool_addr[31:OutAddrBits],
+  assign unused_bits = ^{cmd_i[127:104], t_q[31:16], xa_q[31:16], wa_q[31:16], acca_q[31:16], pk_q[31:16], dm_q[31:16],
+                         nt_q[31:16], pool_addr[31:OutAddrBits],
                          ld_line[31:ColBits], rq_src[31:AccAddrBits], rq_dst[31:OutAddrBits],
                          pdst_line_q[31:OutAddrBits], st_line[31:OutAddrBits], preload_q,
                          ld_line[31:XAddrBits], ld_line[31:WAddrBits]};

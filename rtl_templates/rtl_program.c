@@ -1,0 +1,669 @@
+#include "rtl_program.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- hardware parameters ---- */
+
+static int64_t max64(int64_t a, int64_t b)
+{
+    return a > b ? a : b;
+}
+
+static int64_t min64(int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
+
+static int64_t cdiv(int64_t a, int64_t b)
+{
+    return (a + b - 1) / b;
+}
+
+td_status rtl_hw_check(const rtl_hw *hw)
+{
+    if (hw->rows < 1 || hw->rows > 64)
+        return td_fail(TD_ERR_CONFIG, "rtl hw: rows %d outside [1, 64]", hw->rows);
+    if (hw->cols < 1 || hw->cols > 64)
+        return td_fail(TD_ERR_CONFIG, "rtl hw: cols %d outside [1, 64]", hw->cols);
+    if (hw->bits != 4 && hw->bits != 8 && hw->bits != 16 && hw->bits != 32)
+        return td_fail(TD_ERR_CONFIG, "rtl hw: bits %d is not 4, 8, 16 or 32", hw->bits);
+    int32_t acc_max = 2 * hw->bits + 32 < 96 ? 2 * hw->bits + 32 : 96;
+    if (hw->acc_bits < 2 * hw->bits || hw->acc_bits > acc_max)
+        return td_fail(TD_ERR_CONFIG, "rtl hw: acc_bits %d outside [%d, %d] for bits %d",
+                       hw->acc_bits, 2 * hw->bits, acc_max, hw->bits);
+    if (hw->dataflow != HW_DATAFLOW_WS && hw->dataflow != HW_DATAFLOW_OS)
+        return td_fail(TD_ERR_CONFIG, "rtl hw: dataflow %d is neither WS nor OS",
+                       (int)hw->dataflow);
+    const struct {
+        const char *name;
+        int64_t v;
+    } depth[] = {{"x_depth", hw->x_depth},
+                 {"w_depth", hw->w_depth},
+                 {"acc_depth", hw->acc_depth},
+                 {"out_depth", hw->out_depth}};
+    for (size_t i = 0; i < sizeof depth / sizeof depth[0]; i++)
+        if (depth[i].v < 2 || depth[i].v > 65536)
+            return td_fail(TD_ERR_CONFIG, "rtl hw: %s %lld outside [2, 65536] lines",
+                           depth[i].name, (long long)depth[i].v);
+    /* The compiler needs one full weight tile (WS) or one output tile (OS) on chip. */
+    if (hw->dataflow == HW_DATAFLOW_WS && hw->w_depth < hw->rows)
+        return td_fail(TD_ERR_CONFIG, "rtl hw: w_depth %lld below rows %d (WS preload)",
+                       (long long)hw->w_depth, hw->rows);
+    if (hw->dataflow == HW_DATAFLOW_OS && (hw->acc_depth < hw->rows || hw->out_depth < hw->rows))
+        return td_fail(TD_ERR_CONFIG, "rtl hw: acc_depth and out_depth must hold rows %d (OS)",
+                       hw->rows);
+    return TD_OK;
+}
+
+int32_t rtl_hw_mem_bits(const rtl_hw *hw)
+{
+    int32_t dim = hw->rows > hw->cols ? hw->rows : hw->cols;
+    int32_t line = dim * hw->bits, param = hw->acc_bits + 39;
+    return line > param ? line : param;
+}
+
+/* ---- commands ---- */
+
+static const char *const op_names[RTL_OP_COUNT] = {
+    "NOP", "LD_X", "LD_W", "LD_P", "PRELOAD", "COMPUTE", "DRAIN", "REQUANT", "POOL", "STORE"};
+
+const char *rtl_opcode_name(int op)
+{
+    return op >= 0 && op < RTL_OP_COUNT ? op_names[op] : "?";
+}
+
+void rtl_cmd_pack(const rtl_cmd *c, uint32_t w[RTL_CMD_WORDS])
+{
+    /* op[3:0] flags[7:4] a[23:8] b[39:24] n[55:40] t[71:56] x[103:72] */
+    w[0] = (uint32_t)(c->op & 0xF) | (uint32_t)(c->flags & 0xF) << 4 | (uint32_t)c->a << 8 |
+           (uint32_t)(c->b & 0xFF) << 24;
+    w[1] = (uint32_t)(c->b >> 8) | (uint32_t)c->n << 8 | (uint32_t)(c->t & 0xFF) << 24;
+    w[2] = (uint32_t)(c->t >> 8) | (c->x & 0xFFFFFF) << 8;
+    w[3] = c->x >> 24;
+}
+
+td_status rtl_cmd_unpack(const uint32_t w[RTL_CMD_WORDS], rtl_cmd *c)
+{
+    c->op = w[0] & 0xF;
+    c->flags = (w[0] >> 4) & 0xF;
+    c->a = (uint16_t)(w[0] >> 8);
+    c->b = (uint16_t)((w[0] >> 24) | (w[1] & 0xFF) << 8);
+    c->n = (uint16_t)(w[1] >> 8);
+    c->t = (uint16_t)((w[1] >> 24) | (w[2] & 0xFF) << 8);
+    c->x = (w[2] >> 8) | (w[3] & 0xFF) << 24;
+    if (c->op >= RTL_OP_COUNT)
+        return td_fail(TD_ERR_FORMAT, "tile command: unknown opcode %u", c->op);
+    if (w[3] >> 8)
+        return td_fail(TD_ERR_FORMAT, "tile command: reserved bits [127:104] are 0x%06x, not 0",
+                       w[3] >> 8);
+    return TD_OK;
+}
+
+rtl_cmd rtl_cmd_compute_ws(uint16_t x_line, uint16_t acc_line, uint16_t m_t, uint16_t n_t,
+                           bool accumulate, bool preload, uint16_t w_line, uint16_t k_t)
+{
+    rtl_cmd c = {.op = RTL_OP_COMPUTE, .a = x_line, .b = acc_line, .n = m_t, .t = n_t};
+    c.flags = (uint8_t)((accumulate ? RTL_FLAG_ACC : 0) | (preload ? RTL_FLAG_FUSE : 0));
+    c.x = (uint32_t)k_t << 16 | w_line;
+    return c;
+}
+
+rtl_cmd rtl_cmd_compute_os(uint16_t x_line, uint16_t w_line, uint16_t k_t, uint16_t n_t,
+                           bool clear, bool drain, uint16_t acc_line, uint16_t m_t,
+                           bool accumulate)
+{
+    rtl_cmd c = {.op = RTL_OP_COMPUTE, .a = x_line, .b = w_line, .n = k_t, .t = n_t};
+    c.flags = (uint8_t)((clear ? RTL_FLAG_CLEAR : 0) | (drain ? RTL_FLAG_FUSE : 0) |
+                        (accumulate ? RTL_FLAG_ACC : 0));
+    c.x = (uint32_t)m_t << 16 | acc_line;
+    return c;
+}
+
+int64_t rtl_cmd_cycles(const rtl_hw *hw, const rtl_cmd *c)
+{
+    const int64_t R = hw->rows, C = hw->cols, oh = hw_timing_cmd_overhead_cycles();
+    const bool ws = hw->dataflow == HW_DATAFLOW_WS;
+    switch (c->op) {
+    case RTL_OP_LD_X:
+    case RTL_OP_LD_W:
+    case RTL_OP_LD_P:
+    case RTL_OP_STORE:
+        return c->n == 0 ? oh : -1;
+    case RTL_OP_PRELOAD:
+        return ws ? oh + hw_timing_ws_preload_cycles(R, C) : oh;
+    case RTL_OP_COMPUTE:
+        if (ws)
+            return oh + ((c->flags & RTL_FLAG_FUSE) ? hw_timing_ws_preload_cycles(R, C) : 0) +
+                   hw_timing_ws_stream_cycles(R, C, c->n);
+        return oh + hw_timing_os_stream_cycles(R, C, c->n) +
+               ((c->flags & RTL_FLAG_FUSE) ? hw_timing_os_drain_cycles(R, C) : 0);
+    case RTL_OP_DRAIN:
+        return ws ? oh : oh + hw_timing_os_drain_cycles(R, C);
+    case RTL_OP_REQUANT:
+        return oh + c->n + 2; /* acc read, vector-unit register, output write */
+    case RTL_OP_POOL: {
+        int64_t oh_px = c->t, ow_px = c->x & 0xFFFF, k = (c->x >> 16) & 0xFF;
+        int64_t reads = oh_px * ow_px * k * k;
+        return oh + reads + 1; /* one read per window element, then the last write */
+    }
+    default:
+        return oh; /* NOP and unknown opcodes (the core sets its error flag) */
+    }
+}
+
+/* ---- external memory image ---- */
+
+td_status rtl_mem_init(rtl_mem *m, int32_t word_bits)
+{
+    memset(m, 0, sizeof *m);
+    if (word_bits < 1)
+        return td_fail(TD_ERR_CONFIG, "rtl memory: word width %d bits", word_bits);
+    m->limbs = (word_bits + 31) / 32;
+    return TD_OK;
+}
+
+void rtl_mem_free(rtl_mem *m)
+{
+    free(m->data);
+    memset(m, 0, sizeof *m);
+}
+
+td_status rtl_mem_copy(rtl_mem *dst, const rtl_mem *src)
+{
+    *dst = *src;
+    dst->data = NULL;
+    dst->cap = 0;
+    if (src->n_words == 0)
+        return TD_OK;
+    size_t bytes = (size_t)src->n_words * (size_t)src->limbs * sizeof(uint32_t);
+    dst->data = malloc(bytes);
+    if (!dst->data)
+        return td_fail(TD_ERR_NOMEM, "rtl memory: cannot copy %zu bytes", bytes);
+    memcpy(dst->data, src->data, bytes);
+    dst->cap = src->n_words;
+    return TD_OK;
+}
+
+td_status rtl_mem_alloc(rtl_mem *m, int64_t n, int64_t *base)
+{
+    if (n < 0 || m->n_words + n > ((int64_t)1 << 32))
+        return td_fail(TD_ERR_CONFIG, "rtl memory: %lld more words exceed the 32-bit address space",
+                       (long long)n);
+    if (m->n_words + n > m->cap) {
+        int64_t cap = max64(m->n_words + n, 2 * m->cap + 64);
+        uint32_t *d = realloc(m->data, (size_t)cap * (size_t)m->limbs * sizeof(uint32_t));
+        if (!d)
+            return td_fail(TD_ERR_NOMEM, "rtl memory: cannot grow to %lld words", (long long)cap);
+        m->data = d;
+        m->cap = cap;
+    }
+    memset(m->data + (size_t)m->n_words * (size_t)m->limbs, 0,
+           (size_t)n * (size_t)m->limbs * sizeof(uint32_t));
+    *base = m->n_words;
+    m->n_words += n;
+    return TD_OK;
+}
+
+void rtl_mem_set(rtl_mem *m, int64_t addr, int32_t lsb, int32_t width, int64_t v)
+{
+    uint32_t *w = m->data + (size_t)addr * (size_t)m->limbs;
+    for (int32_t i = 0; i < width; i++) {
+        int32_t bit = lsb + i;
+        uint32_t b = i < 64 ? (uint32_t)((uint64_t)v >> i) & 1u : (uint32_t)(v < 0);
+        w[bit / 32] = (w[bit / 32] & ~(1u << (bit % 32))) | b << (bit % 32);
+    }
+}
+
+int64_t rtl_mem_get(const rtl_mem *m, int64_t addr, int32_t lsb, int32_t width, bool is_signed)
+{
+    const uint32_t *w = m->data + (size_t)addr * (size_t)m->limbs;
+    uint64_t v = 0;
+    for (int32_t i = 0; i < width; i++) {
+        int32_t bit = lsb + i;
+        v |= (uint64_t)((w[bit / 32] >> (bit % 32)) & 1u) << i;
+    }
+    if (is_signed && width < 64 && (v >> (width - 1)) & 1u)
+        v |= ~(uint64_t)0 << width;
+    return (int64_t)v;
+}
+
+/* ---- programs ---- */
+
+td_status rtl_program_init(rtl_program *p, const rtl_hw *hw)
+{
+    memset(p, 0, sizeof *p);
+    td_status st = rtl_hw_check(hw);
+    if (st != TD_OK)
+        return st;
+    p->hw = *hw;
+    return rtl_mem_init(&p->mem, rtl_hw_mem_bits(hw));
+}
+
+void rtl_program_free(rtl_program *p)
+{
+    free(p->cmds);
+    rtl_mem_free(&p->mem);
+    memset(p, 0, sizeof *p);
+}
+
+td_status rtl_program_emit(rtl_program *p, rtl_cmd c)
+{
+    if (p->n_cmds == p->cap) {
+        size_t cap = p->cap ? 2 * p->cap : 64;
+        rtl_cmd *d = realloc(p->cmds, cap * sizeof *d);
+        if (!d)
+            return td_fail(TD_ERR_NOMEM, "rtl program: cannot grow to %zu commands", cap);
+        p->cmds = d;
+        p->cap = cap;
+    }
+    p->cmds[p->n_cmds++] = c;
+    return TD_OK;
+}
+
+int64_t rtl_program_compute_cycles(const rtl_program *p)
+{
+    int64_t sum = 0;
+    for (size_t i = 0; i < p->n_cmds; i++) {
+        int64_t c = rtl_cmd_cycles(&p->hw, &p->cmds[i]);
+        if (c > 0)
+            sum += c;
+    }
+    return sum;
+}
+
+static td_status emit_mem(rtl_program *p, rtl_opcode op, int64_t line, int64_t n, int64_t ext)
+{
+    rtl_cmd c = {.op = (uint8_t)op, .a = (uint16_t)line, .n = (uint16_t)n, .x = (uint32_t)ext};
+    return rtl_program_emit(p, c);
+}
+
+static td_status check_value(int64_t v, int bits, const char *what, int64_t i)
+{
+    if (v < nn_qmin(bits) || v > nn_qmax(bits))
+        return td_fail(TD_ERR_CONFIG, "rtl gemm: %s[%lld] = %lld does not fit %d-bit signed",
+                       what, (long long)i, (long long)v, bits);
+    return TD_OK;
+}
+
+td_status rtl_program_add_gemm(rtl_program *p, const rtl_gemm *g, rtl_gemm_out *out)
+{
+    const rtl_hw *hw = &p->hw;
+    const int64_t M = g->m, K = g->k, N = g->n, R = hw->rows, C = hw->cols, b = hw->bits;
+    if (M < 1 || K < 1 || N < 1)
+        return td_fail(TD_ERR_CONFIG, "rtl gemm: shape %lldx%lldx%lld has an empty dimension",
+                       (long long)M, (long long)K, (long long)N);
+    if (M > 65535 * 16 || K > 65535 * 16)
+        return td_fail(TD_ERR_CONFIG, "rtl gemm: m %lld or k %lld too large", (long long)M,
+                       (long long)K);
+    int need = nn_acc_bits_needed((int)b, K) - 1; /* the bias is added in the vector unit */
+    if (need > hw->acc_bits)
+        return td_fail(TD_ERR_INFEASIBLE,
+                       "rtl gemm: k = %lld needs %d accumulator bits at %d-bit operands, the "
+                       "core has %d",
+                       (long long)K, need, (int)b, hw->acc_bits);
+    if (g->lo != 0 && g->lo != nn_qmin((int)b))
+        return td_fail(TD_ERR_CONFIG, "rtl gemm: lower clamp %lld is neither 0 nor %lld",
+                       (long long)g->lo, (long long)nn_qmin((int)b));
+    if (g->hi < 0 || g->hi > nn_qmax((int)b))
+        return td_fail(TD_ERR_CONFIG, "rtl gemm: upper clamp %lld outside [0, %lld]",
+                       (long long)g->hi, (long long)nn_qmax((int)b));
+    for (int64_t i = 0; i < M * K; i++)
+        if (check_value(g->x[i], (int)b, "x", i) != TD_OK)
+            return TD_ERR_CONFIG;
+    for (int64_t i = 0; i < K * N; i++)
+        if (check_value(g->w[i], (int)b, "w", i) != TD_OK)
+            return TD_ERR_CONFIG;
+    for (int64_t j = 0; j < N; j++) {
+        if (g->rq[j].shift < 1 || g->rq[j].shift > 126)
+            return td_fail(TD_ERR_CONFIG, "rtl gemm: column %lld shift %d outside [1, 126]",
+                           (long long)j, g->rq[j].shift);
+        if (g->bias && hw->acc_bits < 64) {
+            int64_t lim = (int64_t)1 << (hw->acc_bits - 1);
+            if (g->bias[j] < -lim || g->bias[j] >= lim)
+                return td_fail(TD_ERR_CONFIG, "rtl gemm: bias[%lld] = %lld does not fit %d bits",
+                               (long long)j, (long long)g->bias[j], hw->acc_bits);
+        }
+    }
+
+    const int64_t fn = cdiv(N, C);
+    const bool ws = hw->dataflow == HW_DATAFLOW_WS;
+    const int64_t fm_os = cdiv(M, R);
+    int64_t x_addr, w_addr, p_addr, y_addr;
+    /* WS: X line (kt, m) = X[m][kt*R ..] at x_addr + kt*M + m.
+     * OS: X line (mt, k) = X[mt*R ..][k] at x_addr + mt*K + k.
+     * Both: W line (j, k) = W[k][j*C ..] at w_addr + j*K + k; params (j, c) at p_addr + j*C + c;
+     * Y line (j, m) = Y[m][j*C ..] at y_addr + j*M + m. */
+    int64_t x_words = ws ? cdiv(K, R) * M : fm_os * K;
+    td_status st = rtl_mem_alloc(&p->mem, x_words, &x_addr);
+    if (st == TD_OK)
+        st = rtl_mem_alloc(&p->mem, fn * K, &w_addr);
+    if (st == TD_OK)
+        st = rtl_mem_alloc(&p->mem, fn * C, &p_addr);
+    if (st == TD_OK)
+        st = rtl_mem_alloc(&p->mem, fn * M, &y_addr);
+    if (st != TD_OK)
+        return st;
+    rtl_mem *mem = &p->mem;
+    for (int64_t m = 0; m < M; m++)
+        for (int64_t k = 0; k < K; k++) {
+            int64_t addr = ws ? x_addr + (k / R) * M + m : x_addr + (m / R) * K + k;
+            int32_t lane = (int32_t)(ws ? k % R : m % R);
+            rtl_mem_set(mem, addr, lane * (int32_t)b, (int32_t)b, g->x[m * K + k]);
+        }
+    for (int64_t k = 0; k < K; k++)
+        for (int64_t n = 0; n < N; n++)
+            rtl_mem_set(mem, w_addr + (n / C) * K + k, (int32_t)((n % C) * b), (int32_t)b,
+                        g->w[k * N + n]);
+    for (int64_t n = 0; n < N; n++) {
+        int64_t addr = p_addr + n;
+        rtl_mem_set(mem, addr, 0, hw->acc_bits, g->bias ? g->bias[n] : 0);
+        rtl_mem_set(mem, addr, hw->acc_bits, 32, (int64_t)g->rq[n].mult);
+        rtl_mem_set(mem, addr, hw->acc_bits + 32, 7, g->rq[n].shift);
+    }
+    (void)p_addr;
+
+    const uint8_t rq_flags = g->lo == 0 ? RTL_FLAG_RELU : 0;
+    for (int64_t j = 0; j < fn && st == TD_OK; j++) {
+        const int64_t n_t = min64(C, N - j * C);
+        st = emit_mem(p, RTL_OP_LD_P, 0, n_t, p_addr + j * C);
+        if (ws) {
+            const int64_t mc_max =
+                min64(min64(hw->x_depth, hw->acc_depth), min64(hw->out_depth, 65535));
+            for (int64_t m0 = 0; m0 < M && st == TD_OK; m0 += mc_max) {
+                const int64_t mc = min64(mc_max, M - m0);
+                for (int64_t kt = 0; kt * R < K && st == TD_OK; kt++) {
+                    const int64_t k_t = min64(R, K - kt * R);
+                    st = emit_mem(p, RTL_OP_LD_W, 0, k_t, w_addr + j * K + kt * R);
+                    if (st == TD_OK)
+                        st = emit_mem(p, RTL_OP_LD_X, 0, mc, x_addr + kt * M + m0);
+                    if (st == TD_OK)
+                        st = rtl_program_emit(
+                            p, rtl_cmd_compute_ws(0, 0, (uint16_t)mc, (uint16_t)n_t, kt > 0,
+                                                  true, 0, (uint16_t)k_t));
+                }
+                rtl_cmd rq = {.op = RTL_OP_REQUANT, .flags = rq_flags, .a = 0, .b = 0,
+                              .n = (uint16_t)mc, .x = (uint32_t)g->hi};
+                if (st == TD_OK)
+                    st = rtl_program_emit(p, rq);
+                if (st == TD_OK)
+                    st = emit_mem(p, RTL_OP_STORE, 0, mc, y_addr + j * M + m0);
+            }
+        } else {
+            const int64_t kc_max = min64(min64(hw->x_depth, hw->w_depth), 65535);
+            for (int64_t mt = 0; mt < fm_os && st == TD_OK; mt++) {
+                const int64_t m_t = min64(R, M - mt * R);
+                for (int64_t k0 = 0; k0 < K && st == TD_OK; k0 += kc_max) {
+                    const int64_t kc = min64(kc_max, K - k0);
+                    st = emit_mem(p, RTL_OP_LD_X, 0, kc, x_addr + mt * K + k0);
+                    if (st == TD_OK)
+                        st = emit_mem(p, RTL_OP_LD_W, 0, kc, w_addr + j * K + k0);
+                    if (st == TD_OK)
+                        st = rtl_program_emit(
+                            p, rtl_cmd_compute_os(0, 0, (uint16_t)kc, (uint16_t)n_t, k0 == 0,
+                                                  k0 + kc == K, 0, (uint16_t)m_t, false));
+                }
+                rtl_cmd rq = {.op = RTL_OP_REQUANT, .flags = rq_flags, .a = 0, .b = 0,
+                              .n = (uint16_t)m_t, .x = (uint32_t)g->hi};
+                if (st == TD_OK)
+                    st = rtl_program_emit(p, rq);
+                if (st == TD_OK)
+                    st = emit_mem(p, RTL_OP_STORE, 0, m_t, y_addr + j * M + mt * R);
+            }
+        }
+    }
+    if (st != TD_OK)
+        return st;
+    out->y_addr = y_addr;
+    out->m = M;
+    out->n = N;
+    return TD_OK;
+}
+
+void rtl_gemm_read(const rtl_program *p, const rtl_mem *mem, const rtl_gemm_out *out, int32_t *y)
+{
+    const int64_t C = p->hw.cols, b = p->hw.bits;
+    for (int64_t m = 0; m < out->m; m++)
+        for (int64_t n = 0; n < out->n; n++)
+            y[m * out->n + n] = (int32_t)rtl_mem_get(mem, out->y_addr + (n / C) * out->m + m,
+                                                     (int32_t)((n % C) * b), (int32_t)b, true);
+}
+
+/* ---- C model of the core (values only) ---- */
+
+typedef struct core_model {
+    const rtl_hw *hw;
+    int64_t *xs, *ws, *ob; /* depth x lanes */
+    nn_acc_t *acc;         /* acc_depth x cols, wrapped to acc_bits */
+    int64_t *bias, *mult, *shift;
+    int64_t *pe_w;         /* WS: rows x cols stationary weights */
+    nn_acc_t *pe_acc;      /* OS: rows x cols accumulators */
+} core_model;
+
+static nn_acc_t wrap_acc(nn_acc_t v, int bits)
+{
+    if (bits >= 127)
+        return v;
+    unsigned __int128 mask = ((unsigned __int128)1 << bits) - 1;
+    unsigned __int128 u = (unsigned __int128)v & mask;
+    if (u >> (bits - 1))
+        u |= ~mask;
+    return (nn_acc_t)u;
+}
+
+static td_status line_check(int64_t line, int64_t depth, const char *what, size_t ci)
+{
+    if (line < 0 || line >= depth)
+        return td_fail(TD_ERR_CONFIG, "rtl program: command %zu addresses %s line %lld of %lld",
+                       ci, what, (long long)line, (long long)depth);
+    return TD_OK;
+}
+
+static td_status ext_check(const rtl_mem *mem, int64_t addr, size_t ci)
+{
+    if (addr < 0 || addr >= mem->n_words)
+        return td_fail(TD_ERR_CONFIG, "rtl program: command %zu addresses memory word %lld of %lld",
+                       ci, (long long)addr, (long long)mem->n_words);
+    return TD_OK;
+}
+
+static td_status model_cmd(core_model *cm, const rtl_cmd *c, size_t ci, rtl_mem *mem)
+{
+    const rtl_hw *hw = cm->hw;
+    const int64_t R = hw->rows, C = hw->cols, b = hw->bits;
+    const bool ws = hw->dataflow == HW_DATAFLOW_WS;
+    td_status st = TD_OK;
+    switch (c->op) {
+    case RTL_OP_NOP:
+        return TD_OK;
+    case RTL_OP_LD_X:
+    case RTL_OP_LD_W:
+    case RTL_OP_LD_P: {
+        int64_t depth = c->op == RTL_OP_LD_X ? hw->x_depth : c->op == RTL_OP_LD_W ? hw->w_depth : C;
+        int64_t lanes = c->op == RTL_OP_LD_X ? R : C;
+        for (int64_t i = 0; i < c->n && st == TD_OK; i++) {
+            int64_t line = c->a + i, addr = (int64_t)c->x + i;
+            st = line_check(line, depth, rtl_opcode_name(c->op), ci);
+            if (st == TD_OK)
+                st = ext_check(mem, addr, ci);
+            if (st != TD_OK)
+                break;
+            if (c->op == RTL_OP_LD_P) {
+                int bw = hw->acc_bits < 64 ? hw->acc_bits : 64;
+                cm->bias[line] = rtl_mem_get(mem, addr, 0, bw, true);
+                cm->mult[line] = rtl_mem_get(mem, addr, hw->acc_bits, 32, false);
+                cm->shift[line] = rtl_mem_get(mem, addr, hw->acc_bits + 32, 7, false);
+                continue;
+            }
+            int64_t *dst = (c->op == RTL_OP_LD_X ? cm->xs : cm->ws) + line * lanes;
+            for (int64_t l = 0; l < lanes; l++)
+                dst[l] = rtl_mem_get(mem, addr, (int32_t)(l * b), (int32_t)b, true);
+        }
+        return st;
+    }
+    case RTL_OP_PRELOAD:
+    case RTL_OP_COMPUTE:
+    case RTL_OP_DRAIN:
+        break;
+    case RTL_OP_REQUANT: {
+        int64_t lo = (c->flags & RTL_FLAG_RELU) ? 0 : nn_qmin((int)b);
+        int64_t hi = min64((int32_t)c->x, nn_qmax((int)b));
+        for (int64_t i = 0; i < c->n && st == TD_OK; i++) {
+            st = line_check(c->a + i, hw->acc_depth, "accumulator", ci);
+            if (st == TD_OK)
+                st = line_check(c->b + i, hw->out_depth, "output", ci);
+            for (int64_t l = 0; l < C && st == TD_OK; l++) {
+                nn_requant rq = {(uint32_t)cm->mult[l], (int32_t)cm->shift[l]};
+                nn_acc_t a = cm->acc[(c->a + i) * C + l] + (nn_acc_t)cm->bias[l];
+                cm->ob[(c->b + i) * C + l] = nn_requantize(a, rq, lo, hi);
+            }
+        }
+        return st;
+    }
+    case RTL_OP_POOL: {
+        int64_t in_w = c->n, oh = c->t, ow = c->x & 0xFFFF, k = (c->x >> 16) & 0xFF,
+                s = (c->x >> 24) & 0xFF;
+        for (int64_t y = 0; y < oh; y++)
+            for (int64_t x = 0; x < ow; x++) {
+                int64_t dst = c->b + y * ow + x;
+                st = line_check(dst, hw->out_depth, "output", ci);
+                for (int64_t l = 0; l < C && st == TD_OK && k > 0; l++) {
+                    int64_t best = 0;
+                    for (int64_t ky = 0; ky < k && st == TD_OK; ky++)
+                        for (int64_t kx = 0; kx < k && st == TD_OK; kx++) {
+                            int64_t src = c->a + (y * s + ky) * in_w + x * s + kx;
+                            st = line_check(src, hw->out_depth, "output", ci);
+                            if (st == TD_OK && ((ky == 0 && kx == 0) || cm->ob[src * C + l] > best))
+                                best = cm->ob[src * C + l];
+                        }
+                    if (st == TD_OK)
+                        cm->ob[dst * C + l] = best;
+                }
+                if (st != TD_OK)
+                    return st;
+            }
+        return TD_OK;
+    }
+    case RTL_OP_STORE:
+        for (int64_t i = 0; i < c->n && st == TD_OK; i++) {
+            int64_t line = c->a + i, addr = (int64_t)c->x + i;
+            st = line_check(line, hw->out_depth, "output", ci);
+            if (st == TD_OK)
+                st = ext_check(mem, addr, ci);
+            if (st != TD_OK)
+                break;
+            int32_t words = mem->limbs;
+            memset(mem->data + (size_t)addr * (size_t)words, 0, (size_t)words * sizeof(uint32_t));
+            for (int64_t l = 0; l < C; l++)
+                rtl_mem_set(mem, addr, (int32_t)(l * b), (int32_t)b, cm->ob[line * C + l]);
+        }
+        return st;
+    default:
+        return td_fail(TD_ERR_FORMAT, "rtl program: command %zu has unknown opcode %u", ci, c->op);
+    }
+
+    /* array commands */
+    const bool fuse = (c->flags & RTL_FLAG_FUSE) != 0;
+    const bool acc_flag = (c->flags & RTL_FLAG_ACC) != 0;
+    if (c->op == RTL_OP_PRELOAD || (c->op == RTL_OP_COMPUTE && ws && fuse)) {
+        if (!ws)
+            return td_fail(TD_ERR_CONFIG, "rtl program: command %zu is PRELOAD on an OS core", ci);
+        int64_t w_line = c->op == RTL_OP_PRELOAD ? c->a : (c->x & 0xFFFF);
+        int64_t k_t = c->op == RTL_OP_PRELOAD ? c->n : (c->x >> 16);
+        for (int64_t r = 0; r < R; r++)
+            for (int64_t l = 0; l < C; l++) {
+                if (r < k_t && (st = line_check(w_line + r, hw->w_depth, "weight", ci)) != TD_OK)
+                    return st;
+                cm->pe_w[r * C + l] = r < k_t ? cm->ws[(w_line + r) * C + l] : 0;
+            }
+        if (c->op == RTL_OP_PRELOAD)
+            return TD_OK;
+    }
+    int64_t drain_line = 0, drain_m = 0;
+    if (c->op == RTL_OP_COMPUTE && ws) {
+        for (int64_t m = 0; m < c->n; m++) {
+            if ((st = line_check(c->a + m, hw->x_depth, "input", ci)) != TD_OK ||
+                (st = line_check(c->b + m, hw->acc_depth, "accumulator", ci)) != TD_OK)
+                return st;
+            for (int64_t l = 0; l < C && l < c->t; l++) {
+                nn_acc_t s = 0;
+                for (int64_t r = 0; r < R; r++)
+                    s += (nn_acc_t)cm->xs[(c->a + m) * R + r] * cm->pe_w[r * C + l];
+                nn_acc_t *dst = &cm->acc[(c->b + m) * C + l];
+                *dst = wrap_acc(acc_flag ? *dst + s : s, hw->acc_bits);
+            }
+        }
+        return TD_OK;
+    }
+    if (c->op == RTL_OP_COMPUTE) { /* OS */
+        if (c->flags & RTL_FLAG_CLEAR)
+            memset(cm->pe_acc, 0, (size_t)(R * C) * sizeof(nn_acc_t));
+        for (int64_t k = 0; k < c->n; k++) {
+            if ((st = line_check(c->a + k, hw->x_depth, "input", ci)) != TD_OK ||
+                (st = line_check(c->b + k, hw->w_depth, "weight", ci)) != TD_OK)
+                return st;
+            for (int64_t r = 0; r < R; r++)
+                for (int64_t l = 0; l < C; l++)
+                    cm->pe_acc[r * C + l] = wrap_acc(
+                        cm->pe_acc[r * C + l] +
+                            (nn_acc_t)cm->xs[(c->a + k) * R + r] * cm->ws[(c->b + k) * C + l],
+                        hw->acc_bits);
+        }
+        if (!fuse)
+            return TD_OK;
+        drain_line = c->x & 0xFFFF;
+        drain_m = c->x >> 16;
+    } else { /* DRAIN */
+        if (ws)
+            return td_fail(TD_ERR_CONFIG, "rtl program: command %zu is DRAIN on a WS core", ci);
+        drain_line = c->b;
+        drain_m = c->n;
+    }
+    for (int64_t r = 0; r < R && r < drain_m; r++) {
+        if ((st = line_check(drain_line + r, hw->acc_depth, "accumulator", ci)) != TD_OK)
+            return st;
+        for (int64_t l = 0; l < C && l < c->t; l++) {
+            nn_acc_t *dst = &cm->acc[(drain_line + r) * C + l];
+            *dst = wrap_acc(acc_flag ? *dst + cm->pe_acc[r * C + l] : cm->pe_acc[r * C + l],
+                            hw->acc_bits);
+        }
+    }
+    return TD_OK;
+}
+
+td_status rtl_program_execute(const rtl_program *p, rtl_mem *mem)
+{
+    const rtl_hw *hw = &p->hw;
+    if (mem->limbs != p->mem.limbs)
+        return td_fail(TD_ERR_CONFIG, "rtl program: memory words have %d limbs, program %d",
+                       mem->limbs, p->mem.limbs);
+    core_model cm = {.hw = hw};
+    const size_t R = (size_t)hw->rows, C = (size_t)hw->cols;
+    cm.xs = calloc((size_t)hw->x_depth * R, sizeof(int64_t));
+    cm.ws = calloc((size_t)hw->w_depth * C, sizeof(int64_t));
+    cm.ob = calloc((size_t)hw->out_depth * C, sizeof(int64_t));
+    cm.acc = calloc((size_t)hw->acc_depth * C, sizeof(nn_acc_t));
+    cm.bias = calloc(C, sizeof(int64_t));
+    cm.mult = calloc(C, sizeof(int64_t));
+    cm.shift = calloc(C, sizeof(int64_t));
+    cm.pe_w = calloc(R * C, sizeof(int64_t));
+    cm.pe_acc = calloc(R * C, sizeof(nn_acc_t));
+    for (size_t l = 0; cm.shift && l < C; l++)
+        cm.shift[l] = 1; /* the RTL's reset value: an unloaded column requantizes to 0 */
+    td_status st = TD_OK;
+    if (!cm.xs || !cm.ws || !cm.ob || !cm.acc || !cm.bias || !cm.mult || !cm.shift || !cm.pe_w ||
+        !cm.pe_acc)
+        st = td_fail(TD_ERR_NOMEM, "rtl program: cannot allocate the core model");
+    for (size_t i = 0; i < p->n_cmds && st == TD_OK; i++)
+        st = model_cmd(&cm, &p->cmds[i], i, mem);
+    free(cm.xs);
+    free(cm.ws);
+    free(cm.ob);
+    free(cm.acc);
+    free(cm.bias);
+    free(cm.mult);
+    free(cm.shift);
+    free(cm.pe_w);
+    free(cm.pe_acc);
+    return st;
+}

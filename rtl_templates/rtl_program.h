@@ -1,0 +1,146 @@
+/* Tile commands for the RTL core (docs/formats.md, "Tile commands") and the compiler that
+ * turns integer GEMMs (and, through rtl_net.h, networks) into a command list plus the
+ * external-memory image the core's DMA port reads. The command list is shared by the three
+ * fidelities: the RTL executes it, the SystemC model consumes it, and hw_model's timing
+ * functions (hw_timing.h) give each command's cycles. */
+#ifndef RTL_PROGRAM_H
+#define RTL_PROGRAM_H
+
+#include "hw_timing.h"
+#include "nn_intmath.h"
+#include "td_status.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The core's parameters (the RTL top's parameters, rtl_top.sv). Depths are in lines. */
+typedef struct rtl_hw {
+    int32_t rows, cols;     /* array size, [1, 64] each */
+    int32_t bits;           /* operand width: 4, 8, 16 or 32 */
+    int32_t acc_bits;       /* accumulator width, [2*bits, min(2*bits + 32, 96)] */
+    hw_dataflow dataflow;   /* WS or OS */
+    int64_t x_depth;        /* input scratchpad lines (rows elements each), [2, 65536] */
+    int64_t w_depth;        /* weight scratchpad lines (cols elements each), [2, 65536] */
+    int64_t acc_depth;      /* accumulator buffer lines (cols accumulators each) */
+    int64_t out_depth;      /* output buffer lines (cols elements each) */
+} rtl_hw;
+
+/* Checks every field against the RTL's legal ranges; the message names the field. */
+td_status rtl_hw_check(const rtl_hw *hw);
+/* Width of one external memory word: max(max(rows, cols) * bits, acc_bits + 39). */
+int32_t rtl_hw_mem_bits(const rtl_hw *hw);
+
+typedef enum rtl_opcode {
+    RTL_OP_NOP = 0,
+    RTL_OP_LD_X,    /* n lines ext[x + i] -> input scratchpad[a + i] */
+    RTL_OP_LD_W,    /* n lines ext[x + i] -> weight scratchpad[a + i] */
+    RTL_OP_LD_P,    /* n parameter words ext[x + i] -> column parameters[a + i] */
+    RTL_OP_PRELOAD, /* WS: weight lines [a, a + n) into the array (rows >= n get zeros) */
+    RTL_OP_COMPUTE, /* stream through the array (fields depend on the dataflow) */
+    RTL_OP_DRAIN,   /* OS: array rows [0, n) -> accumulator lines [b, b + n), columns < t */
+    RTL_OP_REQUANT, /* n accumulator lines [a..) -> vector unit -> output lines [b..) */
+    RTL_OP_POOL,    /* max-pool over output lines (see docs/formats.md) */
+    RTL_OP_STORE,   /* n output lines [a..) -> ext[x + i] */
+    RTL_OP_COUNT
+} rtl_opcode;
+
+/* Command flags (4 bits). */
+enum {
+    RTL_FLAG_ACC = 1,   /* accumulate into the accumulator buffer instead of overwriting */
+    RTL_FLAG_CLEAR = 2, /* OS COMPUTE: zero the array's accumulators first */
+    RTL_FLAG_RELU = 4,  /* REQUANT: lower clamp bound 0 instead of -2^(bits-1) */
+    RTL_FLAG_FUSE = 8   /* WS COMPUTE: preload weights first; OS COMPUTE: drain afterwards */
+};
+
+/* One 128-bit command: op[3:0] flags[7:4] a[23:8] b[39:24] n[55:40] t[71:56] x[103:72],
+ * bits [127:104] zero. */
+typedef struct rtl_cmd {
+    uint8_t op, flags;
+    uint16_t a, b, n, t;
+    uint32_t x;
+} rtl_cmd;
+
+#define RTL_CMD_WORDS 4
+
+const char *rtl_opcode_name(int op);
+void rtl_cmd_pack(const rtl_cmd *c, uint32_t w[RTL_CMD_WORDS]);
+/* Fails (TD_ERR_FORMAT) on an unknown opcode or nonzero reserved bits. */
+td_status rtl_cmd_unpack(const uint32_t w[RTL_CMD_WORDS], rtl_cmd *c);
+/* Builders for the array commands (fields per dataflow, docs/formats.md). */
+rtl_cmd rtl_cmd_compute_ws(uint16_t x_line, uint16_t acc_line, uint16_t m_t, uint16_t n_t,
+                           bool accumulate, bool preload, uint16_t w_line, uint16_t k_t);
+rtl_cmd rtl_cmd_compute_os(uint16_t x_line, uint16_t w_line, uint16_t k_t, uint16_t n_t,
+                           bool clear, bool drain, uint16_t acc_line, uint16_t m_t,
+                           bool accumulate);
+
+/* Cycles from the command's acceptance to the next command's acceptance, when the next one
+ * is waiting (docs/rtl.md, "Timing"); array commands use hw_timing.h. -1 for commands that
+ * use the memory port (their time depends on the DMA). */
+int64_t rtl_cmd_cycles(const rtl_hw *hw, const rtl_cmd *c);
+
+/* The external memory image: words of rtl_hw_mem_bits() bits, as 32-bit limbs, least
+ * significant first. Element i of a line occupies bits [i*bits, (i+1)*bits). A parameter
+ * word holds bias [0, acc_bits), multiplier [acc_bits, acc_bits+32), shift [acc_bits+32,
+ * acc_bits+39). */
+typedef struct rtl_mem {
+    int32_t limbs;
+    int64_t n_words, cap;
+    uint32_t *data;
+} rtl_mem;
+
+td_status rtl_mem_init(rtl_mem *m, int32_t word_bits);
+void rtl_mem_free(rtl_mem *m);
+td_status rtl_mem_copy(rtl_mem *dst, const rtl_mem *src);
+/* Appends n zeroed words; *base gets the first one's address. */
+td_status rtl_mem_alloc(rtl_mem *m, int64_t n, int64_t *base);
+/* Writes the low `width` bits of v (sign-extended beyond 64 bits) at bit lsb of word addr. */
+void rtl_mem_set(rtl_mem *m, int64_t addr, int32_t lsb, int32_t width, int64_t v);
+/* Reads `width` (<= 64) bits at bit lsb of word addr, sign-extended when is_signed. */
+int64_t rtl_mem_get(const rtl_mem *m, int64_t addr, int32_t lsb, int32_t width, bool is_signed);
+
+typedef struct rtl_program {
+    rtl_hw hw;
+    rtl_cmd *cmds;
+    size_t n_cmds, cap;
+    rtl_mem mem; /* the image the host places in external memory before the run */
+} rtl_program;
+
+td_status rtl_program_init(rtl_program *p, const rtl_hw *hw);
+void rtl_program_free(rtl_program *p);
+td_status rtl_program_emit(rtl_program *p, rtl_cmd c);
+/* Sum of rtl_cmd_cycles over the commands that have one (the compute-side cycles). */
+int64_t rtl_program_compute_cycles(const rtl_program *p);
+
+/* One integer GEMM with requantization, the contract of nn_int_gemm_ref:
+ *   Y[m][n] = clamp(requant_n(bias[n] + sum_k X[m][k] * W[k][n]), lo, hi)
+ * lo must be 0 or -2^(bits-1); hi in [0, 2^(bits-1) - 1]. bias may be NULL. */
+typedef struct rtl_gemm {
+    int64_t m, k, n;
+    const int32_t *x;      /* m x k, row-major, bits-bit values */
+    const int32_t *w;      /* k x n, row-major, bits-bit values */
+    const int64_t *bias;   /* n, or NULL */
+    const nn_requant *rq;  /* n */
+    int64_t lo, hi;
+} rtl_gemm;
+
+/* Where a compiled GEMM's result lands: output tile j (columns [j*cols, ...)) row r is the
+ * word y_addr + j*m + r. */
+typedef struct rtl_gemm_out {
+    int64_t y_addr, m, n;
+} rtl_gemm_out;
+
+/* Places X, W, the parameters and room for Y in p->mem and appends the commands that compute
+ * Y (tiling by the array size and the buffer depths; docs/formats.md). Fails with a message
+ * when a value does not fit its bit width, the accumulator is too narrow for k
+ * (nn_acc_bits_needed), or the clamp bounds are not encodable. */
+td_status rtl_program_add_gemm(rtl_program *p, const rtl_gemm *g, rtl_gemm_out *out);
+/* Reads Y (m x n, row-major) back from a memory image after the run. */
+void rtl_gemm_read(const rtl_program *p, const rtl_mem *mem, const rtl_gemm_out *out, int32_t *y);
+
+/* Executes a program on a C model of the core's memories and datapath (no timing): the
+ * golden model the RTL testbench and the SystemC model can be compared with. mem is the
+ * external memory, updated in place. */
+td_status rtl_program_execute(const rtl_program *p, rtl_mem *mem);
+
+#endif

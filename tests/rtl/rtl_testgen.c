@@ -1,0 +1,163 @@
+#include "rtl_testgen.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static td_status alloc_case(rtl_case *c, int64_t m, int64_t k, int64_t n)
+{
+    memset(c, 0, sizeof *c);
+    c->m = m;
+    c->k = k;
+    c->n = n;
+    c->x = calloc((size_t)(m * k), sizeof *c->x);
+    c->w = calloc((size_t)(k * n), sizeof *c->w);
+    c->bias = calloc((size_t)n, sizeof *c->bias);
+    c->rq = calloc((size_t)n, sizeof *c->rq);
+    c->y_ref = calloc((size_t)(m * n), sizeof *c->y_ref);
+    if (!c->x || !c->w || !c->bias || !c->rq || !c->y_ref) {
+        rtl_case_free(c);
+        return td_fail(TD_ERR_NOMEM, "rtl test case: out of memory");
+    }
+    return TD_OK;
+}
+
+void rtl_case_free(rtl_case *c)
+{
+    free(c->x);
+    free(c->w);
+    free(c->bias);
+    free(c->rq);
+    free(c->y_ref);
+    memset(c, 0, sizeof *c);
+}
+
+/* Operands: mostly uniform, some rows/columns at the extremes (qmin inputs, +-qmax weights). */
+static void fill_operands(rtl_case *c, td_rng *rng, int bits)
+{
+    const int64_t qmin = nn_qmin(bits), qmax = nn_qmax(bits);
+    for (int64_t i = 0; i < c->m * c->k; i++) {
+        int64_t row = i / c->k;
+        c->x[i] = (int32_t)(row % 5 == 4 ? qmin : td_rng_range(rng, qmin, qmax));
+    }
+    for (int64_t i = 0; i < c->k * c->n; i++) {
+        int64_t col = i % c->n;
+        c->w[i] = (int32_t)(col % 7 == 6 ? (td_rng_uniform(rng) < 0.5 ? -qmax : qmax)
+                                         : td_rng_range(rng, -qmax, qmax));
+    }
+}
+
+/* Per-column requantization: a factor near qmax / typical|acc| times 2^[-1, 3] (so that many
+ * outputs saturate at both ends), one column with a tiny factor (shift near 126, the
+ * shift-beyond-product path), bias up to a few typical accumulators. */
+static td_status fill_requant(rtl_case *c, td_rng *rng, int bits)
+{
+    const double qmax = (double)nn_qmax(bits);
+    const double typical = sqrt((double)c->k) * qmax * qmax / 3.0 + 1.0;
+    for (int64_t j = 0; j < c->n; j++) {
+        double f = qmax / typical * ldexp(1.0, (int)td_rng_range(rng, -1, 3));
+        if (j % 11 == 10)
+            f = ldexp(1.0, -90);
+        td_status st = nn_requant_from_real(f, &c->rq[j]);
+        if (st != TD_OK)
+            return st;
+        double b = td_rng_gaussian(rng, typical);
+        c->bias[j] = (int64_t)b;
+    }
+    c->lo = td_rng_uniform(rng) < 0.5 ? 0 : nn_qmin(bits);
+    c->hi = td_rng_uniform(rng) < 0.8 ? nn_qmax(bits) : nn_qmax(bits) / 2;
+    return TD_OK;
+}
+
+td_status rtl_case_gemm(rtl_case *c, td_rng *rng, int bits, int acc_bits, int64_t m, int64_t k,
+                        int64_t n)
+{
+    while (k > 1 && nn_acc_bits_needed(bits, k) - 1 > acc_bits)
+        k /= 2;
+    td_status st = alloc_case(c, m, k, n);
+    if (st != TD_OK)
+        return st;
+    fill_operands(c, rng, bits);
+    st = fill_requant(c, rng, bits);
+    if (st != TD_OK) {
+        rtl_case_free(c);
+        return st;
+    }
+    if (acc_bits < 64) { /* the bias must fit the accumulator word it is loaded as */
+        int64_t lim = ((int64_t)1 << (acc_bits - 2));
+        for (int64_t j = 0; j < n; j++)
+            c->bias[j] = c->bias[j] % lim;
+    }
+    nn_int_gemm_ref(c->y_ref, c->x, c->w, c->bias, c->rq, c->lo, c->hi, m, k, n);
+    return TD_OK;
+}
+
+td_status rtl_case_conv(rtl_case *c, td_rng *rng, int bits, int64_t c_in, int64_t h, int64_t w,
+                        int64_t c_out, int64_t k, int64_t stride, int64_t pad)
+{
+    const int64_t oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1;
+    const int64_t K = c_in * k * k, M = oh * ow;
+    td_status st = alloc_case(c, M, K, c_out);
+    if (st != TD_OK)
+        return st;
+    int32_t *img = malloc((size_t)(c_in * h * w) * sizeof *img);
+    int32_t *filt = malloc((size_t)(c_out * K) * sizeof *filt);
+    if (!img || !filt) {
+        free(img);
+        free(filt);
+        rtl_case_free(c);
+        return td_fail(TD_ERR_NOMEM, "rtl test case: out of memory");
+    }
+    const int64_t qmin = nn_qmin(bits), qmax = nn_qmax(bits);
+    for (int64_t i = 0; i < c_in * h * w; i++)
+        img[i] = (int32_t)(i % 13 == 0 ? qmin : td_rng_range(rng, qmin, qmax));
+    for (int64_t i = 0; i < c_out * K; i++)
+        filt[i] = (int32_t)td_rng_range(rng, -qmax, qmax);
+    /* im2col: row (oy, ox), column (ci, ky, kx) channel-major; padding gives zeros */
+    for (int64_t oy = 0; oy < oh; oy++)
+        for (int64_t ox = 0; ox < ow; ox++)
+            for (int64_t ci = 0; ci < c_in; ci++)
+                for (int64_t ky = 0; ky < k; ky++)
+                    for (int64_t kx = 0; kx < k; kx++) {
+                        int64_t iy = oy * stride + ky - pad, ix = ox * stride + kx - pad;
+                        int32_t v = (iy < 0 || iy >= h || ix < 0 || ix >= w)
+                                        ? 0
+                                        : img[(ci * h + iy) * w + ix];
+                        c->x[(oy * ow + ox) * K + (ci * k + ky) * k + kx] = v;
+                    }
+    for (int64_t co = 0; co < c_out; co++)
+        for (int64_t kk = 0; kk < K; kk++)
+            c->w[kk * c_out + co] = filt[co * K + kk];
+    st = fill_requant(c, rng, bits);
+    /* expected output by a direct convolution, independent of the im2col above */
+    for (int64_t co = 0; co < c_out && st == TD_OK; co++)
+        for (int64_t oy = 0; oy < oh; oy++)
+            for (int64_t ox = 0; ox < ow; ox++) {
+                nn_acc_t acc = c->bias[co];
+                for (int64_t ci = 0; ci < c_in; ci++)
+                    for (int64_t ky = 0; ky < k; ky++)
+                        for (int64_t kx = 0; kx < k; kx++) {
+                            int64_t iy = oy * stride + ky - pad, ix = ox * stride + kx - pad;
+                            if (iy < 0 || iy >= h || ix < 0 || ix >= w)
+                                continue;
+                            acc += (nn_acc_t)img[(ci * h + iy) * w + ix] *
+                                   filt[((co * c_in + ci) * k + ky) * k + kx];
+                        }
+                c->y_ref[(oy * ow + ox) * c_out + co] =
+                    (int32_t)nn_requantize(acc, c->rq[co], c->lo, c->hi);
+            }
+    free(img);
+    free(filt);
+    if (st != TD_OK)
+        rtl_case_free(c);
+    return st;
+}
+
+void rtl_case_saturation(const rtl_case *c, int64_t *n_lo, int64_t *n_hi)
+{
+    *n_lo = *n_hi = 0;
+    for (int64_t i = 0; i < c->m * c->n; i++) {
+        *n_lo += c->y_ref[i] == c->lo;
+        *n_hi += c->y_ref[i] == c->hi;
+    }
+}
