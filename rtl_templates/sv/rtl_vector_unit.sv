@@ -60,7 +60,7 @@ module rtl_vector_unit #(
   for (genvar l = 0; l < Lanes; l++) begin : gen_lane
     logic signed [SumBits-1:0]  sum;
     logic signed [ProdBits-1:0] prod;
-    logic signed [RndBits-1:0]  rnd, shifted, clamped;
+    logic signed [RndBits-1:0]  rnd, shifted_raw, shifted, clamped;
     logic [6:0]                 shift;
 
     assign shift = rq_shift_i[l*7 +: 7];
@@ -69,7 +69,10 @@ module rtl_vector_unit #(
     assign prod  = ProdBits'(sum) * $signed({1'b0, rq_mult_i[l*32 +: 32]});
     assign rnd   = RndBits'(prod) + (RndBits'(1) << (shift - 7'd1));
     // A shift at or beyond the product's width leaves |prod| < 2^(S-1): the result is 0.
-    assign shifted = (32'(shift) >= ProdBits) ? '0 : (rnd >>> shift);
+    // (kept as its own signed signal: inside a ?: with an unsigned operand, >>> would not
+    // sign-fill)
+    assign shifted_raw = rnd >>> shift;
+    assign shifted = (32'(shift) >= ProdBits) ? '0 : shifted_raw;
     assign clamped = (shifted < lo) ? lo : ((shifted > hi) ? hi : shifted);
     assign y_d[l*Bits +: Bits] = clamped[Bits-1:0];
 

@@ -1,0 +1,345 @@
+// Verilator testbench of the core (rtl_top) for one parameter set (TB_* compile definitions;
+// one verilated library per set, tests/rtl/CMakeLists.txt). It compiles random GEMMs and
+// convolutions with the C compiler (rtl_program), runs them on the RTL with a memory model
+// that stalls and answers with random latency, and checks:
+//  - every output equals the C integer reference (nn_int_gemm_ref / a direct convolution),
+//  - every command that does not use the memory port takes exactly rtl_cmd_cycles() cycles,
+//    which for the array commands are the hw_timing.h functions,
+//  - the core's error flag stays low on legal programs and rises on illegal commands.
+// Exits 0 when all pass, 1 otherwise (CTest).
+#include TB_HEADER
+
+#include "verilated.h"
+
+extern "C" {
+#include "hw_timing.h"
+#include "rtl_program.h"
+#include "rtl_testgen.h"
+}
+
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+typedef TB_CLASS Model;
+
+namespace {
+
+// ---- port access for every width Verilator uses ----
+template <std::size_t N> inline void port_set(VlWide<N> &p, const uint32_t *w, int limbs)
+{
+    for (std::size_t i = 0; i < N; i++)
+        p[i] = (int)i < limbs ? w[i] : 0;
+}
+inline void port_set(QData &p, const uint32_t *w, int limbs)
+{
+    p = w[0] | (limbs > 1 ? (uint64_t)w[1] << 32 : 0);
+}
+inline void port_set(IData &p, const uint32_t *w, int) { p = w[0]; }
+template <std::size_t N> inline void port_get(const VlWide<N> &p, uint32_t *w, int limbs)
+{
+    for (int i = 0; i < limbs; i++)
+        w[i] = i < (int)N ? p[i] : 0;
+}
+inline void port_get(const QData &p, uint32_t *w, int limbs)
+{
+    w[0] = (uint32_t)p;
+    if (limbs > 1)
+        w[1] = (uint32_t)(p >> 32);
+}
+inline void port_get(const IData &p, uint32_t *w, int) { w[0] = p; }
+
+struct CmdTiming {
+    rtl_cmd cmd;
+    int64_t measured, predicted;
+};
+
+class Bench {
+  public:
+    Bench() : ctx_(new VerilatedContext), m_(new Model(ctx_.get(), "core")), rng_(12345) {}
+    ~Bench() { m_->final(); }
+
+    // Runs cmds against mem (word image, limbs per word). Returns false on a protocol error.
+    bool run(const rtl_cmd *cmds, size_t n, rtl_mem *mem, std::vector<CmdTiming> *timing,
+             bool *err_flag)
+    {
+        reset();
+        const int limbs = mem->limbs;
+        std::vector<uint64_t> accept(n);
+        size_t next = 0;
+        bool rsp_pending = false;
+        uint64_t rsp_cycle = 0;
+        std::vector<uint32_t> rsp_data(limbs), buf(limbs);
+        for (uint64_t guard = 0;; guard++) {
+            if (guard > 50000000ull) {
+                fprintf(stderr, "tb: timeout with %zu of %zu commands issued\n", next, n);
+                return false;
+            }
+            if (next == n && (n == 0 || cyc_ > accept[n - 1]) && m_->cmd_ready_o)
+                break;
+            m_->cmd_valid_i = next < n;
+            uint32_t w[RTL_CMD_WORDS] = {0, 0, 0, 0};
+            if (next < n)
+                rtl_cmd_pack(&cmds[next], w);
+            port_set(m_->cmd_i, w, RTL_CMD_WORDS);
+            m_->mem_req_ready_i = (rand_next() % 4) != 0; // stalls a quarter of the cycles
+            m_->mem_rsp_valid_i = rsp_pending && rsp_cycle == cyc_;
+            port_set(m_->mem_rsp_rdata_i, rsp_data.data(), limbs);
+            m_->eval();
+            if (m_->cmd_valid_i && m_->cmd_ready_o)
+                accept[next++] = cyc_;
+            if (m_->mem_rsp_valid_i)
+                rsp_pending = false;
+            if (m_->mem_req_valid_o && m_->mem_req_ready_i) {
+                uint64_t a = m_->mem_req_addr_o;
+                if (a >= (uint64_t)mem->n_words) {
+                    fprintf(stderr, "tb: memory request to word %" PRIu64 " of %" PRId64 "\n", a,
+                            mem->n_words);
+                    return false;
+                }
+                uint32_t *word = mem->data + a * (uint64_t)limbs;
+                if (m_->mem_req_we_o) {
+                    port_get(m_->mem_req_wdata_o, buf.data(), limbs);
+                    std::memcpy(word, buf.data(), (size_t)limbs * sizeof(uint32_t));
+                } else {
+                    if (rsp_pending) {
+                        fprintf(stderr, "tb: second read request before the response\n");
+                        return false;
+                    }
+                    std::memcpy(rsp_data.data(), word, (size_t)limbs * sizeof(uint32_t));
+                    rsp_pending = true;
+                    rsp_cycle = cyc_ + 1 + rand_next() % 3; // latency 1..3 cycles
+                }
+            }
+            tick();
+        }
+        for (size_t i = 0; i < n; i++) {
+            int64_t end = i + 1 < n ? (int64_t)accept[i + 1] : (int64_t)cyc_;
+            timing->push_back({cmds[i], end - (int64_t)accept[i], 0});
+        }
+        *err_flag = m_->err_o;
+        return true;
+    }
+
+  private:
+    void tick()
+    {
+        m_->clk_i = 1;
+        m_->eval();
+        m_->clk_i = 0;
+        m_->eval();
+        cyc_++;
+    }
+    void reset()
+    {
+        m_->clk_i = 0;
+        m_->rst_ni = 0;
+        m_->cmd_valid_i = 0;
+        m_->mem_req_ready_i = 0;
+        m_->mem_rsp_valid_i = 0;
+        m_->eval();
+        tick();
+        tick();
+        m_->rst_ni = 1;
+        m_->eval();
+        tick();
+    }
+    uint32_t rand_next()
+    {
+        rng_ = rng_ * 6364136223846793005ull + 1442695040888963407ull;
+        return (uint32_t)(rng_ >> 33);
+    }
+
+    std::unique_ptr<VerilatedContext> ctx_;
+    std::unique_ptr<Model> m_;
+    uint64_t rng_;
+    uint64_t cyc_ = 0;
+};
+
+rtl_hw tb_hw()
+{
+    rtl_hw hw;
+    hw.rows = TB_ROWS;
+    hw.cols = TB_COLS;
+    hw.bits = TB_BITS;
+    hw.acc_bits = TB_ACC;
+    hw.dataflow = TB_DF ? HW_DATAFLOW_OS : HW_DATAFLOW_WS;
+    hw.x_depth = TB_XD;
+    hw.w_depth = TB_WD;
+    hw.acc_depth = TB_AD;
+    hw.out_depth = TB_OD;
+    return hw;
+}
+
+int g_fail = 0;
+int64_t g_checked_cmds = 0, g_checked_outputs = 0, g_array_cycles = 0;
+
+// Checks the measured cycles of every command with a fixed duration.
+void check_timing(const rtl_hw &hw, std::vector<CmdTiming> &t, const char *what)
+{
+    for (size_t i = 0; i < t.size(); i++) {
+        t[i].predicted = rtl_cmd_cycles(&hw, &t[i].cmd);
+        if (t[i].predicted < 0)
+            continue;
+        g_checked_cmds++;
+        if (t[i].cmd.op == RTL_OP_COMPUTE)
+            g_array_cycles += t[i].measured;
+        if (t[i].measured != t[i].predicted) {
+            if (g_fail++ < 20)
+                fprintf(stderr,
+                        "%s: command %zu %s (n=%u t=%u flags=%u) took %" PRId64
+                        " cycles, hw_timing/rtl_cmd_cycles says %" PRId64 "\n",
+                        what, i, rtl_opcode_name(t[i].cmd.op), t[i].cmd.n, t[i].cmd.t,
+                        t[i].cmd.flags, t[i].measured, t[i].predicted);
+        }
+    }
+}
+
+void run_gemm_case(Bench &bench, const rtl_hw &hw, const rtl_case &c, const char *what)
+{
+    rtl_program p;
+    rtl_gemm g = {c.m, c.k, c.n, c.x, c.w, c.bias, c.rq, c.lo, c.hi};
+    rtl_gemm_out out;
+    if (rtl_program_init(&p, &hw) != TD_OK || rtl_program_add_gemm(&p, &g, &out) != TD_OK) {
+        fprintf(stderr, "%s: compile: %s\n", what, td_error_message());
+        g_fail++;
+        return;
+    }
+    rtl_mem mem;
+    if (rtl_mem_copy(&mem, &p.mem) != TD_OK) {
+        g_fail++;
+        rtl_program_free(&p);
+        return;
+    }
+    std::vector<CmdTiming> timing;
+    bool err = false;
+    if (!bench.run(p.cmds, p.n_cmds, &mem, &timing, &err)) {
+        fprintf(stderr, "%s: simulation failed\n", what);
+        g_fail++;
+    } else {
+        if (err) {
+            fprintf(stderr, "%s: the core raised its error flag\n", what);
+            g_fail++;
+        }
+        check_timing(hw, timing, what);
+        std::vector<int32_t> y((size_t)(c.m * c.n));
+        rtl_gemm_read(&p, &mem, &out, y.data());
+        int bad = 0;
+        for (int64_t i = 0; i < c.m * c.n; i++) {
+            g_checked_outputs++;
+            if (y[i] != c.y_ref[i] && bad++ < 5)
+                fprintf(stderr, "%s (%" PRId64 "x%" PRId64 "x%" PRId64 "): y[%" PRId64 "][%" PRId64
+                                "] = %d, reference %d\n",
+                        what, c.m, c.k, c.n, i / c.n, i % c.n, y[i], c.y_ref[i]);
+        }
+        if (bad) {
+            fprintf(stderr, "%s: %d mismatching outputs\n", what, bad);
+            g_fail++;
+        }
+    }
+    rtl_mem_free(&mem);
+    rtl_program_free(&p);
+}
+
+// Illegal commands raise the sticky error flag and take one cycle.
+void run_error_case(Bench &bench, const rtl_hw &hw)
+{
+    rtl_mem mem;
+    int64_t base;
+    if (rtl_mem_init(&mem, rtl_hw_mem_bits(&hw)) != TD_OK || rtl_mem_alloc(&mem, 1, &base) != TD_OK) {
+        g_fail++;
+        return;
+    }
+    rtl_cmd legal[2] = {{RTL_OP_NOP, 0, 0, 0, 0, 0, 0}, {RTL_OP_NOP, 0, 0, 0, 0, 0, 0}};
+    rtl_cmd bad[2] = {{RTL_OP_NOP, 0, 0, 0, 0, 0, 0}, {14, 0, 0, 0, 0, 0, 0}};
+    rtl_cmd wrong_df[1] = {{(uint8_t)(hw.dataflow == HW_DATAFLOW_WS ? RTL_OP_DRAIN : RTL_OP_PRELOAD),
+                            0, 0, 0, 1, 1, 0}};
+    std::vector<CmdTiming> t;
+    bool err = true;
+    if (!bench.run(legal, 2, &mem, &t, &err) || err || t[0].measured != 1 || t[1].measured != 1) {
+        fprintf(stderr, "error case: NOPs raised the error flag or took more than one cycle\n");
+        g_fail++;
+    }
+    err = false;
+    t.clear();
+    if (!bench.run(bad, 2, &mem, &t, &err) || !err) {
+        fprintf(stderr, "error case: opcode 14 did not raise the error flag\n");
+        g_fail++;
+    }
+    err = false;
+    t.clear();
+    if (!bench.run(wrong_df, 1, &mem, &t, &err) || !err || t[0].measured != 1) {
+        fprintf(stderr, "error case: a command of the other dataflow did not raise the flag\n");
+        g_fail++;
+    }
+    rtl_mem_free(&mem);
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    Verilated::commandArgs(argc, argv);
+    const rtl_hw hw = tb_hw();
+    if (rtl_hw_check(&hw) != TD_OK) {
+        fprintf(stderr, "tb: %s\n", td_error_message());
+        return 1;
+    }
+    Bench bench;
+    td_rng rng;
+    if (td_rng_init(&rng, 2026) != TD_OK)
+        return 1;
+    const int R = hw.rows, C = hw.cols;
+    char what[160];
+    // Shapes: single element, exact tiles, partial tiles in every dimension, k beyond the
+    // accumulator-width limit halves itself (rtl_case_gemm), m beyond the buffer depths.
+    const int64_t shapes[][3] = {
+        {1, 1, 1},
+        {R, R, C},
+        {2 * R + 1, 2 * R + 1, 2 * C + 1},
+        {TB_XD + 3, 3 * R - 1, C + 1},
+        {7, 37, 5},
+        {13, 4 * R + 3, 3 * C - 1},
+    };
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        rtl_case c;
+        if (rtl_case_gemm(&c, &rng, hw.bits, hw.acc_bits, shapes[s][0], shapes[s][1], shapes[s][2]) !=
+            TD_OK) {
+            fprintf(stderr, "tb: %s\n", td_error_message());
+            return 1;
+        }
+        snprintf(what, sizeof what, "gemm %zu", s);
+        run_gemm_case(bench, hw, c, what);
+        rtl_case_free(&c);
+    }
+    // Convolutions lowered by im2col: 3x3 pad 1, strided, 1x1, odd channel counts.
+    const int64_t convs[][7] = {
+        {3, 7, 6, 5, 3, 1, 1}, {2, 9, 9, 3, 3, 2, 0}, {5, 4, 5, 7, 1, 1, 0}, {1, 6, 6, 2, 5, 1, 2},
+    };
+    for (size_t s = 0; s < sizeof convs / sizeof convs[0]; s++) {
+        rtl_case c;
+        if (rtl_case_conv(&c, &rng, hw.bits, convs[s][0], convs[s][1], convs[s][2], convs[s][3],
+                          convs[s][4], convs[s][5], convs[s][6]) != TD_OK) {
+            fprintf(stderr, "tb: %s\n", td_error_message());
+            return 1;
+        }
+        if (nn_acc_bits_needed(hw.bits, c.k) - 1 > hw.acc_bits) {
+            rtl_case_free(&c);
+            continue;
+        }
+        snprintf(what, sizeof what, "conv %zu", s);
+        run_gemm_case(bench, hw, c, what);
+        rtl_case_free(&c);
+    }
+    run_error_case(bench, hw);
+    td_rng_free(&rng);
+    printf("%s: %dx%d %d-bit acc %d %s: %" PRId64 " outputs and %" PRId64
+           " command timings checked (%" PRId64 " COMPUTE cycles), %d failures\n",
+           TB_NAME, R, C, hw.bits, hw.acc_bits, TB_DF ? "OS" : "WS", g_checked_outputs,
+           g_checked_cmds, g_array_cycles, g_fail);
+    return g_fail ? 1 : 0;
+}
