@@ -339,7 +339,10 @@ td_status hw_config_write(const hw_config *cfg, FILE *fp)
                      name, cfg->rows, cfg->cols, hw_dataflow_name(cfg->dataflow), cfg->bits,
                      cfg->acc_bits, cfg->l1_input_kib, cfg->l1_weight_kib, cfg->l1_acc_kib,
                      cfg->l2_kib, gbps, mhz, cfg->vector_lanes, cfg->tech_nm);
-    return rc < 0 ? td_fail(TD_ERR_IO, "cannot write the accelerator config") : TD_OK;
+    if (rc < 0 || fflush(fp) != 0 || ferror(fp))
+        return td_fail(TD_ERR_IO, "cannot write the accelerator config '%s': %s", cfg->name,
+                       strerror(errno ? errno : EIO));
+    return TD_OK;
 }
 
 json_t *hw_config_to_json(const hw_config *cfg)

@@ -147,6 +147,14 @@ static void test_hash_and_roundtrip(void **state)
     assert_string_equal(a.name, b.name);
     assert_true(hw_config_hash(&a) == hw_config_hash(&b));
     assert_true(a.dram_gbps == b.dram_gbps && a.clock_mhz == b.clock_mhz);
+
+    /* a failing stream is reported */
+    FILE *full = fopen("/dev/full", "w");
+    if (full) {
+        assert_int_equal(hw_config_write(&a, full), TD_ERR_IO);
+        assert_msg_contains("cannot write the accelerator config 'it's mine'");
+        fclose(full);
+    }
 }
 
 static void test_violations(void **state)

@@ -195,6 +195,16 @@ static void test_memory_bound_fc(void **state)
     assert_int_equal(l->cycles, 4105096 + 272);
     /* latency = cycles / 1 GHz */
     assert_true(r.latency_ms == (double)(4105096 + 272) / 1e6);
+    hw_result_free(&r);
+    /* OS: same traffic; compute = 63 column tiles (fm = 1) streaming K = 4096 in one chunk:
+     * 63 x os_tile(4096) (4144 today) = 261,072 cycles: still memory-bound */
+    c.dataflow = HW_DATAFLOW_OS;
+    l = eval1(&g, &c, &r);
+    assert_int_equal(l->dram_bytes, 4105096);
+    assert_int_equal(l->folds_k, 1);
+    assert_int_equal(l->compute_cycles, 63 * os_tile(&c, 4096));
+    assert_int_equal(l->bound, HW_BOUND_MEMORY);
+    c.dataflow = HW_DATAFLOW_WS;
     /* at 500 GB/s the same layer is compute-bound */
     hw_result_free(&r);
     c.dram_gbps = 500;
