@@ -92,10 +92,18 @@ int cmd_eval(int argc, char **argv)
     cmd_getopt_init();
     while ((opt = getopt_long(argc, argv, ":" CMD_COMMON_SHORT_OPTIONS, longopts, NULL)) != -1) {
         switch (opt) {
-        case OPT_NET: net = optarg; break;
-        case OPT_HW: hw = optarg; break;
-        case OPT_MAPPING: mapping = true; break;
-        case OPT_PRINT_HW: print_hw = true; break;
+        case OPT_NET:
+            net = optarg;
+            break;
+        case OPT_HW:
+            hw = optarg;
+            break;
+        case OPT_MAPPING:
+            mapping = true;
+            break;
+        case OPT_PRINT_HW:
+            print_hw = true;
+            break;
         default:
             if (!cmd_common_option(&c, opt))
                 return cmd_bad_option("eval", opt, argv);

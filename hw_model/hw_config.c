@@ -92,8 +92,8 @@ td_status hw_preset(const char *name, hw_config *out)
 /* ------------------------------------------------------------------ violations */
 
 static const char *const viol_names[HW_VIOL_COUNT] = {
-    [HW_VIOL_ACC_BITS] = "acc_bits",         [HW_VIOL_L1_INPUT] = "l1_input_kib",
-    [HW_VIOL_L1_WEIGHT] = "l1_weight_kib",   [HW_VIOL_L1_ACC] = "l1_acc_kib",
+    [HW_VIOL_ACC_BITS] = "acc_bits",       [HW_VIOL_L1_INPUT] = "l1_input_kib",
+    [HW_VIOL_L1_WEIGHT] = "l1_weight_kib", [HW_VIOL_L1_ACC] = "l1_acc_kib",
     [HW_VIOL_FMAX] = "clock_mhz",
 };
 static const char *const viol_units[HW_VIOL_COUNT] = {
@@ -136,13 +136,13 @@ void hw_config_check(const hw_config *cfg, const hw_tech_table *t, int64_t max_k
     /* Smallest tiles the mapping needs, double-buffered (docs/models.md, "Mapping"). */
     double in_bits, w_bits, acc_bits;
     if (cfg->dataflow == HW_DATAFLOW_WS) {
-        in_bits = 2 * r * b;       /* one input row of K_t = rows values */
-        w_bits = 2 * r * c * b;    /* one full weight tile */
-        acc_bits = 2 * c * a;      /* one row of accumulators */
+        in_bits = 2 * r * b;    /* one input row of K_t = rows values */
+        w_bits = 2 * r * c * b; /* one full weight tile */
+        acc_bits = 2 * c * a;   /* one row of accumulators */
     } else {
-        in_bits = 2 * r * b;       /* one reduction step for rows outputs */
-        w_bits = 2 * c * b;        /* one reduction step for cols outputs */
-        acc_bits = 2 * r * c * a;  /* a drained output tile */
+        in_bits = 2 * r * b;      /* one reduction step for rows outputs */
+        w_bits = 2 * c * b;       /* one reduction step for cols outputs */
+        acc_bits = 2 * r * c * a; /* a drained output tile */
     }
     viol_add(out, HW_VIOL_L1_INPUT, in_bits / kib_bits, cfg->l1_input_kib, NULL);
     viol_add(out, HW_VIOL_L1_WEIGHT, w_bits / kib_bits, cfg->l1_weight_kib, NULL);
@@ -161,9 +161,9 @@ void hw_violation_format(const hw_violation *v, const hw_config *cfg, char *buf,
     const char *u = hw_violation_unit(v->kind);
     switch (v->kind) {
     case HW_VIOL_ACC_BITS:
-        snprintf(buf, size, "acc_bits: needs %g bits%s%s%s, has %d (short by %g bits)",
-                 v->required, v->layer[0] ? " for layer '" : "", v->layer,
-                 v->layer[0] ? "'" : "", cfg->acc_bits, v->amount);
+        snprintf(buf, size, "acc_bits: needs %g bits%s%s%s, has %d (short by %g bits)", v->required,
+                 v->layer[0] ? " for layer '" : "", v->layer, v->layer[0] ? "'" : "", cfg->acc_bits,
+                 v->amount);
         break;
     case HW_VIOL_FMAX:
         snprintf(buf, size, "clock_mhz: %g MHz is above the PE's fmax %g MHz (by %g MHz)",
@@ -228,8 +228,8 @@ static td_status config_from_td(const td_config *tc, hw_config *out)
     snprintf(out->name, sizeof out->name, "%s", td_config_str(tc, "name"));
     out->rows = (int32_t)td_config_int(tc, "rows");
     out->cols = (int32_t)td_config_int(tc, "cols");
-    out->dataflow = strcmp(td_config_str(tc, "dataflow"), "os") == 0 ? HW_DATAFLOW_OS
-                                                                      : HW_DATAFLOW_WS;
+    out->dataflow =
+        strcmp(td_config_str(tc, "dataflow"), "os") == 0 ? HW_DATAFLOW_OS : HW_DATAFLOW_WS;
     out->bits = (int32_t)td_config_int(tc, "bits");
     out->acc_bits = (int32_t)td_config_int(tc, "acc_bits");
     out->l1_input_kib = (int32_t)td_config_int(tc, "l1_input_kib");
@@ -243,8 +243,7 @@ static td_status config_from_td(const td_config *tc, hw_config *out)
     return hw_config_validate(out, tc);
 }
 
-static td_status load_common(const char *path, const char *yaml, const char *origin,
-                             hw_config *out)
+static td_status load_common(const char *path, const char *yaml, const char *origin, hw_config *out)
 {
     const td_cfg_key *const tables[] = {hw_accel_keys, NULL};
     td_config *tc = NULL;
@@ -291,10 +290,9 @@ uint64_t hw_config_hash(const hw_config *cfg)
     td_hasher h;
     if (td_hasher_init(&h, 0x6877636f6e666967ull) != TD_OK)
         return 0;
-    const int64_t iv[] = {cfg->rows,         cfg->cols,          cfg->dataflow,
-                          cfg->bits,         cfg->acc_bits,      cfg->l1_input_kib,
-                          cfg->l1_weight_kib, cfg->l1_acc_kib,   cfg->l2_kib,
-                          cfg->vector_lanes, cfg->tech_nm};
+    const int64_t iv[] = {cfg->rows,     cfg->cols,         cfg->dataflow,      cfg->bits,
+                          cfg->acc_bits, cfg->l1_input_kib, cfg->l1_weight_kib, cfg->l1_acc_kib,
+                          cfg->l2_kib,   cfg->vector_lanes, cfg->tech_nm};
     for (size_t i = 0; i < sizeof iv / sizeof iv[0]; i++)
         td_hasher_i64(&h, iv[i]);
     td_hasher_f64(&h, cfg->dram_gbps);

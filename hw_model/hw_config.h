@@ -18,18 +18,18 @@
 
 typedef struct hw_config {
     char name[HW_NAME_MAX];
-    int32_t rows, cols;       /* systolic array (MACs = rows * cols) */
-    hw_dataflow dataflow;     /* WS or OS */
-    int32_t bits;             /* operand width: 4, 8, 16 or 32 */
-    int32_t acc_bits;         /* accumulator width */
-    int32_t l1_input_kib;     /* L1 input scratchpad */
-    int32_t l1_weight_kib;    /* L1 weight scratchpad */
-    int32_t l1_acc_kib;       /* L1 accumulator buffer */
-    int32_t l2_kib;           /* L2 global buffer */
-    double dram_gbps;         /* DRAM bandwidth, GB/s (1e9 bytes/s) */
-    double clock_mhz;         /* core clock */
-    int32_t vector_lanes;     /* vector-unit lanes (elements per cycle) */
-    int32_t tech_nm;          /* technology node */
+    int32_t rows, cols;    /* systolic array (MACs = rows * cols) */
+    hw_dataflow dataflow;  /* WS or OS */
+    int32_t bits;          /* operand width: 4, 8, 16 or 32 */
+    int32_t acc_bits;      /* accumulator width */
+    int32_t l1_input_kib;  /* L1 input scratchpad */
+    int32_t l1_weight_kib; /* L1 weight scratchpad */
+    int32_t l1_acc_kib;    /* L1 accumulator buffer */
+    int32_t l2_kib;        /* L2 global buffer */
+    double dram_gbps;      /* DRAM bandwidth, GB/s (1e9 bytes/s) */
+    double clock_mhz;      /* core clock */
+    int32_t vector_lanes;  /* vector-unit lanes (elements per cycle) */
+    int32_t tech_nm;       /* technology node */
 } hw_config;
 
 /* Schema of the accelerator YAML file (flat keys: rows, cols, dataflow, ...); the

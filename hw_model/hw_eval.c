@@ -118,8 +118,8 @@ double hw_area_mm2(const hw_config *cfg, const hw_tech_table *t, hw_area_breakdo
                 (2.0 * cfg->bits + cfg->acc_bits) * ff;
     hw_area_breakdown a;
     a.pe_array_mm2 = sa * pe * cfg->rows * cfg->cols;
-    a.l1_mm2 = sa * bit * 8192.0 *
-               ((double)cfg->l1_input_kib + cfg->l1_weight_kib + cfg->l1_acc_kib);
+    a.l1_mm2 =
+        sa * bit * 8192.0 * ((double)cfg->l1_input_kib + cfg->l1_weight_kib + cfg->l1_acc_kib);
     a.l2_mm2 = sa * bit * 8192.0 * cfg->l2_kib;
     /* lane: 32-bit requantization multiplier, accumulator-width adder, its registers */
     a.vector_mm2 = sa * cfg->vector_lanes *
@@ -205,10 +205,10 @@ static double eval_array(const derived *d, hw_dataflow df, const nn_node *n, boo
         kt = min64(K, max64(kt_max, 1));
         fk = cdiv(K, kt);
         const int64_t k_last = K - (fk - 1) * kt;
-        per_group = fm * fn *
-                    ((fk - 1) * (oh + hw_timing_os_stream_cycles(R, C, kt)) +
-                     (oh + hw_timing_os_stream_cycles(R, C, k_last)) +
-                     hw_timing_os_drain_cycles(R, C));
+        per_group =
+            fm * fn *
+            ((fk - 1) * (oh + hw_timing_os_stream_cycles(R, C, kt)) +
+             (oh + hw_timing_os_stream_cycles(R, C, k_last)) + hw_timing_os_drain_cycles(R, C));
         cmds = fm * fn * fk;
     }
     const int64_t macs = M * K * N * G;
@@ -320,8 +320,8 @@ static double eval_vector(const derived *d, const nn_graph *g, const nn_node *n,
     l->cycles = max64(l->compute_cycles, l->memory_cycles);
     l->bound = l->memory_cycles > l->compute_cycles ? HW_BOUND_MEMORY : HW_BOUND_COMPUTE;
     const double e_vec = (double)ops * e_op + (double)requants * d->e_requant;
-    const double e_l2 = 8.0 * (double)(x_total + y_bytes + in_bytes + (out_on ? 0 : y_bytes)) *
-                        d->e_l2_bit;
+    const double e_l2 =
+        8.0 * (double)(x_total + y_bytes + in_bytes + (out_on ? 0 : y_bytes)) * d->e_l2_bit;
     const double e_dram = 8.0 * (double)l->dram_bytes * d->e_dram_bit;
     eb->vec += e_vec;
     eb->l2 += e_l2;
@@ -336,11 +336,10 @@ td_status hw_evaluate_with(const nn_graph *g, const hw_config *cfg, const hw_tec
         return td_fail(TD_ERR_INTERNAL,
                        "hw_evaluate: result has room for %zu layers, network '%s' has %zu",
                        r->cap_layers, g->name, g->n_nodes);
-    if ((cfg->bits != 4 && cfg->bits != 8 && cfg->bits != 16 && cfg->bits != 32) ||
-        cfg->rows < 1 || cfg->cols < 1 || cfg->acc_bits < 1 || cfg->l1_input_kib < 1 ||
-        cfg->l1_weight_kib < 1 || cfg->l1_acc_kib < 1 || cfg->l2_kib < 1 ||
-        !(cfg->dram_gbps > 0) || !(cfg->clock_mhz > 0) || cfg->vector_lanes < 1 ||
-        cfg->tech_nm < 1)
+    if ((cfg->bits != 4 && cfg->bits != 8 && cfg->bits != 16 && cfg->bits != 32) || cfg->rows < 1 ||
+        cfg->cols < 1 || cfg->acc_bits < 1 || cfg->l1_input_kib < 1 || cfg->l1_weight_kib < 1 ||
+        cfg->l1_acc_kib < 1 || cfg->l2_kib < 1 || !(cfg->dram_gbps > 0) || !(cfg->clock_mhz > 0) ||
+        cfg->vector_lanes < 1 || cfg->tech_nm < 1)
         return hw_config_validate(cfg, NULL);
 
     hw_layer_result *layers = r->layers;
@@ -364,10 +363,10 @@ td_status hw_evaluate_with(const nn_graph *g, const hw_config *cfg, const hw_tec
         hw_layer_result *l = &layers[i];
         memset(l, 0, sizeof *l);
         l->node = i;
-        const bool in_on = n->n_inputs > 0 && n->inputs[0] >= 0 ? layers[n->inputs[0]].out_onchip
-                                                                 : false;
-        const bool in1_on = n->n_inputs > 1 && n->inputs[1] >= 0 ? layers[n->inputs[1]].out_onchip
-                                                                  : false;
+        const bool in_on =
+            n->n_inputs > 0 && n->inputs[0] >= 0 ? layers[n->inputs[0]].out_onchip : false;
+        const bool in1_on =
+            n->n_inputs > 1 && n->inputs[1] >= 0 ? layers[n->inputs[1]].out_onchip : false;
         const int64_t y_bytes = packed_bytes(n->out.c * n->out.h * n->out.w, d.b);
         l->in_onchip = in_on;
         double e_pj = 0;
@@ -426,8 +425,7 @@ td_status hw_evaluate_with(const nn_graph *g, const hw_config *cfg, const hw_tec
     r->energy.ctrl_uj = eb.ctrl * 1e-6;
     r->energy.leak_uj = d.leak_mw * r->latency_ms;
     r->energy_uj = r->energy.mac_uj + r->energy.reg_uj + r->energy.l1_uj + r->energy.l2_uj +
-                   r->energy.dram_uj + r->energy.vector_uj + r->energy.ctrl_uj +
-                   r->energy.leak_uj;
+                   r->energy.dram_uj + r->energy.vector_uj + r->energy.ctrl_uj + r->energy.leak_uj;
     r->power_mw = r->latency_ms > 0 ? r->energy_uj / r->latency_ms : d.leak_mw;
     r->peak_tops = 2.0 * (double)d.rows * d.cols * cfg->clock_mhz * 1e-6;
     r->effective_tops = r->latency_ms > 0 ? 2.0 * (double)r->macs / (r->latency_ms * 1e9) : 0;
@@ -445,8 +443,7 @@ td_status hw_evaluate(const nn_graph *g, const hw_config *cfg, hw_result *r)
 
 /* ------------------------------------------------------------------ output */
 
-json_t *hw_result_to_json(const hw_result *r, const nn_graph *g, const hw_config *cfg,
-                          bool mapping)
+json_t *hw_result_to_json(const hw_result *r, const nn_graph *g, const hw_config *cfg, bool mapping)
 {
     json_t *o = json_object();
     char hex[17];
@@ -561,15 +558,16 @@ json_t *hw_result_to_json(const hw_result *r, const nn_graph *g, const hw_config
 void hw_result_print(const hw_result *r, const nn_graph *g, const hw_config *cfg, bool mapping,
                      FILE *fp)
 {
-    fprintf(fp, "network %s on %s: %dx%d %s, %d-bit (acc %d), L1 %d/%d/%d KiB, L2 %d KiB, "
-                "%g GB/s, %g MHz, %d lanes, %d nm\n",
-            g->name, cfg->name, cfg->rows, cfg->cols, hw_dataflow_name(cfg->dataflow),
-            cfg->bits, cfg->acc_bits, cfg->l1_input_kib, cfg->l1_weight_kib, cfg->l1_acc_kib,
-            cfg->l2_kib, cfg->dram_gbps, cfg->clock_mhz, cfg->vector_lanes, cfg->tech_nm);
+    fprintf(fp,
+            "network %s on %s: %dx%d %s, %d-bit (acc %d), L1 %d/%d/%d KiB, L2 %d KiB, "
+            "%g GB/s, %g MHz, %d lanes, %d nm\n",
+            g->name, cfg->name, cfg->rows, cfg->cols, hw_dataflow_name(cfg->dataflow), cfg->bits,
+            cfg->acc_bits, cfg->l1_input_kib, cfg->l1_weight_kib, cfg->l1_acc_kib, cfg->l2_kib,
+            cfg->dram_gbps, cfg->clock_mhz, cfg->vector_lanes, cfg->tech_nm);
     if (mapping) {
-        fprintf(fp, "%-14s %-6s %-22s %-14s %-12s %-13s %10s %10s %9s %9s %-7s %6s %9s\n",
-                "layer", "unit", "gemm MxKxN xG", "tile MxKxN", "folds m/k/n", "loop",
-                "compute", "memory", "vector", "cycles", "bound", "util", "energy_uJ");
+        fprintf(fp, "%-14s %-6s %-22s %-14s %-12s %-13s %10s %10s %9s %9s %-7s %6s %9s\n", "layer",
+                "unit", "gemm MxKxN xG", "tile MxKxN", "folds m/k/n", "loop", "compute", "memory",
+                "vector", "cycles", "bound", "util", "energy_uJ");
         for (size_t i = 0; i < r->n_layers; i++) {
             const hw_layer_result *l = &r->layers[i];
             const nn_node *n = &g->nodes[l->node];
@@ -589,8 +587,9 @@ void hw_result_print(const hw_result *r, const nn_graph *g, const hw_config *cfg
                 snprintf(fo, sizeof fo, "%lld/%lld/%lld", (long long)l->folds_m,
                          (long long)l->folds_k, (long long)l->folds_n);
             }
-            fprintf(fp, "%-14.14s %-6s %-22s %-14s %-12s %-13s %10lld %10lld %9lld %9lld %-7s "
-                        "%5.1f%% %9.4f\n",
+            fprintf(fp,
+                    "%-14.14s %-6s %-22s %-14s %-12s %-13s %10lld %10lld %9lld %9lld %-7s "
+                    "%5.1f%% %9.4f\n",
                     n->name, hw_unit_name(l->unit), gm, tl, fo, hw_loop_name(l->loop),
                     (long long)l->compute_cycles, (long long)l->memory_cycles,
                     (long long)l->vector_cycles, (long long)l->cycles, hw_bound_name(l->bound),
@@ -601,8 +600,9 @@ void hw_result_print(const hw_result *r, const nn_graph *g, const hw_config *cfg
             (long long)r->cycles, r->inferences_per_s);
     fprintf(fp, "energy %.6g uJ/inference, power %.6g mW (leakage %.6g mW), area %.6g mm^2\n",
             r->energy_uj, r->power_mw, r->leakage_mw, r->area_mm2);
-    fprintf(fp, "peak %.6g TOPS, effective %.6g TOPS, utilization %.2f%%, %lld MACs, "
-                "%lld DRAM bytes\n",
+    fprintf(fp,
+            "peak %.6g TOPS, effective %.6g TOPS, utilization %.2f%%, %lld MACs, "
+            "%lld DRAM bytes\n",
             r->peak_tops, r->effective_tops, 100.0 * r->utilization, (long long)r->macs,
             (long long)r->dram_bytes);
     if (r->violations.n == 0)

@@ -53,7 +53,7 @@ typedef struct hw_layer_result {
     int64_t dram_bytes;
     int64_t compute_cycles; /* array (or vector unit, for vector layers) */
     int64_t vector_cycles;
-    int64_t memory_cycles; /* DRAM */
+    int64_t memory_cycles;   /* DRAM */
     int64_t prologue_cycles; /* first tile's load, not hidden by double buffering */
     int64_t cycles;
     hw_bound bound;

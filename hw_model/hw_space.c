@@ -32,8 +32,8 @@ const td_cfg_key hw_config_keys[] = {
 #define GRID_POINTS 16 /* points of the DRAM and clock grids */
 
 static const char *const gene_names[HW_GENE_COUNT] = {
-    "rows", "cols", "dataflow", "bits", "acc_bits", "l1_input_kib", "l1_weight_kib",
-    "l1_acc_kib", "l2_kib", "dram_gbps", "clock_mhz", "vector_lanes"};
+    "rows",          "cols",       "dataflow", "bits",      "acc_bits",  "l1_input_kib",
+    "l1_weight_kib", "l1_acc_kib", "l2_kib",   "dram_gbps", "clock_mhz", "vector_lanes"};
 
 const char *hw_gene_name(hw_gene g)
 {
@@ -87,8 +87,7 @@ td_status hw_space_from_config(hw_space *s, const td_config *cfg)
                        "%s: key 'space.hw.dims': rows x cols from these dims (%lld..%lld) "
                        "cannot reach the MAC range [%lld, %lld]",
                        td_config_origin(cfg, "space.hw.dims"), (long long)(dmin * dmin),
-                       (long long)(dmax * dmax), (long long)s->macs_min,
-                       (long long)s->macs_max);
+                       (long long)(dmax * dmax), (long long)s->macs_min, (long long)s->macs_max);
     s->n_dataflows = td_config_list_len(cfg, "space.hw.dataflows");
     for (size_t i = 0; i < s->n_dataflows && i < HW_DATAFLOW_COUNT; i++)
         s->dataflows[i] = strcmp(td_config_list_str(cfg, "space.hw.dataflows", i), "os") == 0
@@ -100,8 +99,9 @@ td_status hw_space_from_config(hw_space *s, const td_config *cfg)
     for (size_t i = 0; i < s->n_bits; i++) {
         int64_t b = td_config_list_int(cfg, "space.hw.bits", i);
         if (b != 4 && b != 8 && b != 16 && b != 32)
-            return td_fail(TD_ERR_CONFIG, "%s: key 'space.hw.bits': %lld is not one of 4, 8, "
-                                          "16, 32",
+            return td_fail(TD_ERR_CONFIG,
+                           "%s: key 'space.hw.bits': %lld is not one of 4, 8, "
+                           "16, 32",
                            td_config_origin(cfg, "space.hw.bits"), (long long)b);
         s->bits[i] = (int32_t)b;
     }
@@ -122,9 +122,8 @@ td_status hw_space_from_config(hw_space *s, const td_config *cfg)
         return st;
     s->n_dram = lo == hi ? 1 : GRID_POINTS;
     for (size_t i = 0; i < s->n_dram; i++)
-        s->dram_gbps[i] = i + 1 == s->n_dram && i > 0
-                              ? hi
-                              : lo * pow(hi / lo, (double)i / (GRID_POINTS - 1));
+        s->dram_gbps[i] =
+            i + 1 == s->n_dram && i > 0 ? hi : lo * pow(hi / lo, (double)i / (GRID_POINTS - 1));
     if ((st = range_pair(cfg, "space.hw.clock_mhz", &lo, &hi)) != TD_OK)
         return st;
     s->n_clock = lo == hi ? 1 : GRID_POINTS;
@@ -239,8 +238,7 @@ void hw_genome_encode(const hw_space *s, const hw_config *cfg, int32_t genes[HW_
     genes[HW_GENE_LANES] = nearest_i(s->lanes, s->n_lanes, cfg->vector_lanes);
 }
 
-void hw_space_sample(const hw_space *s, td_rng *rng, hw_config *out,
-                     int32_t genes[HW_GENE_COUNT])
+void hw_space_sample(const hw_space *s, td_rng *rng, hw_config *out, int32_t genes[HW_GENE_COUNT])
 {
     int32_t hi[HW_GENE_COUNT], g[HW_GENE_COUNT];
     hw_genome_ranges(s, hi);

@@ -70,7 +70,6 @@ void hw_genome_decode(const hw_space *s, const int32_t genes[HW_GENE_COUNT], hw_
 /* The genome whose decoding is nearest to cfg (exact when cfg lies on the grids). */
 void hw_genome_encode(const hw_space *s, const hw_config *cfg, int32_t genes[HW_GENE_COUNT]);
 /* A uniformly random genome and its decoded config (genes may be NULL). */
-void hw_space_sample(const hw_space *s, td_rng *rng, hw_config *out,
-                     int32_t genes[HW_GENE_COUNT]);
+void hw_space_sample(const hw_space *s, td_rng *rng, hw_config *out, int32_t genes[HW_GENE_COUNT]);
 
 #endif

@@ -10,31 +10,31 @@
 #include "td_status.h"
 
 typedef enum hw_const_id {
-    HW_C_REF_NM = 0,       /* node the table's values are given at */
-    HW_C_ADD8_PJ,          /* 8-bit integer add */
-    HW_C_ADD32_PJ,         /* 32-bit integer add */
-    HW_C_MULT8_PJ,         /* 8-bit integer multiply */
-    HW_C_MULT32_PJ,        /* 32-bit integer multiply */
-    HW_C_ADD8_UM2,         /* 8-bit adder area */
-    HW_C_ADD32_UM2,        /* 32-bit adder area */
-    HW_C_MULT8_UM2,        /* 8-bit multiplier area */
-    HW_C_MULT32_UM2,       /* 32-bit multiplier area */
-    HW_C_REG_BIT_PJ,       /* one register bit written and read */
-    HW_C_FF_UM2,           /* one flip-flop */
-    HW_C_SRAM8K_PJ,        /* 64-bit read of an 8 KB SRAM */
-    HW_C_SRAM32K_PJ,       /* 64-bit read of a 32 KB SRAM */
-    HW_C_SRAM1M_PJ,        /* 64-bit read of a 1 MB SRAM */
-    HW_C_SRAM_BIT_UM2,     /* SRAM area per bit including periphery */
-    HW_C_DRAM64_PJ,        /* one 64-bit DRAM access */
-    HW_C_CMD_PJ,           /* controller energy per tile command */
-    HW_C_CTRL_UM2,         /* controller area */
-    HW_C_LEAK_MW_PER_MM2,  /* leakage power density */
-    HW_C_FMAX_MHZ,         /* PE fmax at the reference node; 0 = unknown (no check) */
+    HW_C_REF_NM = 0,      /* node the table's values are given at */
+    HW_C_ADD8_PJ,         /* 8-bit integer add */
+    HW_C_ADD32_PJ,        /* 32-bit integer add */
+    HW_C_MULT8_PJ,        /* 8-bit integer multiply */
+    HW_C_MULT32_PJ,       /* 32-bit integer multiply */
+    HW_C_ADD8_UM2,        /* 8-bit adder area */
+    HW_C_ADD32_UM2,       /* 32-bit adder area */
+    HW_C_MULT8_UM2,       /* 8-bit multiplier area */
+    HW_C_MULT32_UM2,      /* 32-bit multiplier area */
+    HW_C_REG_BIT_PJ,      /* one register bit written and read */
+    HW_C_FF_UM2,          /* one flip-flop */
+    HW_C_SRAM8K_PJ,       /* 64-bit read of an 8 KB SRAM */
+    HW_C_SRAM32K_PJ,      /* 64-bit read of a 32 KB SRAM */
+    HW_C_SRAM1M_PJ,       /* 64-bit read of a 1 MB SRAM */
+    HW_C_SRAM_BIT_UM2,    /* SRAM area per bit including periphery */
+    HW_C_DRAM64_PJ,       /* one 64-bit DRAM access */
+    HW_C_CMD_PJ,          /* controller energy per tile command */
+    HW_C_CTRL_UM2,        /* controller area */
+    HW_C_LEAK_MW_PER_MM2, /* leakage power density */
+    HW_C_FMAX_MHZ,        /* PE fmax at the reference node; 0 = unknown (no check) */
     HW_CONST_COUNT
 } hw_const_id;
 
 typedef struct hw_const {
-    const char *name;   /* stable key, e.g. "mult8_pj" */
+    const char *name; /* stable key, e.g. "mult8_pj" */
     double value;
     const char *unit;
     const char *source; /* publication, or "assumption: ..." */

@@ -20,12 +20,12 @@ static double now_s(void)
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-#define TRY(x)                                                                                   \
-    do {                                                                                         \
-        if ((x) != TD_OK) {                                                                      \
-            fprintf(stderr, "bench-hw: %s\n", td_error_message());                               \
-            exit(1);                                                                             \
-        }                                                                                        \
+#define TRY(x)                                                                                     \
+    do {                                                                                           \
+        if ((x) != TD_OK) {                                                                        \
+            fprintf(stderr, "bench-hw: %s\n", td_error_message());                                 \
+            exit(1);                                                                               \
+        }                                                                                          \
     } while (0)
 
 /* The largest network of the default net space (space.net.*: 3 stages of 3 blocks,
@@ -53,8 +53,7 @@ static void build_default_space_max(nn_graph *g)
             snprintf(n, sizeof n, "s%d.b%d.exp.relu", s, b);
             TRY(nn_graph_add_relu(g, &y, y, n, true));
             snprintf(n, sizeof n, "s%d.b%d.dw", s, b);
-            TRY(nn_graph_add_conv(g, &y, y, n, c_in * 6, 5, stride, 2, (int32_t)(c_in * 6),
-                                  false));
+            TRY(nn_graph_add_conv(g, &y, y, n, c_in * 6, 5, stride, 2, (int32_t)(c_in * 6), false));
             snprintf(n, sizeof n, "s%d.b%d.dw.bn", s, b);
             TRY(nn_graph_add_batchnorm(g, &y, y, n));
             snprintf(n, sizeof n, "s%d.b%d.dw.relu", s, b);

@@ -36,7 +36,7 @@ static void test_presets(void **state)
     assert_int_equal(c.dataflow, HW_DATAFLOW_WS);
     assert_int_equal(c.bits, 8);
     assert_int_equal(c.l1_input_kib + c.l1_weight_kib, 256); /* Gemmini's 256 KiB scratchpad */
-    assert_int_equal(c.l1_acc_kib, 64);                       /* and 64 KiB accumulator */
+    assert_int_equal(c.l1_acc_kib, 64);                      /* and 64 KiB accumulator */
     for (const char *const *p = hw_preset_names(); *p; p++) {
         assert_int_equal(hw_preset(*p, &c), TD_OK);
         assert_int_equal(hw_config_validate(&c, NULL), TD_OK);
@@ -50,9 +50,9 @@ static void test_yaml_defaults_and_values(void **state)
 {
     (void)state;
     hw_config c, g;
-    assert_int_equal(hw_config_load_string("rows: 32\ndataflow: os\nbits: 4\ndram_gbps: 100\n",
-                                           "a.yaml", &c),
-                     TD_OK);
+    assert_int_equal(
+        hw_config_load_string("rows: 32\ndataflow: os\nbits: 4\ndram_gbps: 100\n", "a.yaml", &c),
+        TD_OK);
     assert_int_equal(hw_preset("gemmini-16x16-int8", &g), TD_OK);
     assert_int_equal(c.rows, 32);
     assert_int_equal(c.cols, 16); /* default = gemmini value */
@@ -238,8 +238,8 @@ static void test_space_and_genome(void **state)
     (void)state;
     hw_space s;
     assert_int_equal(hw_space_default(&s), TD_OK);
-    assert_int_equal(s.n_l1, 5);  /* 16..256 KiB */
-    assert_int_equal(s.n_l2, 6);  /* 256..8192 KiB */
+    assert_int_equal(s.n_l1, 5);    /* 16..256 KiB */
+    assert_int_equal(s.n_l2, 6);    /* 256..8192 KiB */
     assert_int_equal(s.n_lanes, 5); /* 4..64 */
     assert_true(s.dram_gbps[0] == 50.0 && s.dram_gbps[s.n_dram - 1] == 500.0);
     assert_true(s.clock_mhz[0] == 500.0 && s.clock_mhz[s.n_clock - 1] == 2000.0);
@@ -284,14 +284,16 @@ static void test_space_and_genome(void **state)
                      TD_OK);
     assert_int_equal(hw_space_from_config(&s, cfg), TD_ERR_CONFIG);
     assert_msg_contains("key 'space.hw.bits': 12 is not one of 4, 8, 16, 32");
-    assert_int_equal(td_config_merge_string(cfg, "space:\n  hw:\n    bits: [8]\n"
-                                                 "    l1_kib: [256, 16]\n",
+    assert_int_equal(td_config_merge_string(cfg,
+                                            "space:\n  hw:\n    bits: [8]\n"
+                                            "    l1_kib: [256, 16]\n",
                                             "t.yaml"),
                      TD_OK);
     assert_int_equal(hw_space_from_config(&s, cfg), TD_ERR_CONFIG);
     assert_msg_contains("t.yaml:4:5: key 'space.hw.l1_kib': min 256 is above max 16");
-    assert_int_equal(td_config_merge_string(cfg, "space:\n  hw:\n    l1_kib: [16, 256]\n"
-                                                 "    dims: [4, 8]\n",
+    assert_int_equal(td_config_merge_string(cfg,
+                                            "space:\n  hw:\n    l1_kib: [16, 256]\n"
+                                            "    dims: [4, 8]\n",
                                             "u.yaml"),
                      TD_OK);
     assert_int_equal(hw_space_from_config(&s, cfg), TD_ERR_CONFIG);

@@ -154,9 +154,9 @@ static void test_many_folds(void **state)
     l = eval1(&g, &c, &r);
     assert_int_equal(l->tile_k, 32);
     assert_int_equal(l->folds_k, 9);
-    int64_t per_tile = 9 * (hw_timing_cmd_overhead_cycles() +
-                            hw_timing_os_stream_cycles(16, 16, 32)) +
-                       hw_timing_os_drain_cycles(16, 16);
+    int64_t per_tile =
+        9 * (hw_timing_cmd_overhead_cycles() + hw_timing_os_stream_cycles(16, 16, 32)) +
+        hw_timing_os_drain_cycles(16, 16);
     assert_int_equal(l->compute_cycles, 12 * per_tile);
     hw_result_free(&r);
     nn_graph_free(&g);
@@ -319,14 +319,14 @@ static void test_totals_and_json(void **state)
                 r.inferences_per_s * r.latency_ms < 1000.001);
     assert_int_equal(r.violations.n, 0);
     json_t *o = hw_result_to_json(&r, &g, &c, true);
-    const char *keys[] = {"latency_ms", "inferences_per_s", "energy_uj", "power_mw",
+    const char *keys[] = {"latency_ms", "inferences_per_s", "energy_uj",      "power_mw",
                           "area_mm2",   "peak_tops",        "effective_tops", "utilization",
                           "macs",       "layers",           "violations"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         assert_non_null(json_object_get(o, keys[i]));
     json_t *l0 = json_array_get(json_object_get(o, "layers"), 0);
-    const char *lkeys[] = {"cycles", "compute_cycles", "memory_cycles", "bound", "energy_uj",
-                           "gemm", "tile", "folds", "loop_order"};
+    const char *lkeys[] = {"cycles", "compute_cycles", "memory_cycles", "bound",     "energy_uj",
+                           "gemm",   "tile",           "folds",         "loop_order"};
     for (size_t i = 0; i < sizeof lkeys / sizeof lkeys[0]; i++)
         assert_non_null(json_object_get(l0, lkeys[i]));
     assert_string_equal(json_string_value(json_object_get(l0, "bound")), "compute");

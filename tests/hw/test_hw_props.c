@@ -136,8 +136,8 @@ static void test_bits_never_lower_energy_or_area(void **state)
             eval(&f->nets[n], &c, &f->a);
             eval(&f->nets[n], &d, &f->b);
             if (!(f->b.energy_uj >= f->a.energy_uj))
-                fprintf(stderr, "energy %g at %d bits < %g at %d bits\n", f->b.energy_uj,
-                        d.bits, f->a.energy_uj, c.bits);
+                fprintf(stderr, "energy %g at %d bits < %g at %d bits\n", f->b.energy_uj, d.bits,
+                        f->a.energy_uj, c.bits);
             assert_true(f->b.energy_uj >= f->a.energy_uj);
             assert_true(f->b.area_mm2 >= f->a.area_mm2);
         }
@@ -197,9 +197,8 @@ static void test_more_macs_never_raise_compute(void **state)
                 filled++;
                 if (lb->compute_cycles > la->compute_cycles)
                     fprintf(stderr, "%s %s: %dx%d -> %dx%d raises compute %lld -> %lld\n",
-                            hw_dataflow_name(c.dataflow), g->nodes[i].name, c.rows, c.cols,
-                            d.rows, d.cols, (long long)la->compute_cycles,
-                            (long long)lb->compute_cycles);
+                            hw_dataflow_name(c.dataflow), g->nodes[i].name, c.rows, c.cols, d.rows,
+                            d.cols, (long long)la->compute_cycles, (long long)lb->compute_cycles);
                 assert_true(lb->compute_cycles <= la->compute_cycles);
             }
         }
