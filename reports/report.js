@@ -1,0 +1,664 @@
+/* Tandem report: draws the data inlined in #tandem-data with Vega (inlined before this
+ * script). Plain JS, no framework. Embedded into index.html by reports/embed.cmake.
+ * When every initial view has rendered, <html> gets data-rendered="N" (views) and
+ * data-render-ms (time since navigation start); errors are counted in data-errors. */
+(function () {
+  'use strict';
+  var D = JSON.parse(document.getElementById('tandem-data').textContent);
+  var app = document.getElementById('app');
+  var COLORS = ['#1f6fb4', '#d9541e', '#2a9d4b', '#8e44ad'];
+  var views = [];          /* every Vega view that takes part in the shared selection */
+  var pending = [];        /* promises of the initial renders */
+  var selected = null;     /* key "run:id" of the selected design */
+  var runs = D.runs;
+  var compare = runs.length > 1;
+
+  function el(tag, attrs, kids) {
+    var e = document.createElement(tag);
+    if (attrs) {
+      Object.keys(attrs).forEach(function (k) {
+        if (k === 'text') e.textContent = attrs[k];
+        else if (k === 'cls') e.className = attrs[k];
+        else e.setAttribute(k, attrs[k]);
+      });
+    }
+    (kids || []).forEach(function (c) {
+      if (c == null) return;
+      e.appendChild(typeof c === 'string' ? document.createTextNode(c) : c);
+    });
+    return e;
+  }
+  function fmt(v) {
+    if (v === null || v === undefined) return '';
+    if (typeof v === 'number') {
+      if (!isFinite(v)) return String(v);
+      if (Number.isInteger(v)) return String(v);
+      var a = Math.abs(v);
+      if (a !== 0 && (a < 1e-3 || a >= 1e6)) return v.toExponential(4);
+      return String(Number(v.toPrecision(6)));
+    }
+    if (typeof v === 'object') return JSON.stringify(v);
+    return String(v);
+  }
+  function unitOf(name) {
+    var exact = { error: 'fraction', accuracy: 'fraction', params: 'count', macs: 'count',
+                  cycles: 'cycles', utilization: 'fraction', peak_tops: 'TOPS',
+                  effective_tops: 'TOPS' };
+    if (exact[name] !== undefined) return exact[name];
+    if (name.indexOf('accuracy') >= 0) return 'fraction';
+    var suf = [['_ms', 'ms'], ['_us', 'us'], ['_uj', 'uJ'], ['_nj', 'nJ'], ['_pj', 'pJ'],
+               ['_mw', 'mW'], ['_mm2', 'mm2'], ['_um2', 'um2'], ['_mhz', 'MHz'],
+               ['_gbps', 'GB/s'], ['_kib', 'KiB'], ['_bytes', 'bytes'], ['_tops', 'TOPS'],
+               ['_per_s', '1/s'], ['_cycles', 'cycles'], ['_s', 's'], ['_w', 'W']];
+    for (var i = 0; i < suf.length; i++) {
+      var s = suf[i][0];
+      if (name.length > s.length && name.slice(-s.length) === s) return suf[i][1];
+    }
+    return '';
+  }
+  function label(name) { var u = unitOf(name); return u ? name + ' (' + u + ')' : name; }
+  function na(text) { return el('p', { cls: 'na', text: text }); }
+  function kvTable(rows) {
+    var t = el('table', { cls: 'kv' });
+    rows.forEach(function (r) {
+      t.appendChild(el('tr', null, r.map(function (c, i) {
+        return el('td', { cls: (i === 1 && typeof c === 'number') ? 'num' : '', text: fmt(c) });
+      })));
+    });
+    return t;
+  }
+  function isScalar(v) { return v === null || ['number', 'string', 'boolean'].indexOf(typeof v) >= 0; }
+  function runLabel(ri) { return compare ? String.fromCharCode(65 + ri) + ': ' + runs[ri].name : runs[ri].name; }
+  function keyOf(ri, id) { return ri + ':' + id; }
+  function designAnchor(ri, id) { return 'design-' + ri + '-' + id; }
+
+  function makeView(spec, container) {
+    var v = new vega.View(vega.parse(spec, null, { ast: true }),
+                          { expr: vega.expressionInterpreter, renderer: 'canvas',
+                            container: container, hover: true });
+    return v;
+  }
+  function track(v, shared) {
+    if (shared) {
+      views.push(v);
+      v.addEventListener('click', function (ev, item) {
+        if (item && item.datum && item.datum.key !== undefined) select(item.datum.key, true);
+      });
+      v.addEventListener('mouseover', function (ev, item) {
+        if (item && item.datum && item.datum.tip) hoverInfo(item.datum);
+      });
+    }
+    var p = v.runAsync();
+    pending.push(p);
+    return p;
+  }
+
+  /* ---- points shared by the front views ---- */
+  var objNames = runs[0].objectives.map(function (o) { return o.name; });
+  var sameObjectives = runs.every(function (r) {
+    return r.objectives.map(function (o) { return o.name; }).join('|') === objNames.join('|');
+  });
+  var points = [];
+  var byKey = {};
+  runs.forEach(function (r, ri) {
+    r.points.forEach(function (p) {
+      var q = { key: keyOf(ri, p[0]), run: runLabel(ri), ri: ri, id: p[0], gen: p[1],
+                front: p[2], violation: p[3] };
+      var tip = [runLabel(ri) + ' design ' + p[0] + ' (generation ' + p[1] +
+                 (p[2] ? ', Pareto' : '') + (p[3] > 0 ? ', violation ' + fmt(p[3]) : '') + ')'];
+      for (var k = 0; k < r.objectives.length; k++) {
+        q['o' + k] = p[4 + k];
+        tip.push(label(r.objectives[k].name) + ': ' + fmt(p[4 + k]));
+      }
+      var desc = p[4 + r.objectives.length];
+      if (desc) tip.push(desc);
+      q.tip = tip.join('\n');
+      points.push(q);
+      byKey[q.key] = q;
+    });
+  });
+  /* dominated first, so the front is drawn on top */
+  points.sort(function (a, b) { return a.front - b.front; });
+
+  function scatterSpec(i, j) {
+    return {
+      width: 250, height: 210, padding: 4, autosize: 'pad',
+      signals: [{ name: 'sel', value: null }],
+      data: [{ name: 'points', values: points }],
+      scales: [
+        { name: 'x', type: 'linear', domain: { data: 'points', field: 'o' + i }, range: 'width',
+          nice: true, zero: false },
+        { name: 'y', type: 'linear', domain: { data: 'points', field: 'o' + j }, range: 'height',
+          nice: true, zero: false },
+        { name: 'c', type: 'ordinal', domain: runs.map(function (r, ri) { return runLabel(ri); }),
+          range: COLORS }
+      ],
+      axes: [
+        { scale: 'x', orient: 'bottom', title: label(objNames[i]), tickCount: 5, grid: true,
+          gridOpacity: 0.35, labelFontSize: 10, titleFontSize: 11 },
+        { scale: 'y', orient: 'left', title: label(objNames[j]), tickCount: 5, grid: true,
+          gridOpacity: 0.35, labelFontSize: 10, titleFontSize: 11 }
+      ],
+      marks: [{
+        type: 'symbol', name: 'pts', from: { data: 'points' },
+        encode: {
+          enter: { x: { scale: 'x', field: 'o' + i }, y: { scale: 'y', field: 'o' + j },
+                   fill: { scale: 'c', field: 'run' }, tooltip: { field: 'tip' } },
+          update: {
+            size: { signal: "datum.key === sel ? 180 : datum.front ? 55 : 14" },
+            fillOpacity: { signal: "datum.key === sel ? 1 : datum.front ? 0.95 : 0.16" },
+            stroke: { signal: "datum.key === sel ? '#000' : datum.front ? '#1d232b' : null" },
+            strokeWidth: { signal: "datum.key === sel ? 2.5 : 0.7" }
+          }
+        }
+      }]
+    };
+  }
+
+  function parallelSpec() {
+    var n = objNames.length;
+    var lo = [], hi = [];
+    for (var k = 0; k < n; k++) {
+      lo.push(Infinity); hi.push(-Infinity);
+      points.forEach(function (p) {
+        lo[k] = Math.min(lo[k], p['o' + k]); hi[k] = Math.max(hi[k], p['o' + k]);
+      });
+    }
+    var segs = [];
+    points.forEach(function (p) {
+      var y = [];
+      for (var k = 0; k < n; k++) y.push(hi[k] > lo[k] ? (p['o' + k] - lo[k]) / (hi[k] - lo[k]) : 0.5);
+      for (var s = 0; s + 1 < n; s++) {
+        segs.push({ key: p.key, run: p.run, front: p.front, tip: p.tip, d0: s, d1: s + 1,
+                    y0: y[s], y1: y[s + 1] });
+      }
+    });
+    var dims = objNames.map(function (name, k) {
+      return { d: k, name: label(name), lo: fmt(lo[k]), hi: fmt(hi[k]) };
+    });
+    return {
+      width: Math.max(420, 170 * n), height: 260, padding: { top: 30, bottom: 30, left: 40, right: 40 },
+      autosize: 'none',
+      signals: [{ name: 'sel', value: null }],
+      data: [{ name: 'segs', values: segs }, { name: 'dims', values: dims }],
+      scales: [
+        { name: 'x', type: 'linear', domain: [0, Math.max(1, n - 1)], range: 'width' },
+        { name: 'y', type: 'linear', domain: [0, 1], range: 'height' },
+        { name: 'c', type: 'ordinal', domain: runs.map(function (r, ri) { return runLabel(ri); }),
+          range: COLORS }
+      ],
+      marks: [
+        { type: 'rule', from: { data: 'segs' },
+          encode: {
+            enter: { x: { scale: 'x', field: 'd0' }, y: { scale: 'y', field: 'y0' },
+                     x2: { scale: 'x', field: 'd1' }, y2: { scale: 'y', field: 'y1' },
+                     stroke: { scale: 'c', field: 'run' }, tooltip: { field: 'tip' } },
+            update: {
+              strokeOpacity: { signal: "datum.key === sel ? 1 : datum.front ? 0.85 : 0.07" },
+              strokeWidth: { signal: "datum.key === sel ? 3.5 : datum.front ? 1.4 : 0.8" },
+              zindex: { signal: "datum.key === sel ? 2 : datum.front ? 1 : 0" }
+            }
+          } },
+        { type: 'rule', from: { data: 'dims' },
+          encode: { enter: { x: { scale: 'x', field: 'd' }, y: { value: 0 },
+                             y2: { signal: 'height' }, stroke: { value: '#555' } } } },
+        { type: 'text', from: { data: 'dims' },
+          encode: { enter: { x: { scale: 'x', field: 'd' }, y: { value: -16 }, align: { value: 'center' },
+                             text: { field: 'name' }, fontWeight: { value: 'bold' }, fontSize: { value: 11 } } } },
+        { type: 'text', from: { data: 'dims' },
+          encode: { enter: { x: { scale: 'x', field: 'd' }, y: { value: -4 }, align: { value: 'center' },
+                             text: { field: 'hi' }, fontSize: { value: 10 }, fill: { value: '#555' } } } },
+        { type: 'text', from: { data: 'dims' },
+          encode: { enter: { x: { scale: 'x', field: 'd' }, y: { signal: 'height + 14' },
+                             align: { value: 'center' }, text: { field: 'lo' }, fontSize: { value: 10 },
+                             fill: { value: '#555' } } } }
+      ]
+    };
+  }
+
+  function hvSpec(rows) {
+    return {
+      width: 420, height: 200, padding: 4, autosize: 'pad',
+      data: [{ name: 'g', values: rows }],
+      scales: [
+        { name: 'x', type: 'linear', domain: { data: 'g', field: 'gen' }, range: 'width', zero: false },
+        { name: 'y', type: 'linear', domain: { data: 'g', field: 'hv' }, range: 'height', zero: false, nice: true },
+        { name: 'c', type: 'ordinal', domain: runs.map(function (r, ri) { return runLabel(ri); }),
+          range: COLORS }
+      ],
+      axes: [{ scale: 'x', orient: 'bottom', title: 'generation', tickMinStep: 1 },
+             { scale: 'y', orient: 'left', title: 'hypervolume' }],
+      marks: [
+        { type: 'group', from: { facet: { name: 'series', data: 'g', groupby: 'run' } },
+          marks: [{ type: 'line', from: { data: 'series' },
+                    encode: { enter: { x: { scale: 'x', field: 'gen' }, y: { scale: 'y', field: 'hv' },
+                                       stroke: { scale: 'c', field: 'run' }, strokeWidth: { value: 2 } } } }] },
+        { type: 'symbol', from: { data: 'g' },
+          encode: { enter: { x: { scale: 'x', field: 'gen' }, y: { scale: 'y', field: 'hv' },
+                             fill: { scale: 'c', field: 'run' }, size: { value: 30 },
+                             tooltip: { signal: "datum.run + ': generation ' + datum.gen + ', hypervolume ' + format(datum.hv, '.4~g')" } } } }
+      ]
+    };
+  }
+
+  function barSpec(rows, xTitle) {
+    return {
+      width: 300, height: Math.max(40, 16 * rows.length), padding: 4, autosize: 'pad',
+      data: [{ name: 't', values: rows }],
+      scales: [
+        { name: 'y', type: 'band', domain: { data: 't', field: 'name' }, range: 'height', padding: 0.15 },
+        { name: 'x', type: 'linear', domain: { data: 't', field: 'v' }, range: 'width', nice: true, zero: true }
+      ],
+      axes: [{ scale: 'x', orient: 'bottom', title: xTitle, tickCount: 4 },
+             { scale: 'y', orient: 'left', labelLimit: 120 }],
+      marks: [{ type: 'rect', from: { data: 't' },
+                encode: { enter: { y: { scale: 'y', field: 'name' }, height: { scale: 'y', band: 1 },
+                                   x: { scale: 'x', value: 0 }, x2: { scale: 'x', field: 'v' },
+                                   fill: { value: '#1f6fb4' },
+                                   tooltip: { signal: "datum.name + ': ' + format(datum.v, '.4~g')" } } } }]
+    };
+  }
+
+  function rooflineSpec(roof, pts, ridge) {
+    return {
+      width: 380, height: 240, padding: 4, autosize: 'pad',
+      data: [{ name: 'roof', values: roof }, { name: 'pts', values: pts }],
+      scales: [
+        { name: 'x', type: 'log', domain: { fields: [{ data: 'roof', field: 'i' }, { data: 'pts', field: 'i' }] },
+          range: 'width', nice: true },
+        { name: 'y', type: 'log', domain: { fields: [{ data: 'roof', field: 'p' }, { data: 'pts', field: 'p' }] },
+          range: 'height', nice: true }
+      ],
+      axes: [{ scale: 'x', orient: 'bottom', title: 'operational intensity (ops/DRAM byte)', grid: true, gridOpacity: 0.3 },
+             { scale: 'y', orient: 'left', title: 'performance (GOPS)', grid: true, gridOpacity: 0.3 }],
+      marks: [
+        { type: 'line', from: { data: 'roof' },
+          encode: { enter: { x: { scale: 'x', field: 'i' }, y: { scale: 'y', field: 'p' },
+                             stroke: { value: '#444' }, strokeWidth: { value: 2 } } } },
+        { type: 'symbol', from: { data: 'pts' },
+          encode: { enter: { x: { scale: 'x', field: 'i' }, y: { scale: 'y', field: 'p' },
+                             fill: { value: '#d9541e' }, size: { value: 50 },
+                             tooltip: { signal: "datum.name + ': ' + format(datum.i, '.3~g') + ' ops/B, ' + format(datum.p, '.4~g') + ' GOPS'" } } } }
+      ]
+    };
+  }
+
+  /* ---- selection shared across views, the table and the panel ---- */
+  var selPanel, hoverPanel;
+  function hoverInfo(d) {
+    hoverPanel.textContent = d.tip.replace(/\n/g, ' | ');
+  }
+  function select(key, scroll) {
+    selected = key;
+    views.forEach(function (v) { v.signal('sel', key).runAsync(); });
+    document.querySelectorAll('tr.selected').forEach(function (tr) { tr.classList.remove('selected'); });
+    var row = document.querySelector('tr[data-key="' + key + '"]');
+    if (row) row.classList.add('selected');
+    selPanel.textContent = '';
+    var p = byKey[key];
+    if (!p) return;
+    selPanel.appendChild(el('b', { text: 'Selected:' }));
+    selPanel.appendChild(document.createTextNode(p.tip.replace(/\n/g, ' | ') + ' '));
+    if (p.front) {
+      selPanel.appendChild(el('a', { href: '#' + designAnchor(p.ri, p.id), text: 'design section' }));
+    }
+    if (scroll && row) row.scrollIntoView({ block: 'nearest' });
+  }
+
+  /* ---- sections ---- */
+  function header() {
+    var title = compare ? 'Tandem report: ' + runs.map(function (r, ri) { return runLabel(ri); }).join(' vs ')
+                        : 'Tandem report: ' + runs[0].name;
+    return el('header', { cls: 'top' }, [
+      el('h1', { text: title }),
+      el('p', { text: 'Generated ' + D.generated_at + ' by ' + D.generator + ', Vega ' + (vega.version || '') +
+                      '. Objectives are all minimised; dominated points are faded, the front is highlighted.' })
+    ]);
+  }
+
+  function summarySection(r, ri) {
+    var s = el('section', { id: 'summary-' + ri }, [el('h2', { text: 'Run summary: ' + runLabel(ri) })]);
+    var rows = r.summary.map(function (x) { return [x[0], x[1], x[2]]; });
+    s.appendChild(kvTable(rows));
+    var cols = el('div', { cls: 'cols' });
+    var b = el('div', null, [el('h3', { text: 'Objectives and budget' })]);
+    if (r.budget.length) b.appendChild(kvTable(r.budget));
+    else b.appendChild(na('not available for this run (the config could not be read)'));
+    var sp = el('div', null, [el('h3', { text: 'Search space' })]);
+    if (r.space.length) sp.appendChild(kvTable(r.space));
+    else sp.appendChild(na('not available for this run (the config could not be read)'));
+    cols.appendChild(b); cols.appendChild(sp);
+    s.appendChild(cols);
+    if (r.failures.length) {
+      s.appendChild(el('h3', { text: 'Failures' }));
+      s.appendChild(kvTable(r.failures.map(function (f) { return [f[0], f[1]]; })));
+    }
+    var det = el('details', null, [el('summary', { text: 'Resolved config (config.yaml as stored in the archive)' }),
+                                   el('pre', { text: r.config_yaml || '(not stored)' })]);
+    s.appendChild(det);
+    if (r.config_note) s.appendChild(na(r.config_note));
+    return s;
+  }
+
+  function frontSection() {
+    var s = el('section', { id: 'front' }, [el('h2', { text: 'The front' })]);
+    selPanel = el('div', { cls: 'panel', id: 'selection' }, [el('span', { cls: 'note', text: 'Click a point or a table row to select a design in every plot.' })]);
+    hoverPanel = el('div', { cls: 'note', id: 'hover' }, ['Hover a point to see its design.']);
+    s.appendChild(selPanel);
+    s.appendChild(hoverPanel);
+    if (compare) {
+      var leg = el('p');
+      runs.forEach(function (r, ri) {
+        var sw = el('span', { cls: 'swatch' });
+        sw.style.background = COLORS[ri];
+        leg.appendChild(sw); leg.appendChild(document.createTextNode(runLabel(ri) + ' (' + r.dir + ')  '));
+      });
+      s.appendChild(leg);
+      if (!sameObjectives) {
+        s.appendChild(na('the runs have different objectives; the plots use the first run\'s objective names by position'));
+      }
+    }
+    if (!points.length || objNames.length < 2) {
+      s.appendChild(na('not available for this run: no successful evaluation with every objective yet'));
+      return s;
+    }
+    s.appendChild(el('h3', { text: 'Pairwise objectives' }));
+    var grid = el('div', { cls: 'grid', id: 'scatter' });
+    s.appendChild(grid);
+    for (var i = 0; i < objNames.length; i++) {
+      for (var j = i + 1; j < objNames.length; j++) {
+        var c = el('div', { cls: 'plot scatter' });
+        grid.appendChild(c);
+        track(makeView(scatterSpec(i, j), c), true);
+      }
+    }
+    s.appendChild(el('h3', { text: 'Parallel coordinates' }));
+    s.appendChild(el('p', { cls: 'note', text: 'Each axis runs from the best value seen (bottom) to the worst (top).' }));
+    var pc = el('div', { cls: 'plot', id: 'parallel' });
+    s.appendChild(pc);
+    track(makeView(parallelSpec(), pc), true);
+    return s;
+  }
+
+  function hvSection() {
+    var s = el('section', { id: 'hypervolume' }, [el('h2', { text: 'Hypervolume per generation' })]);
+    var rows = [];
+    runs.forEach(function (r, ri) {
+      r.generations.forEach(function (g) {
+        if (g[1] !== null) rows.push({ run: runLabel(ri), gen: g[0], hv: g[1], evals: g[2] });
+      });
+    });
+    if (!rows.length) {
+      s.appendChild(na('not available for this run: the archive holds no generation with a hypervolume yet'));
+      return s;
+    }
+    var c = el('div', { cls: 'plot', id: 'hv' });
+    s.appendChild(c);
+    track(makeView(hvSpec(rows), c), false);
+    return s;
+  }
+
+  function tableSection(r, ri) {
+    var s = el('section', { id: 'pareto-' + ri }, [el('h2', { text: 'Pareto designs: ' + runLabel(ri) + ' (' + r.designs.length + ')' })]);
+    if (!r.designs.length) {
+      s.appendChild(na('not available for this run: no Pareto design yet'));
+      return s;
+    }
+    var extra = ['accuracy', 'params', 'macs', 'power_mw'].filter(function (k) {
+      return objNames.indexOf(k) < 0 && r.designs.some(function (d) { return typeof d.metrics[k] === 'number'; });
+    });
+    var cols = [{ name: 'design', get: function (d) { return d.id; } },
+                { name: 'generation', get: function (d) { return d.generation; } }];
+    r.objectives.forEach(function (o, k) {
+      cols.push({ name: label(o.name), get: function (d) { return d.objectives[k]; } });
+    });
+    extra.forEach(function (k) { cols.push({ name: label(k), get: function (d) { return d.metrics[k]; } }); });
+    var t = el('table', { cls: 'sortable', id: 'pareto-table-' + ri });
+    var thead = el('tr');
+    var tbody = el('tbody');
+    var sortCol = 1 + 1, dir = 1;
+    function render() {
+      var ds = r.designs.slice().sort(function (a, b) {
+        var x = cols[sortCol].get(a), y = cols[sortCol].get(b);
+        return (x < y ? -1 : x > y ? 1 : 0) * dir;
+      });
+      tbody.textContent = '';
+      ds.forEach(function (d) {
+        var key = keyOf(ri, d.id);
+        var tr = el('tr', { 'data-key': key });
+        if (key === selected) tr.classList.add('selected');
+        cols.forEach(function (c, ci) {
+          var td = el('td', { cls: 'num' });
+          if (ci === 0) td.appendChild(el('a', { href: '#' + designAnchor(ri, d.id), text: String(d.id) }));
+          else td.textContent = fmt(c.get(d));
+          tr.appendChild(td);
+        });
+        tr.addEventListener('click', function (ev) { if (ev.target.tagName !== 'A') select(key, false); });
+        tbody.appendChild(tr);
+      });
+      Array.prototype.forEach.call(thead.children, function (th, ci) {
+        th.className = ci === sortCol ? (dir > 0 ? 'asc' : 'desc') : '';
+      });
+    }
+    cols.forEach(function (c, ci) {
+      var th = el('th', { text: c.name, title: 'sort' });
+      th.addEventListener('click', function () {
+        if (sortCol === ci) dir = -dir; else { sortCol = ci; dir = 1; }
+        render();
+      });
+      thead.appendChild(th);
+    });
+    t.appendChild(el('thead', null, [thead]));
+    t.appendChild(tbody);
+    render();
+    s.appendChild(t);
+    s.appendChild(el('p', { cls: 'note', text: 'Click a column to sort; click a row to select the design in the plots; the design number opens its section.' }));
+    return s;
+  }
+
+  /* ---- a design's section, drawn when first opened ---- */
+  function layerName(l, i) { return String(l.name || l.op || l.type || 'layer') + ' #' + (l.node !== undefined ? l.node : i); }
+  function objectOf(m, keys) {
+    for (var i = 0; i < keys.length; i++) {
+      var v = m[keys[i]];
+      if (v && typeof v === 'object' && !Array.isArray(v)) return { key: keys[i], value: v };
+    }
+    return null;
+  }
+  function numericEntries(o) {
+    return Object.keys(o).filter(function (k) { return typeof o[k] === 'number'; })
+      .map(function (k) { return { name: k, v: o[k] }; });
+  }
+  function designBody(r, ri, d, box) {
+    var m = d.metrics || {};
+    var hw = objectOf(m, ['hw', 'accelerator', 'hw_config']);
+    /* objectives and scalar metrics */
+    box.appendChild(el('h4', { text: 'Objectives and metrics' }));
+    var rows = r.objectives.map(function (o, k) { return [label(o.name), d.objectives[k], 'objective']; });
+    Object.keys(m).forEach(function (k) { if (isScalar(m[k])) rows.push([label(k), m[k], '']); });
+    rows.push(['violation', d.violation, 'total constraint violation (0 = feasible)']);
+    rows.push(['hashes', 'candidate ' + d.candidate_hash + ', net ' + d.net_hash + ', hw ' + d.hw_hash, '']);
+    box.appendChild(kvTable(rows));
+    /* accuracies */
+    box.appendChild(el('h4', { text: 'Accuracy: proxy vs full training vs test' }));
+    var acc = ['proxy_accuracy', 'accuracy', 'val_accuracy', 'full_accuracy', 'float_accuracy', 'int_accuracy', 'test_accuracy']
+      .filter(function (k) { return typeof m[k] === 'number'; });
+    if (acc.length) box.appendChild(kvTable(acc.map(function (k) { return [k, m[k]]; })));
+    else box.appendChild(na('not available for this run'));
+    /* accelerator */
+    box.appendChild(el('h4', { text: 'Accelerator config' }));
+    if (hw) box.appendChild(kvTable(Object.keys(hw.value).map(function (k) { return [label(k), hw.value[k]]; })));
+    else box.appendChild(na('not available for this run (the metrics hold no "hw" object); genome: ' + JSON.stringify(d.genome)));
+    /* layers */
+    var layers = Array.isArray(m.layers) ? m.layers : null;
+    box.appendChild(el('h4', { text: 'Network layers' }));
+    if (layers && layers.length) {
+      var keys = [];
+      layers.forEach(function (l) { Object.keys(l).forEach(function (k) { if (isScalar(l[k]) && keys.indexOf(k) < 0) keys.push(k); }); });
+      var t = el('table', null, [el('tr', null, keys.map(function (k) { return el('th', { text: label(k) }); }))]);
+      layers.forEach(function (l) {
+        t.appendChild(el('tr', null, keys.map(function (k) {
+          return el('td', { cls: typeof l[k] === 'number' ? 'num' : '', text: fmt(l[k]) });
+        })));
+      });
+      box.appendChild(t);
+    } else {
+      box.appendChild(na('not available for this run (the metrics hold no "layers" list)'));
+    }
+    /* per-layer latency and energy */
+    box.appendChild(el('h4', { text: 'Per-layer latency and energy' }));
+    var lat = layers ? layers.map(function (l, i) {
+      return { name: layerName(l, i), v: typeof l.latency_ms === 'number' ? l.latency_ms : (typeof l.cycles === 'number' ? l.cycles : null) };
+    }).filter(function (x) { return x.v !== null; }) : [];
+    var latUnit = layers && layers.some(function (l) { return typeof l.latency_ms === 'number'; }) ? 'latency (ms)' : 'cycles';
+    var en = layers ? layers.filter(function (l) { return typeof l.energy_uj === 'number'; })
+      .map(function (l, i) { return { name: layerName(l, i), v: l.energy_uj }; }) : [];
+    if (lat.length || en.length) {
+      var row = el('div', { cls: 'grid' });
+      box.appendChild(row);
+      if (lat.length) { var c1 = el('div', { cls: 'plot' }); row.appendChild(c1); track(makeView(barSpec(lat, latUnit), c1), false); }
+      if (en.length) { var c2 = el('div', { cls: 'plot' }); row.appendChild(c2); track(makeView(barSpec(en, 'energy (uJ)'), c2), false); }
+    } else {
+      box.appendChild(na('not available for this run'));
+    }
+    /* roofline */
+    box.appendChild(el('h4', { text: 'Roofline' }));
+    var h = hw ? hw.value : {};
+    var peak = typeof m.peak_tops === 'number' ? m.peak_tops * 1e3 : null; /* GOPS */
+    if (peak === null && typeof h.rows === 'number' && typeof h.cols === 'number' && typeof h.clock_mhz === 'number') {
+      peak = 2 * h.rows * h.cols * h.clock_mhz / 1e3;
+    }
+    var bw = typeof h.dram_gbps === 'number' ? h.dram_gbps : (typeof m.dram_gbps === 'number' ? m.dram_gbps : null);
+    var rp = layers ? layers.filter(function (l) {
+      return typeof l.macs === 'number' && l.macs > 0 && typeof l.dram_bytes === 'number' && l.dram_bytes > 0 &&
+             (typeof l.latency_ms === 'number' && l.latency_ms > 0);
+    }).map(function (l, i) {
+      return { name: layerName(l, i), i: 2 * l.macs / l.dram_bytes, p: 2 * l.macs / (l.latency_ms * 1e-3) / 1e9 };
+    }) : [];
+    if (peak && bw && rp.length) {
+      var lo = Math.min.apply(null, rp.map(function (x) { return x.i; }).concat([peak / bw])) / 4;
+      var hi2 = Math.max.apply(null, rp.map(function (x) { return x.i; }).concat([peak / bw])) * 4;
+      var roof = [];
+      for (var q = 0; q <= 40; q++) {
+        var ii = lo * Math.pow(hi2 / lo, q / 40);
+        roof.push({ i: ii, p: Math.min(peak, bw * ii) });
+      }
+      roof.push({ i: peak / bw, p: peak });
+      roof.sort(function (a, b) { return a.i - b.i; });
+      var c3 = el('div', { cls: 'plot' });
+      box.appendChild(c3);
+      box.appendChild(el('p', { cls: 'note', text: 'Peak ' + fmt(peak) + ' GOPS, DRAM ' + fmt(bw) + ' GB/s; one point per layer (2 ops per MAC).' }));
+      track(makeView(rooflineSpec(roof, rp, peak / bw), c3), false);
+    } else {
+      box.appendChild(na('not available for this run (needs peak_tops or hw rows/cols/clock_mhz, dram_gbps, and per-layer macs, dram_bytes and latency_ms)'));
+    }
+    /* area and power breakdown */
+    box.appendChild(el('h4', { text: 'Area and power breakdown' }));
+    var parts = [['area', ['area_breakdown', 'area'], 'area (mm2)'], ['power', ['power_breakdown', 'power'], 'power (mW)'],
+                 ['energy', ['energy_breakdown', 'energy'], 'energy (uJ)']];
+    var any = false;
+    var row2 = el('div', { cls: 'grid' });
+    parts.forEach(function (p) {
+      var o = objectOf(m, p[1]);
+      if (!o) return;
+      var ent = numericEntries(o.value);
+      if (!ent.length) return;
+      any = true;
+      var c = el('div', { cls: 'plot' });
+      row2.appendChild(c);
+      track(makeView(barSpec(ent, p[2]), c), false);
+    });
+    if (any) box.appendChild(row2);
+    else box.appendChild(na('not available for this run'));
+    /* analytical vs SystemC */
+    box.appendChild(el('h4', { text: 'Analytical vs SystemC' }));
+    var others = (d.other_fidelities || []).slice();
+    if (m.systemc && typeof m.systemc === 'object') others.push({ fidelity: 'systemc', metrics: m.systemc });
+    if (others.length) {
+      others.forEach(function (o) {
+        var ks = Object.keys(o.metrics).filter(function (k) { return typeof o.metrics[k] === 'number' && typeof m[k] === 'number'; });
+        var t = el('table', null, [el('tr', null, [el('th', { text: 'metric' }), el('th', { text: d.fidelity }),
+                                                     el('th', { text: o.fidelity }), el('th', { text: o.fidelity + ' / ' + d.fidelity })])]);
+        ks.forEach(function (k) {
+          t.appendChild(el('tr', null, [el('td', { text: label(k) }), el('td', { cls: 'num', text: fmt(m[k]) }),
+                                        el('td', { cls: 'num', text: fmt(o.metrics[k]) }),
+                                        el('td', { cls: 'num', text: m[k] ? fmt(o.metrics[k] / m[k]) : '' })]));
+        });
+        box.appendChild(ks.length ? t : na('the ' + o.fidelity + ' evaluation shares no numeric metric with this one'));
+      });
+    } else {
+      box.appendChild(na('not available for this run (this design was not simulated)'));
+    }
+    /* provenance */
+    box.appendChild(el('h4', { text: 'Where the numbers come from' }));
+    var prov = m.provenance || m.sources || m.tech_source;
+    if (prov && typeof prov === 'object') box.appendChild(kvTable(Object.keys(prov).map(function (k) { return [k, prov[k]]; })));
+    else if (typeof prov === 'string') box.appendChild(el('p', { text: prov }));
+    else box.appendChild(na('not recorded for this design (synthesis, published tables or scaling: the metrics hold no "provenance")'));
+    /* RTL */
+    box.appendChild(el('h4', { text: 'Generate its Verilog' }));
+    box.appendChild(el('pre', { cls: 'cmd', text: d.rtl_command }));
+  }
+
+  function designSection(r, ri) {
+    var s = el('section', { id: 'designs-' + ri }, [el('h2', { text: 'Designs: ' + runLabel(ri) })]);
+    if (!r.designs.length) { s.appendChild(na('not available for this run: no Pareto design yet')); return s; }
+    r.designs.forEach(function (d, di) {
+      var det = el('details', { cls: 'design', id: designAnchor(ri, d.id) });
+      var sum = el('summary', { text: 'Design ' + d.id + ' (generation ' + d.generation + '): ' +
+        r.objectives.map(function (o, k) { return o.name + ' ' + fmt(d.objectives[k]); }).join(', ') });
+      det.appendChild(sum);
+      var body = el('div');
+      det.appendChild(body);
+      var drawn = false;
+      det.addEventListener('toggle', function () {
+        if (det.open && !drawn) { drawn = true; designBody(r, ri, d, body); }
+        if (det.open) select(keyOf(ri, d.id), false);
+      });
+      if (ri === 0 && di === 0) { det.open = true; drawn = true; designBody(r, ri, d, body); }
+      s.appendChild(det);
+    });
+    return s;
+  }
+
+  function openFromHash() {
+    var id = decodeURIComponent(location.hash.slice(1));
+    if (id.indexOf('design-') !== 0) return;
+    var det = document.getElementById(id);
+    if (det && det.tagName === 'DETAILS') { det.open = true; det.scrollIntoView(); }
+  }
+
+  /* ---- page ---- */
+  app.textContent = '';
+  app.appendChild(header());
+  var toc = el('nav', { cls: 'toc' });
+  app.appendChild(toc);
+  var main = el('main');
+  app.appendChild(main);
+  var sections = [];
+  runs.forEach(function (r, ri) { sections.push(summarySection(r, ri)); });
+  sections.push(frontSection());
+  sections.push(hvSection());
+  runs.forEach(function (r, ri) { sections.push(tableSection(r, ri)); });
+  runs.forEach(function (r, ri) { sections.push(designSection(r, ri)); });
+  sections.forEach(function (s) {
+    main.appendChild(s);
+    var h = s.querySelector('h2');
+    if (h) toc.appendChild(el('a', { href: '#' + s.id, text: h.textContent.replace(/ \(\d+\)$/, '') }));
+  });
+  window.addEventListener('hashchange', openFromHash);
+  openFromHash();
+  Promise.all(pending).then(function () {
+    var root = document.documentElement;
+    root.setAttribute('data-views', String(pending.length));
+    root.setAttribute('data-canvases', String(document.querySelectorAll('#app canvas').length));
+    root.setAttribute('data-points', String(points.length));
+    root.setAttribute('data-render-ms', String(Math.round(performance.now())));
+    root.setAttribute('data-rendered', String(pending.length));
+  }).catch(function (e) {
+    window.tandemErrors.push('render: ' + e);
+    document.documentElement.setAttribute('data-errors', String(window.tandemErrors.length));
+    document.documentElement.setAttribute('data-rendered', 'failed');
+  });
+  window.tandemReport = { views: views, select: select, data: D };
+}());
