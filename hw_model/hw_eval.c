@@ -187,7 +187,8 @@ static double eval_array(const derived *d, hw_dataflow df, const nn_node *n, boo
         nt = min64(N, C);
         fk = cdiv(K, R);
         fn = cdiv(N, C);
-        int64_t mt_max = min64(d->l1_acc_bits / (2 * nt * a), d->l1_in_bits / (2 * kt * b));
+        /* scratchpad lines are full width: C accumulators, R inputs (rtl_program.h) */
+        int64_t mt_max = min64(d->l1_acc_bits / (2 * C * a), d->l1_in_bits / (2 * R * b));
         mt = min64(M, max64(mt_max, 1));
         fm = cdiv(M, mt);
         const int64_t m_last = M - (fm - 1) * mt;

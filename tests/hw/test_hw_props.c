@@ -224,9 +224,9 @@ static void test_more_macs_small_layer_counterexample(void **state)
     assert_true(dw > 0);
     hw_config c;
     assert_int_equal(hw_preset("gemmini-16x16-int8", &c), TD_OK);
+    c.l1_input_kib = c.l1_weight_kib = c.l1_acc_kib = 4096; /* tiles not limited by L1 */
     hw_config d = c;
     d.rows = d.cols = 32;
-    d.l1_weight_kib = 256;
     eval(g, &c, &f->a);
     eval(g, &d, &f->b);
     assert_int_equal(f->a.layers[dw].commands, f->b.layers[dw].commands);
