@@ -8,9 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Batch-norm constants (the usual PyTorch defaults). */
-#define NN_BN_EPS 1e-5f
-#define NN_BN_MOMENTUM 0.1f
 /* AdamW constants (Loshchilov & Hutter 2019 defaults). */
 #define NN_ADAM_BETA1 0.9f
 #define NN_ADAM_BETA2 0.999f

@@ -22,6 +22,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Batch-norm constants (the usual PyTorch defaults); quantization folds with the same eps. */
+#define NN_BN_EPS 1e-5f
+#define NN_BN_MOMENTUM 0.1f
+
 typedef enum nn_device { NN_DEVICE_CPU = 0, NN_DEVICE_CUDA, NN_DEVICE_COUNT } nn_device;
 
 typedef struct nn_backend {

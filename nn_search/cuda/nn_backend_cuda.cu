@@ -2,7 +2,9 @@
  * nn_backend_cuda.h and docs/cuda.md. One translation unit on purpose: nvcc is slow. */
 #include "nn_backend_cuda.h"
 
+extern "C" {
 #include "td_log.h"
+}
 
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
@@ -401,6 +403,16 @@ static unsigned cu_blocks(int64_t n)
         b = 1;
     return (unsigned)(b > CU_MAX_BLOCKS ? CU_MAX_BLOCKS : b);
 }
+
+/* Kernel launches go through one macro so that tests can run the kernels on the CPU
+ * (tests/gpu/emu: a fiber per GPU thread, cuBLAS on OpenBLAS) where no GPU exists. */
+#ifdef NN_CUDA_EMULATE
+#define LAUNCH(kernel, grid, block, stream, ...)                                               \
+    emu_launch(dim3(grid), dim3(block), [=]() { kernel(__VA_ARGS__); })
+#else
+#define LAUNCH(kernel, grid, block, stream, ...)                                               \
+    kernel<<<(grid), (block), 0, (stream)>>>(__VA_ARGS__)
+#endif
 
 #define GRID_LOOP(i, n)                                                                       \
     for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n);                  \
@@ -1004,8 +1016,7 @@ static void cu_conv_forward(float *y, const float *x, const float *w, const floa
         return;
     int64_t ohw = d->oh * d->ow;
     if (conv_is_depthwise(d)) {
-        k_dw_forward<<<cu_blocks(d->n * d->c * ohw), CU_BLOCK, 0, c->stream>>>(
-            y, x, w, b, d->n, d->c, d->h, d->w, d->k, d->stride, d->pad, d->oh, d->ow);
+        LAUNCH(k_dw_forward, cu_blocks(d->n * d->c * ohw), CU_BLOCK, c->stream, y, x, w, b, d->n, d->c, d->h, d->w, d->k, d->stride, d->pad, d->oh, d->ow);
         LAUNCH_CHECK(c);
         return;
     }
@@ -1019,7 +1030,7 @@ static void cu_conv_forward(float *y, const float *x, const float *w, const floa
     for (int64_t n0 = 0; n0 < d->n; n0 += nb) {
         int64_t m = d->n - n0 < nb ? d->n - n0 : nb, N = m * ohw;
         float *yt = col + R * N;
-        k_im2col<<<cu_blocks(R * N), CU_BLOCK, 0, c->stream>>>(col, x, n0, m, d->c, d->h, d->w,
+        LAUNCH(k_im2col, cu_blocks(R * N), CU_BLOCK, c->stream, col, x, n0, m, d->c, d->h, d->w,
                                                                d->k, d->stride, d->pad, d->oh,
                                                                d->ow);
         if (!LAUNCH_CHECK(c))
@@ -1028,8 +1039,7 @@ static void cu_conv_forward(float *y, const float *x, const float *w, const floa
         if (!gemm_rm(c, false, false, og, N, rg, 1.0f, w, rg, og * rg, col, N, rg * N, 0.0f, yt,
                      N, og * N, G))
             return;
-        k_untranspose_bias<<<cu_blocks(m * d->oc * ohw), CU_BLOCK, 0, c->stream>>>(
-            y, yt, b, n0, m, d->oc, ohw);
+        LAUNCH(k_untranspose_bias, cu_blocks(m * d->oc * ohw), CU_BLOCK, c->stream, y, yt, b, n0, m, d->oc, ohw);
         if (!LAUNCH_CHECK(c))
             return;
     }
@@ -1052,17 +1062,15 @@ static void cu_conv_backward(float *dx, float *dw, float *db, const float *dy, c
         return;
     }
     if (db) {
-        k_channel_sum<<<(unsigned)d->oc, CU_BLOCK, 0, c->stream>>>(db, dy, d->n, d->oc, ohw);
+        LAUNCH(k_channel_sum, (unsigned)d->oc, CU_BLOCK, c->stream, db, dy, d->n, d->oc, ohw);
         if (!LAUNCH_CHECK(c))
             return;
     }
     if (conv_is_depthwise(d)) {
-        k_dw_backward_df<<<(unsigned)(d->c * d->k * d->k), CU_BLOCK, 0, c->stream>>>(
-            dw, dy, x, d->n, d->c, d->h, d->w, d->k, d->stride, d->pad, d->oh, d->ow);
+        LAUNCH(k_dw_backward_df, (unsigned)(d->c * d->k * d->k), CU_BLOCK, c->stream, dw, dy, x, d->n, d->c, d->h, d->w, d->k, d->stride, d->pad, d->oh, d->ow);
         if (!LAUNCH_CHECK(c) || !dx)
             return;
-        k_dw_backward_dx<<<cu_blocks(d->n * d->c * d->h * d->w), CU_BLOCK, 0, c->stream>>>(
-            dx, dy, w, d->n, d->c, d->h, d->w, d->k, d->stride, d->pad, d->oh, d->ow);
+        LAUNCH(k_dw_backward_dx, cu_blocks(d->n * d->c * d->h * d->w), CU_BLOCK, c->stream, dx, dy, w, d->n, d->c, d->h, d->w, d->k, d->stride, d->pad, d->oh, d->ow);
         LAUNCH_CHECK(c);
         return;
     }
@@ -1077,12 +1085,12 @@ static void cu_conv_backward(float *dx, float *dw, float *db, const float *dy, c
     for (int64_t n0 = 0; n0 < d->n; n0 += nb) {
         int64_t m = d->n - n0 < nb ? d->n - n0 : nb, N = m * ohw;
         float *dyt = col + R * N, *dcol = dyt + d->oc * N;
-        k_im2col<<<cu_blocks(R * N), CU_BLOCK, 0, c->stream>>>(col, x, n0, m, d->c, d->h, d->w,
+        LAUNCH(k_im2col, cu_blocks(R * N), CU_BLOCK, c->stream, col, x, n0, m, d->c, d->h, d->w,
                                                                d->k, d->stride, d->pad, d->oh,
                                                                d->ow);
         if (!LAUNCH_CHECK(c))
             return;
-        k_transpose_dy<<<cu_blocks(d->oc * N), CU_BLOCK, 0, c->stream>>>(dyt, dy, n0, m, d->oc,
+        LAUNCH(k_transpose_dy, cu_blocks(d->oc * N), CU_BLOCK, c->stream, dyt, dy, n0, m, d->oc,
                                                                          ohw);
         if (!LAUNCH_CHECK(c))
             return;
@@ -1096,8 +1104,7 @@ static void cu_conv_backward(float *dx, float *dw, float *db, const float *dy, c
         if (!gemm_rm(c, true, false, rg, N, og, 1.0f, w, rg, og * rg, dyt, N, og * N, 0.0f, dcol,
                      N, rg * N, G))
             return;
-        k_col2im_add<<<cu_blocks(m * d->c * d->h * d->w), CU_BLOCK, 0, c->stream>>>(
-            dx, dcol, n0, m, d->c, d->h, d->w, d->k, d->stride, d->pad, d->oh, d->ow);
+        LAUNCH(k_col2im_add, cu_blocks(m * d->c * d->h * d->w), CU_BLOCK, c->stream, dx, dcol, n0, m, d->c, d->h, d->w, d->k, d->stride, d->pad, d->oh, d->ow);
         if (!LAUNCH_CHECK(c))
             return;
     }
@@ -1134,16 +1141,14 @@ static void cu_bn_forward_train(float *y, float *mean, float *invstd, float *run
     double *part = bn_scratch(c, ch, parts, &coef);
     if (!part)
         return;
-    k_bn_partial<<<dim3((unsigned)parts, (unsigned)ch), CU_BLOCK, 0, c->stream>>>(
-        part, x, NULL, NULL, NULL, n, ch, hw, 0);
+    LAUNCH(k_bn_partial, dim3((unsigned)parts, (unsigned)ch), CU_BLOCK, c->stream, part, x, NULL, NULL, NULL, n, ch, hw, 0);
     if (!LAUNCH_CHECK(c))
         return;
-    k_bn_finalize_fwd<<<cu_blocks(ch), CU_BLOCK, 0, c->stream>>>(
-        coef, mean, invstd, running_mean, running_var, part, parts, gamma, beta, ch,
+    LAUNCH(k_bn_finalize_fwd, cu_blocks(ch), CU_BLOCK, c->stream, coef, mean, invstd, running_mean, running_var, part, parts, gamma, beta, ch,
         (double)(n * hw), momentum, eps);
     if (!LAUNCH_CHECK(c))
         return;
-    k_bn_apply<<<cu_blocks(n * ch * hw), CU_BLOCK, 0, c->stream>>>(y, x, coef, n * ch * hw, ch,
+    LAUNCH(k_bn_apply, cu_blocks(n * ch * hw), CU_BLOCK, c->stream, y, x, coef, n * ch * hw, ch,
                                                                     hw);
     LAUNCH_CHECK(c);
 }
@@ -1158,11 +1163,11 @@ static void cu_bn_forward_eval(float *y, const float *x, const float *gamma, con
     float *coef;
     if (!bn_scratch(c, ch, 0, &coef))
         return;
-    k_bn_eval_coef<<<cu_blocks(ch), CU_BLOCK, 0, c->stream>>>(coef, gamma, beta, running_mean,
+    LAUNCH(k_bn_eval_coef, cu_blocks(ch), CU_BLOCK, c->stream, coef, gamma, beta, running_mean,
                                                               running_var, ch, eps);
     if (!LAUNCH_CHECK(c))
         return;
-    k_bn_apply<<<cu_blocks(n * ch * hw), CU_BLOCK, 0, c->stream>>>(y, x, coef, n * ch * hw, ch,
+    LAUNCH(k_bn_apply, cu_blocks(n * ch * hw), CU_BLOCK, c->stream, y, x, coef, n * ch * hw, ch,
                                                                     hw);
     LAUNCH_CHECK(c);
 }
@@ -1185,16 +1190,14 @@ static void cu_bn_backward(float *dx, float *dgamma, float *dbeta, const float *
     double *part = bn_scratch(c, ch, parts, &coef);
     if (!part)
         return;
-    k_bn_partial<<<dim3((unsigned)parts, (unsigned)ch), CU_BLOCK, 0, c->stream>>>(
-        part, x, dy, mean, invstd, n, ch, hw, 1);
+    LAUNCH(k_bn_partial, dim3((unsigned)parts, (unsigned)ch), CU_BLOCK, c->stream, part, x, dy, mean, invstd, n, ch, hw, 1);
     if (!LAUNCH_CHECK(c))
         return;
-    k_bn_finalize_bwd<<<cu_blocks(ch), CU_BLOCK, 0, c->stream>>>(dgamma, dbeta, coef, part,
+    LAUNCH(k_bn_finalize_bwd, cu_blocks(ch), CU_BLOCK, c->stream, dgamma, dbeta, coef, part,
                                                                  parts, ch, (double)(n * hw));
     if (!LAUNCH_CHECK(c) || !dx)
         return;
-    k_bn_backward_dx<<<cu_blocks(n * ch * hw), CU_BLOCK, 0, c->stream>>>(
-        dx, dy, x, mean, invstd, gamma, coef, n * ch * hw, ch, hw);
+    LAUNCH(k_bn_backward_dx, cu_blocks(n * ch * hw), CU_BLOCK, c->stream, dx, dy, x, mean, invstd, gamma, coef, n * ch * hw, ch, hw);
     LAUNCH_CHECK(c);
 }
 
@@ -1203,7 +1206,7 @@ static void cu_relu_forward(float *y, const float *x, int64_t count, float cap)
     cu_ctx *c = cu_get();
     if (c->err != TD_OK || count == 0)
         return;
-    k_relu_fwd<<<cu_blocks(count), CU_BLOCK, 0, c->stream>>>(y, x, count, cap);
+    LAUNCH(k_relu_fwd, cu_blocks(count), CU_BLOCK, c->stream, y, x, count, cap);
     LAUNCH_CHECK(c);
 }
 
@@ -1213,7 +1216,7 @@ static void cu_relu_backward(float *dx, const float *dy, const float *x, int64_t
     cu_ctx *c = cu_get();
     if (c->err != TD_OK || count == 0 || !dx)
         return;
-    k_relu_bwd<<<cu_blocks(count), CU_BLOCK, 0, c->stream>>>(dx, dy, x, count, cap);
+    LAUNCH(k_relu_bwd, cu_blocks(count), CU_BLOCK, c->stream, dx, dy, x, count, cap);
     LAUNCH_CHECK(c);
 }
 
@@ -1229,8 +1232,7 @@ static void cu_maxpool_forward(float *y, int32_t *argmax, const float *x, int64_
     int64_t oh = pool_out(h, k, stride, pad), ow = pool_out(w, k, stride, pad);
     if (c->err != TD_OK || n * ch * oh * ow <= 0)
         return;
-    k_maxpool_fwd<<<cu_blocks(n * ch * oh * ow), CU_BLOCK, 0, c->stream>>>(
-        y, argmax, x, n * ch, h, w, k, stride, pad, oh, ow);
+    LAUNCH(k_maxpool_fwd, cu_blocks(n * ch * oh * ow), CU_BLOCK, c->stream, y, argmax, x, n * ch, h, w, k, stride, pad, oh, ow);
     if (!LAUNCH_CHECK(c))
         return;
     /* remember the window for the backward pass (the table does not pass it there) */
@@ -1256,7 +1258,7 @@ static void cu_avgpool_forward(float *y, const float *x, int64_t n, int64_t ch, 
     int64_t oh = pool_out(h, k, stride, pad), ow = pool_out(w, k, stride, pad);
     if (c->err != TD_OK || n * ch * oh * ow <= 0)
         return;
-    k_avgpool_fwd<<<cu_blocks(n * ch * oh * ow), CU_BLOCK, 0, c->stream>>>(y, x, n * ch, h, w, k,
+    LAUNCH(k_avgpool_fwd, cu_blocks(n * ch * oh * ow), CU_BLOCK, c->stream, y, x, n * ch, h, w, k,
                                                                            stride, pad, oh, ow);
     LAUNCH_CHECK(c);
 }
@@ -1268,7 +1270,7 @@ static void cu_avgpool_backward(float *dx, const float *dy, int64_t n, int64_t c
     int64_t oh = pool_out(h, k, stride, pad), ow = pool_out(w, k, stride, pad);
     if (c->err != TD_OK || !dx || n * ch * h * w == 0 || oh <= 0 || ow <= 0)
         return;
-    k_avgpool_bwd<<<cu_blocks(n * ch * h * w), CU_BLOCK, 0, c->stream>>>(dx, dy, n * ch, h, w, k,
+    LAUNCH(k_avgpool_bwd, cu_blocks(n * ch * h * w), CU_BLOCK, c->stream, dx, dy, n * ch, h, w, k,
                                                                          stride, pad, oh, ow);
     LAUNCH_CHECK(c);
 }
@@ -1279,8 +1281,7 @@ static void cu_gap_forward(float *y, const float *x, int64_t n, int64_t ch, int6
     if (c->err != TD_OK || n * ch == 0 || hw == 0)
         return;
     int64_t threads = n * ch * 32;
-    k_gap_fwd<<<(unsigned)((threads + CU_BLOCK - 1) / CU_BLOCK), CU_BLOCK, 0, c->stream>>>(
-        y, x, n * ch, hw);
+    LAUNCH(k_gap_fwd, (unsigned)((threads + CU_BLOCK - 1) / CU_BLOCK), CU_BLOCK, c->stream, y, x, n * ch, hw);
     LAUNCH_CHECK(c);
 }
 
@@ -1289,7 +1290,7 @@ static void cu_gap_backward(float *dx, const float *dy, int64_t n, int64_t ch, i
     cu_ctx *c = cu_get();
     if (c->err != TD_OK || !dx || n * ch * hw == 0)
         return;
-    k_gap_bwd<<<cu_blocks(n * ch * hw), CU_BLOCK, 0, c->stream>>>(dx, dy, n * ch, hw);
+    LAUNCH(k_gap_bwd, cu_blocks(n * ch * hw), CU_BLOCK, c->stream, dx, dy, n * ch, hw);
     LAUNCH_CHECK(c);
 }
 
@@ -1303,7 +1304,7 @@ static void cu_fc_forward(float *y, const float *x, const float *w, const float 
     if (!gemm_rm(c, false, true, n, o, k, 1.0f, x, k, 0, w, k, 0, 0.0f, y, o, 0, 1))
         return;
     if (b) {
-        k_add_bias_rows<<<cu_blocks(n * o), CU_BLOCK, 0, c->stream>>>(y, b, n, o);
+        LAUNCH(k_add_bias_rows, cu_blocks(n * o), CU_BLOCK, c->stream, y, b, n, o);
         LAUNCH_CHECK(c);
     }
 }
@@ -1324,7 +1325,7 @@ static void cu_fc_backward(float *dx, float *dw, float *db, const float *dy, con
     if (!gemm_rm(c, true, false, o, k, n, 1.0f, dy, o, 0, x, k, 0, 0.0f, dw, k, 0, 1))
         return;
     if (db) {
-        k_col_sum<<<cu_blocks(o), CU_BLOCK, 0, c->stream>>>(db, dy, n, o);
+        LAUNCH(k_col_sum, cu_blocks(o), CU_BLOCK, c->stream, db, dy, n, o);
         if (!LAUNCH_CHECK(c))
             return;
     }
@@ -1338,7 +1339,7 @@ static void cu_add_forward(float *y, const float *a, const float *b, int64_t cou
     cu_ctx *c = cu_get();
     if (c->err != TD_OK || count == 0)
         return;
-    k_add_fwd<<<cu_blocks(count), CU_BLOCK, 0, c->stream>>>(y, a, b, count);
+    LAUNCH(k_add_fwd, cu_blocks(count), CU_BLOCK, c->stream, y, a, b, count);
     LAUNCH_CHECK(c);
 }
 
@@ -1347,7 +1348,7 @@ static void cu_add_backward(float *da, float *db, const float *dy, int64_t count
     cu_ctx *c = cu_get();
     if (c->err != TD_OK || count == 0 || (!da && !db))
         return;
-    k_add_bwd<<<cu_blocks(count), CU_BLOCK, 0, c->stream>>>(da, db, dy, count);
+    LAUNCH(k_add_bwd, cu_blocks(count), CU_BLOCK, c->stream, da, db, dy, count);
     LAUNCH_CHECK(c);
 }
 
@@ -1382,8 +1383,7 @@ static double cu_softmax_xent(float *dlogits, int64_t *correct, const float *log
     memcpy(host + lab_off, labels, lab_b);
     CUDA_CHECK(c, cudaMemcpyAsync(dev + lab_off, host + lab_off, lab_b, cudaMemcpyHostToDevice,
                                   c->stream));
-    k_softmax_xent<<<cu_blocks(n), CU_BLOCK, 0, c->stream>>>(
-        dlogits, (double *)(dev + loss_off), (int32_t *)(dev + hit_off), logits,
+    LAUNCH(k_softmax_xent, cu_blocks(n), CU_BLOCK, c->stream, dlogits, (double *)(dev + loss_off), (int32_t *)(dev + hit_off), logits,
         (const int32_t *)(dev + lab_off), n, classes);
     if (!LAUNCH_CHECK(c))
         return NAN;
@@ -1410,7 +1410,7 @@ static void cu_sgd_step(float *p, float *vel, const float *g, const float *decay
     cu_ctx *c = cu_get();
     if (c->err != TD_OK || n == 0)
         return;
-    k_sgd<<<cu_blocks(n), CU_BLOCK, 0, c->stream>>>(p, vel, g, decay, n, lr, momentum,
+    LAUNCH(k_sgd, cu_blocks(n), CU_BLOCK, c->stream, p, vel, g, decay, n, lr, momentum,
                                                     weight_decay, nesterov);
     LAUNCH_CHECK(c);
 }
@@ -1424,7 +1424,7 @@ static void cu_adamw_step(float *p, float *m, float *v, const float *g, const fl
         return;
     /* bias corrections on the host, as the CPU backend computes them */
     float c1 = 1.0f - powf(beta1, (float)t), c2 = 1.0f - powf(beta2, (float)t);
-    k_adamw<<<cu_blocks(n), CU_BLOCK, 0, c->stream>>>(p, m, v, g, decay, n, lr, beta1, beta2, eps,
+    LAUNCH(k_adamw, cu_blocks(n), CU_BLOCK, c->stream, p, m, v, g, decay, n, lr, beta1, beta2, eps,
                                                       weight_decay, c1, c2);
     LAUNCH_CHECK(c);
 }
@@ -1459,10 +1459,9 @@ static void cu_maxpool_backward(float *dx, const float *dy, const int32_t *argma
             pw = &c->pool_win[i];
     if (pw && pool_out(h, pw->k, pw->stride, pw->pad) == oh &&
         pool_out(w, pw->k, pw->stride, pw->pad) == ow) {
-        k_maxpool_bwd<<<cu_blocks(planes * h * w), CU_BLOCK, 0, c->stream>>>(
-            dx, dy, argmax, planes, h, w, pw->k, pw->stride, pw->pad, oh, ow);
+        LAUNCH(k_maxpool_bwd, cu_blocks(planes * h * w), CU_BLOCK, c->stream, dx, dy, argmax, planes, h, w, pw->k, pw->stride, pw->pad, oh, ow);
     } else {
-        k_maxpool_bwd_plane<<<cu_blocks(planes), CU_BLOCK, 0, c->stream>>>(dx, dy, argmax,
+        LAUNCH(k_maxpool_bwd_plane, cu_blocks(planes), CU_BLOCK, c->stream, dx, dy, argmax,
                                                                            planes, h * w,
                                                                            oh * ow);
     }

@@ -24,14 +24,15 @@
 #ifndef NN_BACKEND_CUDA_H
 #define NN_BACKEND_CUDA_H
 
-#include "nn_train.h"
-#include "td_status.h"
-
 #include <stddef.h>
 
+/* The project headers are C without their own extern "C" guards. */
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+#include "nn_train.h"
+#include "td_status.h"
 
 /* The CUDA backend, after checking that a device is present and can run this build's
  * kernels (sm_80 / sm_90 code, PTX for newer GPUs). TD_ERR_UNSUPPORTED with the reason
