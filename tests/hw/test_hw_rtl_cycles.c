@@ -1,0 +1,164 @@
+/* The analytical model's array cycles against the RTL's own program compiler
+ * (rtl_templates/rtl_program.h): for a GEMM, hw_model's compute cycles must equal the sum of
+ * rtl_cmd_cycles over the array commands the compiler emits, when the RTL's buffer depths
+ * are the double-buffered halves of hw_config's L1 buffers (docs/models.md §3). */
+#include "hw_eval.h"
+#include "hw_space.h"
+#include "rtl_program.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+/* Sum of the array commands' cycles (PRELOAD, COMPUTE, DRAIN) of a program. */
+static int64_t array_cycles(const rtl_program *p)
+{
+    int64_t s = 0;
+    for (size_t i = 0; i < p->n_cmds; i++) {
+        int op = p->cmds[i].op;
+        if (op == RTL_OP_PRELOAD || op == RTL_OP_COMPUTE || op == RTL_OP_DRAIN)
+            s += rtl_cmd_cycles(&p->hw, &p->cmds[i]);
+    }
+    return s;
+}
+
+/* hw_model's compute cycles of GEMM M x K x N (as a 1x1 conv over a 1 x M "image"). */
+static int64_t model_cycles(const hw_config *c, int64_t m, int64_t k, int64_t n)
+{
+    nn_graph g;
+    nn_shape in = {k, 1, m};
+    int32_t x = 0;
+    assert_int_equal(nn_graph_init(&g, "gemm", in, 10), TD_OK);
+    assert_int_equal(nn_graph_add_conv(&g, &x, x, "gemm", n, 1, 1, 0, 1, false), TD_OK);
+    hw_result r;
+    assert_int_equal(hw_result_init(&r, g.n_nodes), TD_OK);
+    assert_int_equal(hw_evaluate(&g, c, &r), TD_OK);
+    assert_int_equal(r.layers[1].gemm_m, m);
+    assert_int_equal(r.layers[1].gemm_k, k);
+    assert_int_equal(r.layers[1].gemm_n, n);
+    int64_t cyc = r.layers[1].compute_cycles;
+    hw_result_free(&r);
+    nn_graph_free(&g);
+    return cyc;
+}
+
+/* The RTL core for a config: depths = half of each L1 buffer in full-width lines. */
+static rtl_hw rtl_for(const hw_config *c)
+{
+    rtl_hw h = {0};
+    h.rows = c->rows;
+    h.cols = c->cols;
+    h.bits = c->bits;
+    h.acc_bits = c->acc_bits;
+    h.dataflow = c->dataflow;
+    h.x_depth = (int64_t)c->l1_input_kib * 8192 / (2 * c->rows * c->bits);
+    h.w_depth = (int64_t)c->l1_weight_kib * 8192 / (2 * c->cols * c->bits);
+    h.acc_depth = (int64_t)c->l1_acc_kib * 8192 / (2 * c->cols * c->acc_bits);
+    h.out_depth = 65535; /* the model does not limit tiles by the output buffer */
+    if (h.x_depth > 65535)
+        h.x_depth = 65535;
+    if (h.w_depth > 65535)
+        h.w_depth = 65535;
+    if (h.acc_depth > 65535)
+        h.acc_depth = 65535;
+    return h;
+}
+
+static int64_t rtl_cycles(const hw_config *c, int64_t m, int64_t k, int64_t n)
+{
+    rtl_hw h = rtl_for(c);
+    rtl_program p;
+    td_status st = rtl_program_init(&p, &h);
+    if (st != TD_OK)
+        fprintf(stderr, "%s\n", td_error_message());
+    assert_int_equal(st, TD_OK);
+    int32_t *x = calloc((size_t)(m * k), sizeof *x), *w = calloc((size_t)(k * n), sizeof *w);
+    nn_requant *rq = calloc((size_t)n, sizeof *rq);
+    assert_non_null(x);
+    assert_non_null(w);
+    assert_non_null(rq);
+    for (int64_t i = 0; i < n; i++)
+        assert_int_equal(nn_requant_from_real(0.01, &rq[i]), TD_OK);
+    rtl_gemm g = {m, k, n, x, w, NULL, rq, -(1LL << (c->bits - 1)), (1LL << (c->bits - 1)) - 1};
+    rtl_gemm_out out;
+    st = rtl_program_add_gemm(&p, &g, &out);
+    if (st != TD_OK)
+        fprintf(stderr, "%s\n", td_error_message());
+    assert_int_equal(st, TD_OK);
+    int64_t cyc = array_cycles(&p);
+    rtl_program_free(&p);
+    free(x);
+    free(w);
+    free(rq);
+    return cyc;
+}
+
+static void check(const hw_config *c, int64_t m, int64_t k, int64_t n)
+{
+    int64_t a = model_cycles(c, m, k, n), b = rtl_cycles(c, m, k, n);
+    if (a != b)
+        fprintf(stderr,
+                "%dx%d %s %d-bit acc %d L1 %d/%d/%d KiB, GEMM %lldx%lldx%lld: model %lld, "
+                "rtl %lld\n",
+                c->rows, c->cols, hw_dataflow_name(c->dataflow), c->bits, c->acc_bits,
+                c->l1_input_kib, c->l1_weight_kib, c->l1_acc_kib, (long long)m, (long long)k,
+                (long long)n, (long long)a, (long long)b);
+    assert_int_equal(a, b);
+}
+
+static void test_hand_cases(void **state)
+{
+    (void)state;
+    hw_config c;
+    assert_int_equal(hw_preset("gemmini-16x16-int8", &c), TD_OK);
+    check(&c, 4, 8, 8);     /* one tile */
+    check(&c, 64, 288, 40); /* many folds */
+    c.l1_acc_kib = 3;       /* M split into 24 + 24 + 16 */
+    check(&c, 64, 288, 40);
+    assert_int_equal(hw_preset("gemmini-16x16-int8", &c), TD_OK);
+    c.dataflow = HW_DATAFLOW_OS;
+    check(&c, 4, 8, 8);
+    check(&c, 64, 288, 40);
+    c.l1_input_kib = 1; /* K streamed in chunks of 32 */
+    check(&c, 64, 288, 40);
+}
+
+static void test_random(void **state)
+{
+    (void)state;
+    hw_space s;
+    assert_int_equal(hw_space_default(&s), TD_OK);
+    td_rng rng;
+    assert_int_equal(td_rng_init(&rng, 7), TD_OK);
+    int done = 0;
+    for (int it = 0; it < 2000 && done < 300; it++) {
+        hw_config c;
+        hw_space_sample(&s, &rng, &c, NULL);
+        c.acc_bits = 2 * c.bits + 16 > 96 ? 96 : 2 * c.bits + 16; /* legal for the RTL */
+        if (c.bits == 32)
+            c.acc_bits = 80;
+        rtl_hw h = rtl_for(&c);
+        if (rtl_hw_check(&h) != TD_OK)
+            continue; /* a point the RTL cannot build (e.g. buffer too shallow) */
+        int64_t m = td_rng_range(&rng, 1, 200), k = td_rng_range(&rng, 1, 300);
+        int64_t n = td_rng_range(&rng, 1, 150);
+        check(&c, m, k, n);
+        done++;
+    }
+    assert_true(done >= 100);
+    td_rng_free(&rng);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hand_cases),
+        cmocka_unit_test(test_random),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
