@@ -397,6 +397,7 @@ td_status rep_html_write(rep_run *const *runs, size_t n_runs, const char *vega_d
     strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
     json_object_set_new(doc, "generated_at", json_string(now));
     json_object_set_new(doc, "generator", json_string("tandem " TD_VERSION " (" TD_GIT ")"));
+    json_object_set_new(doc, "vega_version", json_string("libjs-vega " REP_VEGA_VERSION));
     json_t *arr = json_array();
     for (size_t i = 0; i < n_runs; i++)
         json_array_append_new(arr, run_json(runs[i]));

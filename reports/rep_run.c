@@ -44,9 +44,9 @@ const char *rep_unit_of(const char *name)
     for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
         if (strcmp(name, exact[i].name) == 0)
             return exact[i].unit;
-    if (strstr(name, "accuracy"))
-        return "fraction";
     size_t n = strlen(name);
+    if (n >= 8 && strcmp(name + n - 8, "accuracy") == 0)
+        return "fraction";
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
         size_t k = strlen(units[i].suffix);
         if (n > k && strcmp(name + n - k, units[i].suffix) == 0)

@@ -45,7 +45,7 @@
                   cycles: 'cycles', utilization: 'fraction', peak_tops: 'TOPS',
                   effective_tops: 'TOPS' };
     if (exact[name] !== undefined) return exact[name];
-    if (name.indexOf('accuracy') >= 0) return 'fraction';
+    if (/accuracy$/.test(name)) return 'fraction';
     var suf = [['_ms', 'ms'], ['_us', 'us'], ['_uj', 'uJ'], ['_nj', 'nJ'], ['_pj', 'pJ'],
                ['_mw', 'mW'], ['_mm2', 'mm2'], ['_um2', 'um2'], ['_mhz', 'MHz'],
                ['_gbps', 'GB/s'], ['_kib', 'KiB'], ['_bytes', 'bytes'], ['_tops', 'TOPS'],
@@ -177,7 +177,7 @@
       return { d: k, name: label(name), lo: fmt(lo[k]), hi: fmt(hi[k]) };
     });
     return {
-      width: Math.max(420, 170 * n), height: 260, padding: { top: 30, bottom: 30, left: 40, right: 40 },
+      width: Math.max(420, 170 * n), height: 260, padding: { top: 30, bottom: 30, left: 70, right: 70 },
       autosize: 'none',
       signals: [{ name: 'sel', value: null }],
       data: [{ name: 'segs', values: segs }, { name: 'dims', values: dims }],
@@ -311,7 +311,7 @@
                         : 'Tandem report: ' + runs[0].name;
     return el('header', { cls: 'top' }, [
       el('h1', { text: title }),
-      el('p', { text: 'Generated ' + D.generated_at + ' by ' + D.generator + ', Vega ' + (vega.version || '') +
+      el('p', { text: 'Generated ' + D.generated_at + ' by ' + D.generator + ', Vega ' + (D.vega_version || '(Debian libjs-vega)') +
                       '. Objectives are all minimised; dominated points are faded, the front is highlighted.' })
     ]);
   }
@@ -458,6 +458,7 @@
 
   /* ---- a design's section, drawn when first opened ---- */
   function layerName(l, i) { return String(l.name || l.op || l.type || 'layer') + ' #' + (l.node !== undefined ? l.node : i); }
+  function objNamesOf(r) { return r.objectives.map(function (o) { return o.name; }); }
   function objectOf(m, keys) {
     for (var i = 0; i < keys.length; i++) {
       var v = m[keys[i]];
@@ -475,7 +476,9 @@
     /* objectives and scalar metrics */
     box.appendChild(el('h4', { text: 'Objectives and metrics' }));
     var rows = r.objectives.map(function (o, k) { return [label(o.name), d.objectives[k], 'objective']; });
-    Object.keys(m).forEach(function (k) { if (isScalar(m[k])) rows.push([label(k), m[k], '']); });
+    Object.keys(m).forEach(function (k) {
+      if (isScalar(m[k]) && objNamesOf(r).indexOf(k) < 0) rows.push([label(k), m[k], '']);
+    });
     rows.push(['violation', d.violation, 'total constraint violation (0 = feasible)']);
     rows.push(['hashes', 'candidate ' + d.candidate_hash + ', net ' + d.net_hash + ', hw ' + d.hw_hash, '']);
     box.appendChild(kvTable(rows));
@@ -655,10 +658,23 @@
     root.setAttribute('data-points', String(points.length));
     root.setAttribute('data-render-ms', String(Math.round(performance.now())));
     root.setAttribute('data-rendered', String(pending.length));
+    if (location.hash === '#selftest') selfTest();
   }).catch(function (e) {
     window.tandemErrors.push('render: ' + e);
     document.documentElement.setAttribute('data-errors', String(window.tandemErrors.length));
     document.documentElement.setAttribute('data-rendered', 'failed');
   });
-  window.tandemReport = { views: views, select: select, data: D };
+  /* #selftest: select the first Pareto design and check every view and the table follow. */
+  function selfTest() {
+    var first = points.filter(function (p) { return p.front; })[0];
+    if (!first) { document.documentElement.setAttribute('data-selftest', 'no-front'); return; }
+    select(first.key, false);
+    Promise.all(views.map(function (v) { return v.runAsync(); })).then(function () {
+      var ok = views.every(function (v) { return v.signal('sel') === first.key; });
+      var row = document.querySelector('tr.selected');
+      ok = ok && row && row.getAttribute('data-key') === first.key;
+      document.documentElement.setAttribute('data-selftest', ok ? 'ok' : 'fail');
+    });
+  }
+  window.tandemReport = { views: views, select: select, data: D, selfTest: selfTest };
 }());
