@@ -21,7 +21,7 @@ check help 0 "usage: tandem eval" -- "$T" eval --help
 check no-net 2 "tandem eval: --net is required" -- "$T" eval --hw gemmini-16x16-int8
 check mapping-no-hw 2 "--mapping needs --hw" -- "$T" eval --net ref-cnn --mapping
 check bad-hw 1 "accelerator 'nosuch' is neither a preset (gemmini-16x16-int8" -- "$T" eval --net ref-cnn --hw nosuch
-check bad-net 1 "unknown built-in network 'nosuch'" -- "$T" eval --net nosuch --hw gemmini-16x16-int8
+check bad-net 1 "--net 'nosuch' is neither a built-in network (ref-cnn" -- "$T" eval --net nosuch --hw gemmini-16x16-int8
 printf 'rows: 16\nbits: 7\n' >"$tmp/bad.yaml"
 check bad-yaml 1 "bad.yaml:2:7: key 'bits': 7 is not one of 4, 8, 16, 32" -- "$T" eval --net ref-cnn --hw "$tmp/bad.yaml"
 check text 0 "inferences/s" -- "$T" eval --net ref-cnn --hw gemmini-16x16-int8
