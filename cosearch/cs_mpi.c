@@ -172,14 +172,18 @@ static td_status cs_mpi_send_task(cs_pool_job *jobs, size_t i, int rank)
     return rc == MPI_SUCCESS ? TD_OK : cs_mpi_fail(rc, "send");
 }
 
-td_status cs_mpi_pool_run(cs_pool *pool, cs_pool_job *jobs, size_t n)
+td_status cs_mpi_pool_run(cs_pool *pool, cs_pool_job *jobs, size_t n, cs_pool_done_fn done_fn,
+                          void *done_ctx)
 {
-    size_t next = 0, done = 0;
+    size_t next = 0, done = 0, sent = 0;
     td_status st = TD_OK;
     /* one task per worker to start; then the next task to whichever worker answers */
-    for (int r = 1; r < pool->mpi_size && next < n && st == TD_OK; r++)
+    for (int r = 1; r < pool->mpi_size && next < n && st == TD_OK; r++) {
         st = cs_mpi_send_task(jobs, next++, r);
-    while (done < n && st == TD_OK) {
+        sent += st == TD_OK;
+    }
+    td_status stop = TD_OK; /* a done_fn error: receive what is out, hand out nothing more */
+    while (done < sent && st == TD_OK) {
         MPI_Status ms;
         int rc = MPI_Probe(MPI_ANY_SOURCE, CS_MPI_TAG_RESULT, MPI_COMM_WORLD, &ms);
         if (rc != MPI_SUCCESS)
@@ -205,6 +209,11 @@ td_status cs_mpi_pool_run(cs_pool *pool, cs_pool_job *jobs, size_t n)
             return td_fail(TD_ERR_FORMAT, "MPI master: rank %d answered job %llu of %zu",
                            ms.MPI_SOURCE, (unsigned long long)h.job, n);
         }
+        done++;
+        if (stop != TD_OK) {
+            free(buf);
+            continue;
+        }
         cs_pool_job *j = &jobs[h.job];
         j->outcome = (cs_pool_outcome)h.outcome;
         j->wall_s = h.wall_s;
@@ -218,11 +227,14 @@ td_status cs_mpi_pool_run(cs_pool *pool, cs_pool_job *jobs, size_t n)
             free(buf);
             j->result = NULL;
         }
-        done++;
-        if (next < n)
+        if (done_fn)
+            stop = done_fn(done_ctx, (size_t)h.job, j);
+        if (next < n && stop == TD_OK) {
             st = cs_mpi_send_task(jobs, next++, ms.MPI_SOURCE);
+            sent += st == TD_OK;
+        }
     }
-    return st;
+    return st != TD_OK ? st : stop;
 }
 
 void cs_mpi_pool_stop(cs_pool *pool)
@@ -266,11 +278,14 @@ td_status cs_mpi_pool_serve(cs_pool *pool)
     return td_fail(TD_ERR_NOT_BUILT, "this tandem was built without MPI");
 }
 
-td_status cs_mpi_pool_run(cs_pool *pool, cs_pool_job *jobs, size_t n)
+td_status cs_mpi_pool_run(cs_pool *pool, cs_pool_job *jobs, size_t n, cs_pool_done_fn done_fn,
+                          void *done_ctx)
 {
     (void)pool;
     (void)jobs;
     (void)n;
+    (void)done_fn;
+    (void)done_ctx;
     return td_fail(TD_ERR_NOT_BUILT, "this tandem was built without MPI");
 }
 

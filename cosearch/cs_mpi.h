@@ -25,7 +25,8 @@ int cs_mpi_size(void);
 /* Used by cs_pool.c: a worker rank's serving loop, the master's hand-out loop, and the
  * message telling the workers to stop. */
 td_status cs_mpi_pool_serve(cs_pool *pool);
-td_status cs_mpi_pool_run(cs_pool *pool, cs_pool_job *jobs, size_t n);
+td_status cs_mpi_pool_run(cs_pool *pool, cs_pool_job *jobs, size_t n, cs_pool_done_fn done,
+                          void *done_ctx);
 void cs_mpi_pool_stop(cs_pool *pool);
 
 #endif

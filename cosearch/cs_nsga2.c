@@ -1,5 +1,6 @@
 #include "cs_nsga2.h"
 
+#include "cs_hv.h"
 #include "td_hash.h"
 
 #include <math.h>
@@ -366,7 +367,8 @@ void cs_search_options_default(cs_search_options *o)
     o->keep_history = true;
 }
 
-td_status cs_evaluate_batch_serial(void *ctx, const cs_problem *p, cs_candidate **cands, size_t n)
+td_status cs_evaluate_batch_serial(void *ctx, const cs_problem *p, cs_candidate **cands,
+                                   size_t n, cs_eval_done_fn done, void *done_ctx)
 {
     for (size_t i = 0; i < n; i++) {
         cs_candidate *c = cands[i];
@@ -377,8 +379,33 @@ td_status cs_evaluate_batch_serial(void *ctx, const cs_problem *p, cs_candidate 
                                                                : td_status_name(st));
         else
             c->failed = false;
+        if (done && (st = done(done_ctx, p, c)) != TD_OK)
+            return st;
     }
     return TD_OK;
+}
+
+void cs_candidate_finish(cs_candidate *c, const cs_problem *p)
+{
+    if (!c->failed) {
+        for (size_t k = 0; k < p->n_obj && !c->failed; k++)
+            if (isnan(c->obj[k])) {
+                char why[64];
+                snprintf(why, sizeof why, "objective %zu is NaN", k);
+                cs_candidate_set_failed(c, p, why);
+            }
+        for (size_t k = 0; k < p->n_con && !c->failed; k++)
+            if (isnan(c->viol[k])) {
+                char why[64];
+                snprintf(why, sizeof why, "constraint %zu violation is NaN", k);
+                cs_candidate_set_failed(c, p, why);
+            }
+    }
+    if (c->failed)
+        cs_candidate_set_failed(c, p, c->reason);
+    else
+        cs_candidate_set_violation(c, p);
+    c->evaluated = true;
 }
 
 /* ---- operators ------------------------------------------------------------------------- */
@@ -697,48 +724,58 @@ static td_status cs_history_add(cs_search *s, const cs_candidate *c)
     return TD_OK;
 }
 
-/* Stamps ids and seeds on c[0..n), evaluates them as one batch, checks the results. */
+/* The search's completion hook: finishes the candidate and hands it on. */
+static td_status cs_search_done(void *ctx, const cs_problem *p, cs_candidate *c)
+{
+    cs_search *s = ctx;
+    if (c->evaluated)
+        return TD_OK;
+    cs_candidate_finish(c, p);
+    if (s->opt.on_evaluated)
+        return s->opt.on_evaluated(s->opt.on_evaluated_ctx, s, c);
+    return TD_OK;
+}
+
+/* Stamps ids and seeds on c[0..n), looks them up in the cache, evaluates the rest as one
+ * batch, records them. */
 static td_status cs_evaluate(cs_search *s, cs_candidate *c, size_t n)
 {
     const cs_problem *p = s->problem;
-    cs_candidate **ptr = malloc(n * sizeof(cs_candidate *));
+    cs_candidate **ptr = malloc((n ? n : 1) * sizeof(cs_candidate *));
     if (!ptr)
         return td_fail(TD_ERR_NOMEM, "search: cannot allocate a batch of %zu", n);
-    for (size_t i = 0; i < n; i++) {
+    size_t nm = 0;
+    td_status st = TD_OK;
+    for (size_t i = 0; i < n && st == TD_OK; i++) {
         c[i].eval_id = s->evaluations + (int64_t)i;
         c[i].generation = (int64_t)s->generation + 1;
         c[i].seed = td_seed_derive(s->opt.seed, c[i].hash);
         c[i].failed = false;
+        c[i].evaluated = false;
+        c[i].cached = false;
         c[i].reason[0] = '\0';
         c[i].rank = 0;
         c[i].crowding = 0.0;
-        ptr[i] = &c[i];
+        bool found = false;
+        if (s->opt.lookup)
+            st = s->opt.lookup(s->opt.lookup_ctx, p, &c[i], &found);
+        if (found) {
+            cs_candidate_finish(&c[i], p);
+            c[i].cached = true;
+        } else {
+            ptr[nm++] = &c[i];
+        }
     }
-    td_status st = s->opt.evaluator.evaluate_batch(s->opt.evaluator.ctx, p, ptr, n);
+    if (st == TD_OK && nm > 0)
+        st = s->opt.evaluator.evaluate_batch(s->opt.evaluator.ctx, p, ptr, nm, cs_search_done, s);
+    for (size_t i = 0; i < nm && st == TD_OK; i++)
+        st = cs_search_done(s, p, ptr[i]); /* evaluators that did not call done */
     free(ptr);
     if (st != TD_OK)
         return st;
     for (size_t i = 0; i < n; i++) {
-        if (!c[i].failed) {
-            for (size_t k = 0; k < p->n_obj && !c[i].failed; k++)
-                if (isnan(c[i].obj[k])) {
-                    char why[64];
-                    snprintf(why, sizeof why, "objective %zu is NaN", k);
-                    cs_candidate_set_failed(&c[i], p, why);
-                }
-            for (size_t k = 0; k < p->n_con && !c[i].failed; k++)
-                if (isnan(c[i].viol[k])) {
-                    char why[64];
-                    snprintf(why, sizeof why, "constraint %zu violation is NaN", k);
-                    cs_candidate_set_failed(&c[i], p, why);
-                }
-        }
-        if (c[i].failed) {
-            cs_candidate_set_failed(&c[i], p, c[i].reason);
-            s->failures++;
-        } else {
-            cs_candidate_set_violation(&c[i], p);
-        }
+        s->failures += c[i].failed;
+        s->cache_hits += c[i].cached;
         if ((st = cs_history_add(s, &c[i])) != TD_OK)
             return st;
     }
@@ -1011,6 +1048,23 @@ td_status cs_search_front(const cs_search *s, bool from_history, size_t **idx, s
     *idx = f;
     *n = nf;
     return TD_OK;
+}
+
+td_status cs_search_hypervolume(const cs_search *s, bool from_history, const double *ref,
+                                double *hv)
+{
+    size_t *idx = NULL, n = 0;
+    double *f = NULL;
+    *hv = 0.0;
+    td_status st = cs_search_front(s, from_history, &idx, &n);
+    if (st == TD_OK)
+        st = cs_objectives_matrix(from_history ? s->history : s->pop, idx, n, s->problem->n_obj,
+                                  &f);
+    if (st == TD_OK)
+        st = cs_hv_compute(f, n, s->problem->n_obj, ref, hv);
+    free(idx);
+    free(f);
+    return st;
 }
 
 td_status cs_objectives_matrix(const cs_candidate *c, const size_t *idx, size_t n, size_t n_obj,

@@ -69,6 +69,8 @@ typedef struct cs_candidate {
     int64_t generation; /* generation that created it, 1 = the initial population */
     bool failed;
     char reason[CS_REASON_MAX];
+    bool evaluated; /* result in and finished (cs_candidate_finish) */
+    bool cached;    /* result came from cs_search_options.lookup */
     int rank;        /* 0 = first non-dominated front (set by ranking) */
     double crowding; /* crowding distance within its front (+inf at the extremes) */
 } cs_candidate;
@@ -117,19 +119,30 @@ typedef enum cs_int_crossover {
 
 struct cs_search;
 
+/* Called by an evaluator once per candidate as soon as its result is in (obj and viol, or
+ * failed and reason, filled); it finishes the candidate (violation sum, NaN checks) and
+ * hands it to cs_search_options.on_evaluated. A non-OK status must stop the batch and be
+ * returned by evaluate_batch. */
+typedef td_status (*cs_eval_done_fn)(void *done_ctx, const cs_problem *p, cs_candidate *c);
+
 /* Evaluates a batch: fills obj, viol (or failed + reason) of cands[0..n) from their genes,
- * hash and seed. Results must not depend on the order evaluations finish in. A non-OK
- * status stops the search (e.g. the archive cannot be written); a failed evaluation is
- * not an error. */
+ * hash and seed, calling done(done_ctx, p, c) for each as it finishes (in any order).
+ * Results must not depend on the order evaluations finish in. A non-OK status stops the
+ * search (e.g. the archive cannot be written); a failed evaluation is not an error. */
 typedef struct cs_evaluator {
     void *ctx;
-    td_status (*evaluate_batch)(void *ctx, const cs_problem *p, cs_candidate **cands,
-                                size_t n);
+    td_status (*evaluate_batch)(void *ctx, const cs_problem *p, cs_candidate **cands, size_t n,
+                                cs_eval_done_fn done, void *done_ctx);
 } cs_evaluator;
 
 /* Evaluates each candidate in turn with p->evaluate, in this process (the default). */
 td_status cs_evaluate_batch_serial(void *ctx, const cs_problem *p, cs_candidate **cands,
-                                   size_t n);
+                                   size_t n, cs_eval_done_fn done, void *done_ctx);
+
+/* Finishes a candidate whose obj/viol or failed/reason are filled: a NaN objective or
+ * violation marks it failed ("objective 1 is NaN"); negative violations count as 0; sums
+ * the violation. Idempotent. */
+void cs_candidate_finish(cs_candidate *c, const cs_problem *p);
 
 typedef struct cs_search_options {
     cs_algo algo;
@@ -153,6 +166,16 @@ typedef struct cs_search_options {
     const double *weights;
     bool keep_history; /* keep every evaluated candidate in s->history (default true) */
     cs_evaluator evaluator; /* evaluate_batch NULL: cs_evaluate_batch_serial */
+    /* Optional cache in front of the evaluator (e.g. the run archive on resume): sets *found
+     * and fills c's obj/viol or failed/reason when (c->hash, c->seed) was evaluated before.
+     * Found candidates are not evaluated again and not passed to on_evaluated; they count
+     * in evaluations and in cache_hits. */
+    td_status (*lookup)(void *ctx, const cs_problem *p, cs_candidate *c, bool *found);
+    void *lookup_ctx;
+    /* Optional: called once per newly evaluated candidate as soon as its result is in
+     * (e.g. commit it to the archive at once); a non-OK status stops the search. */
+    td_status (*on_evaluated)(void *ctx, const struct cs_search *s, const cs_candidate *c);
+    void *on_evaluated_ctx;
     /* Called after each generation (the initial population included); a non-OK status
      * stops the search with that status. */
     td_status (*on_generation)(void *ctx, const struct cs_search *s);
@@ -168,6 +191,7 @@ typedef struct cs_search {
     size_t generation;   /* generations done (0 before the initial population) */
     int64_t evaluations; /* candidates evaluated so far */
     int64_t failures;    /* of which failed */
+    int64_t cache_hits;  /* of which came from cs_search_options.lookup */
     cs_candidate *pop;   /* current population, pop_n members */
     size_t pop_n;
     cs_candidate *history; /* every evaluated candidate in eval_id order (keep_history) */
@@ -193,6 +217,10 @@ void cs_search_free(cs_search *s);
  * evaluated candidate (true), feasible and successful candidates only, in population /
  * eval_id order. *idx is malloc'd (free it); *n may be 0. */
 td_status cs_search_front(const cs_search *s, bool from_history, size_t **idx, size_t *n);
+
+/* Exact hypervolume of that front at ref (n_obj values); 0 for an empty front. */
+td_status cs_search_hypervolume(const cs_search *s, bool from_history, const double *ref,
+                                double *hv);
 
 /* Objectives of the given candidates as a row-major n x n_obj array (malloc'd). */
 td_status cs_objectives_matrix(const cs_candidate *c, const size_t *idx, size_t n, size_t n_obj,

@@ -268,7 +268,8 @@ static td_status cs_worker_lost(cs_pool *pool, size_t k, cs_pool_job *j, bool ti
     return cs_worker_start(pool, k);
 }
 
-static td_status cs_fork_run(cs_pool *pool, cs_pool_job *jobs, size_t n)
+static td_status cs_fork_run(cs_pool *pool, cs_pool_job *jobs, size_t n,
+                             cs_pool_done_fn done_fn, void *done_ctx)
 {
     size_t next = 0, done = 0, nw = pool->n_workers;
     struct pollfd *pfd = calloc(nw, sizeof *pfd);
@@ -291,8 +292,11 @@ static td_status cs_fork_run(cs_pool *pool, cs_pool_job *jobs, size_t n)
             uint64_t len = j->task_len;
             if (!cs_write_all(w->to_fd, &len, sizeof len) ||
                 !cs_write_all(w->to_fd, j->task, j->task_len)) {
+                size_t ji = (size_t)w->job;
                 st = cs_worker_lost(pool, k, j, false); /* died before its task */
                 done++;
+                if (st == TD_OK && done_fn)
+                    st = done_fn(done_ctx, ji, j);
             }
         }
         if (st != TD_OK || done >= n)
@@ -332,10 +336,13 @@ static td_status cs_fork_run(cs_pool *pool, cs_pool_job *jobs, size_t n)
                 body = malloc(m.len + 1);
                 ok = body && cs_read_all(w->from_fd, body, m.len);
             }
+            size_t ji = (size_t)w->job;
             if (!ok) {
                 free(body);
                 st = cs_worker_lost(pool, k, j, false);
                 done++;
+                if (st == TD_OK && done_fn)
+                    st = done_fn(done_ctx, ji, j);
                 continue;
             }
             j->wall_s = cs_now() - w->start;
@@ -351,6 +358,8 @@ static td_status cs_fork_run(cs_pool *pool, cs_pool_job *jobs, size_t n)
             }
             w->job = -1;
             done++;
+            if (done_fn)
+                st = done_fn(done_ctx, ji, j);
         }
         /* deadlines */
         if (pool->opt.timeout_s > 0.0) {
@@ -358,11 +367,23 @@ static td_status cs_fork_run(cs_pool *pool, cs_pool_job *jobs, size_t n)
             for (size_t k = 0; k < nw && st == TD_OK; k++) {
                 cs_pool_worker *w = &pool->workers[k];
                 if (w->job >= 0 && now - w->start >= pool->opt.timeout_s) {
-                    st = cs_worker_lost(pool, k, &jobs[w->job], true);
+                    size_t ji = (size_t)w->job;
+                    st = cs_worker_lost(pool, k, &jobs[ji], true);
                     done++;
+                    if (st == TD_OK && done_fn)
+                        st = done_fn(done_ctx, ji, &jobs[ji]);
                 }
             }
         }
+    }
+    /* stopped early: drop the tasks still running, with fresh workers for the next run */
+    for (size_t k = 0; k < nw; k++) {
+        if (pool->workers[k].job < 0)
+            continue;
+        cs_worker_stop(pool, k, true, NULL, 0);
+        td_status rs = cs_worker_start(pool, k);
+        if (st == TD_OK)
+            st = rs;
     }
     free(pfd);
     free(pk);
@@ -445,6 +466,12 @@ bool cs_pool_is_mpi_worker(const cs_pool *pool)
 
 td_status cs_pool_run(cs_pool *pool, cs_pool_job *jobs, size_t n)
 {
+    return cs_pool_run_each(pool, jobs, n, NULL, NULL);
+}
+
+td_status cs_pool_run_each(cs_pool *pool, cs_pool_job *jobs, size_t n, cs_pool_done_fn done,
+                           void *done_ctx)
+{
     for (size_t i = 0; i < n; i++) {
         jobs[i].result = NULL;
         jobs[i].result_len = 0;
@@ -456,15 +483,19 @@ td_status cs_pool_run(cs_pool *pool, cs_pool_job *jobs, size_t n)
         return TD_OK;
     switch (pool->opt.kind) {
     case CS_POOL_INPROCESS:
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
             cs_pool_run_here(pool, &jobs[i]);
+            td_status st = done ? done(done_ctx, i, &jobs[i]) : TD_OK;
+            if (st != TD_OK)
+                return st;
+        }
         return TD_OK;
     case CS_POOL_FORK:
-        return cs_fork_run(pool, jobs, n);
+        return cs_fork_run(pool, jobs, n, done, done_ctx);
     case CS_POOL_MPI:
         if (pool->mpi_worker_done)
             return td_fail(TD_ERR_INTERNAL, "evaluator pool: run called on an MPI worker rank");
-        return cs_mpi_pool_run(pool, jobs, n);
+        return cs_mpi_pool_run(pool, jobs, n, done, done_ctx);
     default:
         return td_fail(TD_ERR_INTERNAL, "evaluator pool: unknown kind");
     }
@@ -515,7 +546,39 @@ td_status cs_problem_pool_work(void *ctx, const void *task, size_t task_len, voi
     return TD_OK;
 }
 
-td_status cs_pool_evaluate_batch(void *ctx, const cs_problem *p, cs_candidate **cands, size_t n)
+/* Per-job completion inside cs_pool_evaluate_batch: fills the candidate, passes it on. */
+typedef struct cs_pool_batch {
+    const cs_problem *p;
+    cs_candidate **cands;
+    cs_eval_done_fn done;
+    void *done_ctx;
+} cs_pool_batch;
+
+static td_status cs_pool_batch_done(void *ctx, size_t i, cs_pool_job *job)
+{
+    cs_pool_batch *b = ctx;
+    const cs_problem *p = b->p;
+    cs_candidate *c = b->cands[i];
+    size_t want = (p->n_obj + p->n_con) * sizeof(double);
+    if (job->outcome != CS_POOL_OUTCOME_OK) {
+        cs_candidate_set_failed(c, p, job->reason);
+    } else if (job->result_len != want) {
+        char why[96];
+        snprintf(why, sizeof why, "result of %zu bytes, expected %zu", job->result_len, want);
+        cs_candidate_set_failed(c, p, why);
+    } else {
+        const double *r = job->result;
+        memcpy(c->obj, r, p->n_obj * sizeof(double));
+        if (p->n_con)
+            memcpy(c->viol, r + p->n_obj, p->n_con * sizeof(double));
+        c->failed = false;
+    }
+    cs_pool_job_clear(job);
+    return b->done ? b->done(b->done_ctx, p, c) : TD_OK;
+}
+
+td_status cs_pool_evaluate_batch(void *ctx, const cs_problem *p, cs_candidate **cands, size_t n,
+                                 cs_eval_done_fn done, void *done_ctx)
 {
     cs_pool *pool = ctx;
     size_t tlen = 2 * sizeof(uint64_t) + p->n_genes * sizeof(double);
@@ -534,25 +597,8 @@ td_status cs_pool_evaluate_batch(void *ctx, const cs_problem *p, cs_candidate **
         jobs[i].task = t;
         jobs[i].task_len = tlen;
     }
-    td_status st = cs_pool_run(pool, jobs, n);
-    size_t want = (p->n_obj + p->n_con) * sizeof(double);
-    for (size_t i = 0; i < n && st == TD_OK; i++) {
-        cs_candidate *c = cands[i];
-        if (jobs[i].outcome != CS_POOL_OUTCOME_OK) {
-            cs_candidate_set_failed(c, p, jobs[i].reason);
-        } else if (jobs[i].result_len != want) {
-            char why[96];
-            snprintf(why, sizeof why, "result of %zu bytes, expected %zu", jobs[i].result_len,
-                     want);
-            cs_candidate_set_failed(c, p, why);
-        } else {
-            const double *r = jobs[i].result;
-            memcpy(c->obj, r, p->n_obj * sizeof(double));
-            if (p->n_con)
-                memcpy(c->viol, r + p->n_obj, p->n_con * sizeof(double));
-            c->failed = false;
-        }
-    }
+    cs_pool_batch b = {p, cands, done, done_ctx};
+    td_status st = cs_pool_run_each(pool, jobs, n, cs_pool_batch_done, &b);
     for (size_t i = 0; i < n; i++)
         cs_pool_job_clear(&jobs[i]);
     free(jobs);

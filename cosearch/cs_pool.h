@@ -99,6 +99,14 @@ bool cs_pool_is_mpi_worker(const cs_pool *pool);
 /* Runs jobs[0..n) and fills their outcomes; the status is not OK only when the pool
  * itself fails (a pipe cannot be made, a worker cannot be restarted, MPI fails). */
 td_status cs_pool_run(cs_pool *pool, cs_pool_job *jobs, size_t n);
+
+/* Called with each job's index as soon as its outcome is in (completion order). A non-OK
+ * status stops the run: no further job is handed out, the jobs still running are dropped
+ * (FORK: their workers are restarted; MPI: their results are received and discarded) and
+ * cs_pool_run_each returns that status. */
+typedef td_status (*cs_pool_done_fn)(void *ctx, size_t index, cs_pool_job *job);
+td_status cs_pool_run_each(cs_pool *pool, cs_pool_job *jobs, size_t n, cs_pool_done_fn done,
+                           void *done_ctx);
 /* Stops the workers (MPI: tells every worker rank to return from cs_pool_init). */
 void cs_pool_free(cs_pool *pool);
 
@@ -116,7 +124,8 @@ td_status cs_problem_pool_work(void *ctx, const void *task, size_t task_len, voi
                                size_t *result_len);
 /* cs_evaluator.evaluate_batch over a pool (ctx: the cs_pool whose work function is
  * cs_problem_pool_work for the same problem). A task that is not OK marks its candidate
- * failed with the reason. */
-td_status cs_pool_evaluate_batch(void *ctx, const cs_problem *p, cs_candidate **cands, size_t n);
+ * failed with the reason; each candidate goes to done as soon as its task finishes. */
+td_status cs_pool_evaluate_batch(void *ctx, const cs_problem *p, cs_candidate **cands, size_t n,
+                                 cs_eval_done_fn done, void *done_ctx);
 
 #endif

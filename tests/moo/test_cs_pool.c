@@ -301,6 +301,114 @@ static void test_search_same_on_every_pool(void **state)
     cs_search_free(&b);
 }
 
+/* ---- resume by replay: a store hook that "dies" part-way, then a lookup hook ------------ */
+
+typedef struct store {
+    uint64_t hash[4096], seed[4096];
+    double obj[4096][2];
+    bool failed[4096];
+    char reason[4096][CS_REASON_MAX];
+    size_t n;
+    size_t limit; /* on_evaluated fails once n reaches limit (a kill) */
+} store;
+
+static td_status store_put(void *ctx, const cs_search *s, const cs_candidate *c)
+{
+    store *st = ctx;
+    if (st->n >= st->limit)
+        return td_fail(TD_ERR_DB, "killed after %zu stored evaluations", st->n);
+    st->hash[st->n] = c->hash;
+    st->seed[st->n] = c->seed;
+    memcpy(st->obj[st->n], c->obj, sizeof st->obj[0]);
+    st->failed[st->n] = c->failed;
+    snprintf(st->reason[st->n], CS_REASON_MAX, "%s", c->reason);
+    st->n++;
+    return TD_OK;
+}
+
+static td_status store_get(void *ctx, const cs_problem *p, cs_candidate *c, bool *found)
+{
+    store *st = ctx;
+    *found = false;
+    for (size_t i = 0; i < st->n; i++)
+        if (st->hash[i] == c->hash && st->seed[i] == c->seed) {
+            memcpy(c->obj, st->obj[i], p->n_obj * sizeof(double));
+            c->failed = st->failed[i];
+            snprintf(c->reason, sizeof c->reason, "%s", st->reason[i]);
+            *found = true;
+            return TD_OK;
+        }
+    return TD_OK;
+}
+
+static td_status resume_search(crashy *c, cs_pool *pool, store *put, store *get, cs_search *s)
+{
+    cs_search_options o;
+    cs_search_options_default(&o);
+    o.pop_size = 24;
+    o.generations = 8;
+    o.seed = 11;
+    o.evaluator.ctx = pool;
+    o.evaluator.evaluate_batch = cs_pool_evaluate_batch;
+    o.on_evaluated = store_put;
+    o.on_evaluated_ctx = put;
+    if (get) {
+        o.lookup = store_get;
+        o.lookup_ctx = get;
+    }
+    assert_int_equal(cs_search_init(s, &c->p, &o), TD_OK);
+    return cs_search_run(s);
+}
+
+static void test_resume_by_replay(void **state)
+{
+    (void)state;
+    crashy c;
+    crashy_init(&c);
+    cs_pool pool;
+    cs_pool_options po = {CS_POOL_FORK, 3, 10.0};
+    assert_int_equal(cs_pool_init(&pool, &po, cs_problem_pool_work, &c.p), TD_OK);
+    store *full = calloc(1, sizeof *full), *first = calloc(1, sizeof *first),
+          *second = calloc(1, sizeof *second);
+    full->limit = first->limit = second->limit = 4096;
+    cs_search a, b, r;
+    assert_int_equal(resume_search(&c, &pool, full, NULL, &a), TD_OK);
+    /* killed in the middle of generation 3 (batch of 24 from evaluation 48 on) */
+    first->limit = 24 * 2 + 10;
+    assert_int_equal(resume_search(&c, &pool, first, NULL, &b), TD_ERR_DB);
+    assert_string_equal(td_error_message(), "killed after 58 stored evaluations");
+    cs_search_free(&b);
+    /* resume: replays from the seed, takes the 58 stored results, evaluates the rest */
+    assert_int_equal(resume_search(&c, &pool, second, first, &r), TD_OK);
+    assert_int_equal(r.evaluations, a.evaluations);
+    assert_int_equal(r.cache_hits, 58);
+    assert_int_equal(second->n, (size_t)a.evaluations - 58); /* nothing evaluated twice */
+    assert_int_equal(r.failures, a.failures);
+    for (size_t i = 0; i < a.history_n; i++) {
+        assert_int_equal(r.history[i].hash, a.history[i].hash);
+        assert_memory_equal(r.history[i].obj, a.history[i].obj, 2 * sizeof(double));
+        assert_string_equal(r.history[i].reason, a.history[i].reason);
+    }
+    size_t *fa, *fr, na, nr;
+    assert_int_equal(cs_search_front(&a, false, &fa, &na), TD_OK);
+    assert_int_equal(cs_search_front(&r, false, &fr, &nr), TD_OK);
+    assert_int_equal(na, nr);
+    for (size_t i = 0; i < na; i++)
+        assert_int_equal(a.pop[fa[i]].eval_id, r.pop[fr[i]].eval_id);
+    double ref[2] = {1.1, 1.1}, ha, hr;
+    assert_int_equal(cs_search_hypervolume(&a, false, ref, &ha), TD_OK);
+    assert_int_equal(cs_search_hypervolume(&r, false, ref, &hr), TD_OK);
+    assert_true(ha == hr);
+    free(fa);
+    free(fr);
+    cs_search_free(&a);
+    cs_search_free(&r);
+    free(full);
+    free(first);
+    free(second);
+    cs_pool_free(&pool);
+}
+
 static void test_problem_work_errors(void **state)
 {
     (void)state;
@@ -325,6 +433,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_search_same_on_every_pool),
         cmocka_unit_test(test_problem_work_errors),
+        cmocka_unit_test(test_resume_by_replay),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
