@@ -3,7 +3,9 @@
  * prints every evaluation (objectives as hex floats) and the final front, so that runs on
  * different pools can be compared byte for byte.
  *   cs_mpi_driver --pool inprocess|fork|mpi [-j N] [--problem zdt1] [--pop P] [--gens G]
- *                 [--seed S] [--crash] [--timeout S]
+ *                 [--seed S] [--crash] [--timeout S] [--stop-after K]
+ * --stop-after K: a first search on the same pool is stopped by its on_evaluated hook after
+ * K evaluations (tasks still out are dropped), then the printed search runs. 
  * Under mpirun, only rank 0 prints. */
 #include "cs_mpi.h"
 #include "cs_pool.h"
@@ -38,6 +40,15 @@ static td_status crashy_eval(void *ctx, const double *x, uint64_t seed, double *
     return st;
 }
 
+static td_status stop_after(void *ctx, const cs_search *s, const cs_candidate *c)
+{
+    size_t *left = ctx;
+    if (*left == 0)
+        return td_fail(TD_ERR_DB, "stopped");
+    (*left)--;
+    return TD_OK;
+}
+
 static int usage(const char *msg)
 {
     fprintf(stderr, "cs_mpi_driver: %s\n", msg);
@@ -51,6 +62,7 @@ int main(int argc, char **argv)
     uint64_t seed = 1;
     bool crash = false;
     double timeout = 30.0;
+    size_t stop = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--crash") == 0) {
@@ -72,6 +84,8 @@ int main(int argc, char **argv)
             gens = (size_t)atol(v);
         else if (strcmp(a, "--seed") == 0)
             seed = (uint64_t)atoll(v);
+        else if (strcmp(a, "--stop-after") == 0)
+            stop = (size_t)atol(v);
         else if (strcmp(a, "--timeout") == 0)
             timeout = atof(v);
         else
@@ -113,6 +127,22 @@ int main(int argc, char **argv)
     o.evaluator.ctx = &pool;
     o.evaluator.evaluate_batch = cs_pool_evaluate_batch;
     cs_search s;
+    if (stop > 0) {
+        cs_search_options so = o;
+        so.on_evaluated = stop_after;
+        so.on_evaluated_ctx = &stop;
+        st = cs_search_init(&s, &c.p, &so);
+        if (st == TD_OK)
+            st = cs_search_run(&s);
+        cs_search_free(&s);
+        if (st != TD_ERR_DB) {
+            fprintf(stderr, "cs_mpi_driver: the stopped search ended with %s\n",
+                    td_status_name(st));
+            cs_pool_free(&pool);
+            cs_mpi_finalize();
+            return 1;
+        }
+    }
     st = cs_search_init(&s, &c.p, &o);
     if (st == TD_OK)
         st = cs_search_run(&s);

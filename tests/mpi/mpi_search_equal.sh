@@ -27,3 +27,10 @@ cmp "$tmp/fork1c.txt" "$tmp/mpic.txt"
 grep -q "worker killed by signal SIGSEGV (Segmentation fault)" "$tmp/mpic.txt"
 grep -q "refused band" "$tmp/mpic.txt"
 echo "crashy: $(head -1 "$tmp/mpic.txt"), equal on fork -j 1, fork -j 4 and MPI"
+# a search stopped part-way by its completion hook (tasks still out dropped), then a full
+# one on the same pool: equal to the in-process run
+"${mpi[@]}" "$drv" --pool mpi --stop-after 30 "${args[@]}" >"$tmp/mpistop.txt"
+"$drv" --pool fork -j 3 --stop-after 30 "${args[@]}" >"$tmp/forkstop.txt"
+cmp "$tmp/inprocess.txt" "$tmp/mpistop.txt"
+cmp "$tmp/inprocess.txt" "$tmp/forkstop.txt"
+echo "stopped then rerun on the same pool: equal on fork -j 3 and MPI"
