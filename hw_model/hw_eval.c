@@ -75,6 +75,8 @@ typedef struct derived {
     int64_t rows, cols, b, a, lanes;
     double bytes_per_cycle;
     int64_t l1_in_bits, l1_w_bits, l1_acc_bits, l2_bytes;
+    int64_t ws_rows_max; /* WS: most rows per tile the L1 input and accumulator allow */
+    int64_t os_k_max;    /* OS: longest reduction chunk the L1 input and weight allow */
     double e_mac, e_reg_bit, e_l1in_bit, e_l1w_bit, e_l1acc_bit, e_l2_bit, e_dram_bit;
     double e_requant, e_vec_add_acc, e_vec_cmp, e_cmd;
     double leak_mw;
@@ -93,6 +95,12 @@ static void derive(derived *d, const hw_config *cfg, const hw_tech_table *t, dou
     d->l1_w_bits = (int64_t)cfg->l1_weight_kib * 8192;
     d->l1_acc_bits = (int64_t)cfg->l1_acc_kib * 8192;
     d->l2_bytes = (int64_t)cfg->l2_kib * 1024;
+    /* scratchpad lines are full width: C accumulators, R inputs (rtl_program.h); half of
+     * each buffer per tile (double buffering) */
+    d->ws_rows_max = max64(
+        1, min64(d->l1_acc_bits / (2 * d->cols * d->a), d->l1_in_bits / (2 * d->rows * d->b)));
+    d->os_k_max =
+        max64(1, min64(d->l1_in_bits / (2 * d->rows * d->b), d->l1_w_bits / (2 * d->cols * d->b)));
     d->e_mac = se * (hw_tech_mult_pj(t, cfg->bits) + hw_tech_add_pj(t, cfg->acc_bits));
     d->e_reg_bit = se * t->c[HW_C_REG_BIT_PJ].value;
     d->e_l1in_bit = se * hw_tech_sram_pj_per_bit(t, cfg->l1_input_kib * 1024.0);
@@ -187,9 +195,7 @@ static double eval_array(const derived *d, hw_dataflow df, const nn_node *n, boo
         nt = min64(N, C);
         fk = cdiv(K, R);
         fn = cdiv(N, C);
-        /* scratchpad lines are full width: C accumulators, R inputs (rtl_program.h) */
-        int64_t mt_max = min64(d->l1_acc_bits / (2 * C * a), d->l1_in_bits / (2 * R * b));
-        mt = min64(M, max64(mt_max, 1));
+        mt = min64(M, d->ws_rows_max);
         fm = cdiv(M, mt);
         const int64_t m_last = M - (fm - 1) * mt;
         const int64_t pre = hw_timing_ws_preload_cycles(R, C);
@@ -202,8 +208,7 @@ static double eval_array(const derived *d, hw_dataflow df, const nn_node *n, boo
         nt = min64(N, C);
         fm = cdiv(M, R);
         fn = cdiv(N, C);
-        int64_t kt_max = min64(d->l1_in_bits / (2 * R * b), d->l1_w_bits / (2 * C * b));
-        kt = min64(K, max64(kt_max, 1));
+        kt = min64(K, d->os_k_max);
         fk = cdiv(K, kt);
         const int64_t k_last = K - (fk - 1) * kt;
         per_group =
