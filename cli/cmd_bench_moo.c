@@ -15,7 +15,7 @@
 static const char usage[] =
     "usage: tandem bench-moo --problem NAME [--pop P] [--gens G] [--seed S] [--algo A]\n"
     "                        [--eta-c X] [--eta-m X] [--pc X] [--pm X] [--ref R] [-j N]\n"
-    "                        [--front] [--json]\n"
+    "                        [--history-front] [--front] [--json]\n"
     "\n"
     "Runs the optimizer on a standard test problem and prints the final front's exact\n"
     "hypervolume at the reference point (R, R, ...). Problems: zdt1, zdt2, zdt3 (30 genes),\n"
@@ -34,6 +34,8 @@ static const char usage[] =
     "      --pm X          mutation probability per gene (default 1/n)\n"
     "      --ref R         reference point value in every objective (default 1.1)\n"
     "  -j, --jobs N        evaluate in N worker processes (default: in this process)\n"
+    "      --history-front take the front over every evaluated candidate, whatever the\n"
+    "                      algorithm (for comparisons at equal evaluations)\n"
     "      --front         also print the front's objective vectors\n"
     "      --json          print one JSON object: problem, algorithm, pop, generations, seed,\n"
     "                      hypervolume, reference_point, evaluations, front_size, wall_s\n"
@@ -50,7 +52,8 @@ enum {
     OPT_PC,
     OPT_PM,
     OPT_REF,
-    OPT_FRONT
+    OPT_FRONT,
+    OPT_HISTORY_FRONT
 };
 
 static double bench_now(void)
@@ -75,6 +78,7 @@ int cmd_bench_moo(int argc, char **argv)
         {"ref", required_argument, NULL, OPT_REF},
         {"jobs", required_argument, NULL, 'j'},
         {"front", no_argument, NULL, OPT_FRONT},
+        {"history-front", no_argument, NULL, OPT_HISTORY_FRONT},
         CMD_COMMON_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
     };
@@ -86,7 +90,7 @@ int cmd_bench_moo(int argc, char **argv)
     o.eta_c = 15.0;
     long long pop = 100, gens = 250, seed = 1, jobs = 0;
     double ref_value = 1.1;
-    bool show_front = false;
+    bool show_front = false, history_front = false;
     int opt, rc = 0;
     td_status st;
     cmd_getopt_init();
@@ -130,6 +134,9 @@ int cmd_bench_moo(int argc, char **argv)
         case OPT_FRONT:
             show_front = true;
             break;
+        case OPT_HISTORY_FRONT:
+            history_front = true;
+            break;
         default:
             if (!cmd_common_option(&c, opt))
                 return cmd_bad_option(cmd, opt, argv);
@@ -158,7 +165,8 @@ int cmd_bench_moo(int argc, char **argv)
     o.pop_size = (size_t)pop;
     o.generations = (size_t)gens;
     o.seed = (uint64_t)seed;
-    o.keep_history = o.algo != CS_ALGO_NSGA2;
+    bool hist = history_front || o.algo != CS_ALGO_NSGA2;
+    o.keep_history = hist;
 
     cs_pool pool;
     bool have_pool = false;
@@ -177,7 +185,6 @@ int cmd_bench_moo(int argc, char **argv)
     st = cs_search_init(&s, &b.p, &o);
     if (st == TD_OK) {
         st = cs_search_run(&s);
-        bool hist = o.algo != CS_ALGO_NSGA2;
         if (st == TD_OK)
             st = cs_search_front(&s, hist, &idx, &n_front);
         if (st == TD_OK)
@@ -203,6 +210,7 @@ int cmd_bench_moo(int argc, char **argv)
         json_object_set_new(j, "seed", json_integer(seed));
         json_object_set_new(j, "eta_c", td_json_real(o.eta_c));
         json_object_set_new(j, "eta_m", td_json_real(o.eta_m));
+        json_object_set_new(j, "front_from", json_string(hist ? "history" : "population"));
         json_object_set_new(j, "hypervolume", td_json_real(hv));
         json_t *r = json_array();
         for (size_t k = 0; k < b.p.n_obj; k++)
