@@ -855,24 +855,22 @@ json_t *nn_graph_to_json(const nn_graph *g)
     char hex[17];
     td_hash_hex(nn_graph_hash(g), hex);
     json_t *o = json_object();
-    json_object_set_new(o, "name", json_string(g->name));
+    json_object_set_new(o, "net", json_string(g->name));
+    json_object_set_new(o, "net_hash", json_string(hex));
     json_object_set_new(o, "input", shape_json(g->input));
     json_object_set_new(o, "classes", json_integer(g->classes));
     json_object_set_new(o, "params", json_integer(nn_graph_params(g)));
     json_object_set_new(o, "macs", json_integer(nn_graph_macs(g)));
-    json_object_set_new(o, "hash", json_string(hex));
     json_t *layers = json_array();
-    for (size_t i = 1; i < g->n_nodes; i++) {
+    for (size_t i = 0; i < g->n_nodes; i++) {
         const nn_node *n = &g->nodes[i];
         json_t *l = json_object();
         json_object_set_new(l, "name", json_string(n->name));
         json_object_set_new(l, "op", json_string(nn_op_name(n->op)));
         json_t *ins = json_array();
         for (int k = 0; k < n->n_inputs; k++)
-            json_array_append_new(ins, json_string(g->nodes[n->inputs[k]].name));
+            json_array_append_new(ins, json_integer(n->inputs[k]));
         json_object_set_new(l, "inputs", ins);
-        json_object_set_new(l, "in", shape_json(n->in));
-        json_object_set_new(l, "out", shape_json(n->out));
         if (n->op == NN_OP_CONV || n->op == NN_OP_MAXPOOL || n->op == NN_OP_AVGPOOL) {
             json_object_set_new(l, "kernel", json_integer(n->k_h));
             json_object_set_new(l, "stride", json_integer(n->stride));
@@ -880,6 +878,8 @@ json_t *nn_graph_to_json(const nn_graph *g)
         }
         if (n->op == NN_OP_CONV)
             json_object_set_new(l, "groups", json_integer(n->groups));
+        json_object_set_new(l, "input", shape_json(n->in));
+        json_object_set_new(l, "output", shape_json(n->out));
         json_object_set_new(l, "macs", json_integer(n->macs));
         json_object_set_new(l, "params", json_integer(n->params));
         json_array_append_new(layers, l);

@@ -53,9 +53,9 @@ td_status nn_net_resolve(const char *arg, nn_model **out);
 /* Network YAML file -> graph. */
 td_status nn_graph_load_yaml(nn_graph *g, const char *path);
 
-/* {"name", "input": [c,h,w], "classes", "params", "macs", "hash", "layers": [{"name", "op",
- * "inputs": [names], "in": [c,h,w], "out": [c,h,w], "kernel", "stride", "pad", "groups",
- * "macs", "params"}]} */
+/* {"net", "net_hash", "input": [c,h,w], "classes", "params", "macs", "layers": [{"name",
+ * "op", "inputs": [node indices], "kernel", "stride", "pad", "groups" (where they apply),
+ * "input": [c,h,w], "output": [c,h,w], "macs", "params"}]}; layers[0] is the input node. */
 json_t *nn_graph_to_json(const nn_graph *g);
 
 #endif

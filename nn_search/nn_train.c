@@ -540,7 +540,7 @@ td_status nn_net_train(nn_net *net, const nn_dataset *train, const nn_dataset *v
     }
     for (int64_t i = 0; i < train->n; i++)
         perm[i] = i;
-    double t0 = td_now_s();
+    double t0 = td_now_s(), train_total_s = 0;
     const nn_backend *be = net->be;
     for (int32_t ep = 1; ep <= r->epochs; ep++) {
         double te = td_now_s();
@@ -583,6 +583,7 @@ td_status nn_net_train(nn_net *net, const nn_dataset *train, const nn_dataset *v
                                NN_ADAM_EPS, (float)r->weight_decay, net->step);
         }
         double train_s = td_now_s() - te;
+        train_total_s += train_s;
         nn_epoch_stats es = {ep, loss_sum / (double)n_img, (double)hits / (double)n_img, -1, lr,
                              0, (double)n_img / train_s};
         if (val && val->n > 0) {
@@ -594,7 +595,7 @@ td_status nn_net_train(nn_net *net, const nn_dataset *train, const nn_dataset *v
         out->train_accuracy = es.train_accuracy;
         out->val_accuracy = es.val_accuracy;
         out->images_seen += n_img;
-        out->images_per_s = es.images_per_s;
+        out->images_per_s = (double)out->images_seen / train_total_s;
         if (on_epoch)
             on_epoch(ctx, &es);
     }

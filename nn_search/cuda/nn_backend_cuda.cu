@@ -408,7 +408,7 @@ static unsigned cu_blocks(int64_t n)
  * (tests/gpu/emu: a fiber per GPU thread, cuBLAS on OpenBLAS) where no GPU exists. */
 #ifdef NN_CUDA_EMULATE
 #define LAUNCH(kernel, grid, block, stream, ...)                                               \
-    emu_launch(dim3(grid), dim3(block), [=]() { kernel(__VA_ARGS__); })
+    emu_launch((const void *)kernel, dim3(grid), dim3(block), [=]() { kernel(__VA_ARGS__); })
 #else
 #define LAUNCH(kernel, grid, block, stream, ...)                                               \
     kernel<<<(grid), (block), 0, (stream)>>>(__VA_ARGS__)
