@@ -2,6 +2,7 @@
 #include "cmd_common.h"
 #include "commands.h"
 #include "rep_report.h"
+#include "td_log.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -128,7 +129,8 @@ int cmd_report(int argc, char **argv)
         json_t *f;
         json_array_foreach(written, i, f)
         {
-            printf("wrote %s\n", json_string_value(f));
+            if (td_log_get_level() >= TD_LOG_INFO)
+                printf("wrote %s\n", json_string_value(f));
         }
         json_decref(written);
     }

@@ -4,6 +4,7 @@
  * data-render-ms (time since navigation start); errors are counted in data-errors. */
 (function () {
   'use strict';
+  var tStart = performance.now(); /* Vega and the data are parsed by now */
   var D = JSON.parse(document.getElementById('tandem-data').textContent);
   var app = document.getElementById('app');
   var COLORS = ['#1f6fb4', '#d9541e', '#2a9d4b', '#8e44ad'];
@@ -113,6 +114,10 @@
       var desc = p[4 + r.objectives.length];
       if (desc) tip.push(desc);
       q.tip = tip.join('\n');
+      /* styles as fields, so drawing needs no per-item expression */
+      q.size = p[2] ? 55 : 14;
+      q.opacity = p[2] ? 0.95 : 0.16;
+      q.stroke = p[2] ? '#1d232b' : 'transparent';
       points.push(q);
       byKey[q.key] = q;
     });
@@ -124,7 +129,8 @@
     return {
       width: 250, height: 210, padding: 4, autosize: 'pad',
       signals: [{ name: 'sel', value: null }],
-      data: [{ name: 'points', values: points }],
+      data: [{ name: 'points', values: points },
+             { name: 'selected', source: 'points', transform: [{ type: 'filter', expr: 'datum.key === sel' }] }],
       scales: [
         { name: 'x', type: 'linear', domain: { data: 'points', field: 'o' + i }, range: 'width',
           nice: true, zero: false },
@@ -139,19 +145,18 @@
         { scale: 'y', orient: 'left', title: label(objNames[j]), tickCount: 5, grid: true,
           gridOpacity: 0.35, labelFontSize: 10, titleFontSize: 11 }
       ],
-      marks: [{
-        type: 'symbol', name: 'pts', from: { data: 'points' },
-        encode: {
-          enter: { x: { scale: 'x', field: 'o' + i }, y: { scale: 'y', field: 'o' + j },
-                   fill: { scale: 'c', field: 'run' }, tooltip: { field: 'tip' } },
-          update: {
-            size: { signal: "datum.key === sel ? 180 : datum.front ? 55 : 14" },
-            fillOpacity: { signal: "datum.key === sel ? 1 : datum.front ? 0.95 : 0.16" },
-            stroke: { signal: "datum.key === sel ? '#000' : datum.front ? '#1d232b' : null" },
-            strokeWidth: { signal: "datum.key === sel ? 2.5 : 0.7" }
-          }
-        }
-      }]
+      marks: [
+        { type: 'symbol', name: 'pts', from: { data: 'points' },
+          encode: { enter: { x: { scale: 'x', field: 'o' + i }, y: { scale: 'y', field: 'o' + j },
+                             fill: { scale: 'c', field: 'run' }, tooltip: { field: 'tip' },
+                             size: { field: 'size' }, fillOpacity: { field: 'opacity' },
+                             stroke: { field: 'stroke' }, strokeWidth: { value: 0.7 } } } },
+        /* the selected design, on top: the `sel` signal filters it out of the points */
+        { type: 'symbol', name: 'selmark', from: { data: 'selected' }, interactive: false,
+          encode: { update: { x: { scale: 'x', field: 'o' + i }, y: { scale: 'y', field: 'o' + j },
+                              fill: { scale: 'c', field: 'run' }, size: { value: 180 },
+                              stroke: { value: '#000' }, strokeWidth: { value: 2.5 } } } }
+      ]
     };
   }
 
@@ -164,23 +169,44 @@
         lo[k] = Math.min(lo[k], p['o' + k]); hi[k] = Math.max(hi[k], p['o' + k]);
       });
     }
-    var segs = [];
+    var W = Math.max(420, 170 * n), H = 260;
+    var segs = [];     /* front segments: one rule each, with a tooltip */
+    var faded = [];    /* dominated lines: one path for all of them, in pixels */
     points.forEach(function (p) {
       var y = [];
       for (var k = 0; k < n; k++) y.push(hi[k] > lo[k] ? (p['o' + k] - lo[k]) / (hi[k] - lo[k]) : 0.5);
+      if (!p.front) {
+        var d = '';
+        for (var k2 = 0; k2 < n; k2++) {
+          d += (k2 ? 'L' : 'M') + (W * k2 / Math.max(1, n - 1)).toFixed(1) + ',' + (H * (1 - y[k2])).toFixed(1);
+        }
+        faded.push(d);
+        return;
+      }
       for (var s = 0; s + 1 < n; s++) {
-        segs.push({ key: p.key, run: p.run, front: p.front, tip: p.tip, d0: s, d1: s + 1,
-                    y0: y[s], y1: y[s + 1] });
+        segs.push({ key: p.key, run: p.run, tip: p.tip, d0: s, d1: s + 1, y0: y[s], y1: y[s + 1] });
+      }
+    });
+    /* the selected design's segments, dominated or not */
+    var all = [];
+    points.forEach(function (p) {
+      for (var s = 0; s + 1 < n; s++) {
+        var a = hi[s] > lo[s] ? (p['o' + s] - lo[s]) / (hi[s] - lo[s]) : 0.5;
+        var b = hi[s + 1] > lo[s + 1] ? (p['o' + (s + 1)] - lo[s + 1]) / (hi[s + 1] - lo[s + 1]) : 0.5;
+        all.push({ key: p.key, run: p.run, d0: s, d1: s + 1, y0: a, y1: b });
       }
     });
     var dims = objNames.map(function (name, k) {
       return { d: k, name: label(name), lo: fmt(lo[k]), hi: fmt(hi[k]) };
     });
     return {
-      width: Math.max(420, 170 * n), height: 260, padding: { top: 30, bottom: 30, left: 70, right: 70 },
+      width: W, height: H, padding: { top: 30, bottom: 30, left: 70, right: 70 },
       autosize: 'none',
       signals: [{ name: 'sel', value: null }],
-      data: [{ name: 'segs', values: segs }, { name: 'dims', values: dims }],
+      data: [{ name: 'segs', values: segs }, { name: 'dims', values: dims },
+             { name: 'faded', values: [{ path: faded.join('') }] },
+             { name: 'all', values: all },
+             { name: 'selected', source: 'all', transform: [{ type: 'filter', expr: 'datum.key === sel' }] }],
       scales: [
         { name: 'x', type: 'linear', domain: [0, Math.max(1, n - 1)], range: 'width' },
         { name: 'y', type: 'linear', domain: [0, 1], range: 'height' },
@@ -188,17 +214,18 @@
           range: COLORS }
       ],
       marks: [
+        { type: 'path', from: { data: 'faded' }, interactive: false,
+          encode: { enter: { path: { field: 'path' }, stroke: { value: '#8a96a3' },
+                             strokeOpacity: { value: 0.12 }, strokeWidth: { value: 0.8 } } } },
         { type: 'rule', from: { data: 'segs' },
-          encode: {
-            enter: { x: { scale: 'x', field: 'd0' }, y: { scale: 'y', field: 'y0' },
-                     x2: { scale: 'x', field: 'd1' }, y2: { scale: 'y', field: 'y1' },
-                     stroke: { scale: 'c', field: 'run' }, tooltip: { field: 'tip' } },
-            update: {
-              strokeOpacity: { signal: "datum.key === sel ? 1 : datum.front ? 0.85 : 0.07" },
-              strokeWidth: { signal: "datum.key === sel ? 3.5 : datum.front ? 1.4 : 0.8" },
-              zindex: { signal: "datum.key === sel ? 2 : datum.front ? 1 : 0" }
-            }
-          } },
+          encode: { enter: { x: { scale: 'x', field: 'd0' }, y: { scale: 'y', field: 'y0' },
+                             x2: { scale: 'x', field: 'd1' }, y2: { scale: 'y', field: 'y1' },
+                             stroke: { scale: 'c', field: 'run' }, tooltip: { field: 'tip' },
+                             strokeOpacity: { value: 0.85 }, strokeWidth: { value: 1.4 } } } },
+        { type: 'rule', from: { data: 'selected' }, interactive: false,
+          encode: { update: { x: { scale: 'x', field: 'd0' }, y: { scale: 'y', field: 'y0' },
+                              x2: { scale: 'x', field: 'd1' }, y2: { scale: 'y', field: 'y1' },
+                              stroke: { value: '#000' }, strokeWidth: { value: 3.5 } } } },
         { type: 'rule', from: { data: 'dims' },
           encode: { enter: { x: { scale: 'x', field: 'd' }, y: { value: 0 },
                              y2: { signal: 'height' }, stroke: { value: '#555' } } } },
@@ -651,11 +678,14 @@
   });
   window.addEventListener('hashchange', openFromHash);
   openFromHash();
+  var tBuilt = performance.now(); /* DOM built, views created and their first run queued */
   Promise.all(pending).then(function () {
     var root = document.documentElement;
     root.setAttribute('data-views', String(pending.length));
     root.setAttribute('data-canvases', String(document.querySelectorAll('#app canvas').length));
     root.setAttribute('data-points', String(points.length));
+    root.setAttribute('data-script-ms', String(Math.round(tStart)));
+    root.setAttribute('data-build-ms', String(Math.round(tBuilt)));
     root.setAttribute('data-render-ms', String(Math.round(performance.now())));
     root.setAttribute('data-rendered', String(pending.length));
     if (location.hash === '#selftest') selfTest();
