@@ -237,8 +237,7 @@ int cmd_bench_moo(int argc, char **argv)
                cs_algo_name(o.algo), pop, gens, seed, hv);
         for (size_t k = 0; k < b.p.n_obj; k++)
             printf("%s%g", k ? ", " : "", ref[k]);
-        printf("), %lld evaluations, front %zu, %.2f s\n", (long long)s.evaluations, n_front,
-               wall);
+        printf("), %lld evaluations, front %zu, %.2f s\n", (long long)s.evaluations, n_front, wall);
         if (show_front)
             for (size_t i = 0; i < n_front; i++) {
                 for (size_t k = 0; k < b.p.n_obj; k++)

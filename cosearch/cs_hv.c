@@ -175,8 +175,7 @@ static td_status hv_rec(double *p, size_t n, size_t m, const double *ref, double
     return hv_wfg(p, n, m, ref, out);
 }
 
-td_status cs_hv_compute(const double *points, size_t n, size_t m, const double *ref,
-                        double *out)
+td_status cs_hv_compute(const double *points, size_t n, size_t m, const double *ref, double *out)
 {
     *out = 0.0;
     if (m < 1 || m > CS_HV_MAX_OBJ)
@@ -184,8 +183,7 @@ td_status cs_hv_compute(const double *points, size_t n, size_t m, const double *
                        CS_HV_MAX_OBJ);
     for (size_t i = 0; i < m; i++)
         if (isnan(ref[i]))
-            return td_fail(TD_ERR_CONFIG, "hypervolume: reference point objective %zu is NaN",
-                           i);
+            return td_fail(TD_ERR_CONFIG, "hypervolume: reference point objective %zu is NaN", i);
     double *p = malloc((n ? n : 1) * m * sizeof(double));
     if (!p)
         return td_fail(TD_ERR_NOMEM, "hypervolume: cannot allocate %zu points", n);
@@ -196,8 +194,7 @@ td_status cs_hv_compute(const double *points, size_t n, size_t m, const double *
         for (size_t i = 0; i < m; i++) {
             if (isnan(a[i])) {
                 free(p);
-                return td_fail(TD_ERR_CONFIG, "hypervolume: point %zu objective %zu is NaN", j,
-                               i);
+                return td_fail(TD_ERR_CONFIG, "hypervolume: point %zu objective %zu is NaN", j, i);
             }
             if (!(a[i] < ref[i]))
                 inside = false;
@@ -226,8 +223,8 @@ td_status cs_hv_reference_derive(const double *points, size_t n, size_t m, doubl
         for (size_t j = 0; j < n; j++) {
             double v = points[j * m + i];
             if (!isfinite(v))
-                return td_fail(TD_ERR_CONFIG,
-                               "hypervolume: point %zu objective %zu is not finite", j, i);
+                return td_fail(TD_ERR_CONFIG, "hypervolume: point %zu objective %zu is not finite",
+                               j, i);
             lo = v < lo ? v : lo;
             hi = v > hi ? v : hi;
         }

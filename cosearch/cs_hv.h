@@ -15,8 +15,7 @@
 /* points: n rows of m objectives (row-major), minimised. ref: m values. Points that do not
  * strictly dominate ref in every objective add nothing and are ignored. n may be 0 (result
  * 0). Fails (TD_ERR_CONFIG) on m outside [1, CS_HV_MAX_OBJ] or a NaN coordinate. */
-td_status cs_hv_compute(const double *points, size_t n, size_t m, const double *ref,
-                        double *out);
+td_status cs_hv_compute(const double *points, size_t n, size_t m, const double *ref, double *out);
 
 /* Reference point from a set: ref_i = nadir_i + margin * (nadir_i - ideal_i), where nadir
  * and ideal are the worst and best values of objective i over the points; where the range

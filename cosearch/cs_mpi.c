@@ -127,8 +127,7 @@ td_status cs_mpi_pool_serve(cs_pool *pool)
         cs_mpi_result_hdr h;
         memset(&h, 0, sizeof h);
         memcpy(&h.job, buf, sizeof h.job);
-        cs_pool_job job = {.task = buf + sizeof h.job,
-                           .task_len = (size_t)count - sizeof h.job};
+        cs_pool_job job = {.task = buf + sizeof h.job, .task_len = (size_t)count - sizeof h.job};
         st = cs_pool_run(&sub, &job, 1);
         free(buf);
         if (st != TD_OK)
@@ -198,8 +197,9 @@ td_status cs_mpi_pool_run(cs_pool *pool, cs_pool_job *jobs, size_t n, cs_pool_do
         if (rc != MPI_SUCCESS || (size_t)count < sizeof(cs_mpi_result_hdr)) {
             free(buf);
             return rc != MPI_SUCCESS ? cs_mpi_fail(rc, "receive")
-                                     : td_fail(TD_ERR_FORMAT, "MPI master: short result "
-                                                              "message of %d bytes from rank %d",
+                                     : td_fail(TD_ERR_FORMAT,
+                                               "MPI master: short result "
+                                               "message of %d bytes from rank %d",
                                                count, ms.MPI_SOURCE);
         }
         cs_mpi_result_hdr h;
@@ -258,9 +258,7 @@ td_status cs_mpi_init(int *argc, char ***argv)
                                      "files not found when it was configured)");
 }
 
-void cs_mpi_finalize(void)
-{
-}
+void cs_mpi_finalize(void) {}
 
 int cs_mpi_rank(void)
 {

@@ -367,16 +367,16 @@ void cs_search_options_default(cs_search_options *o)
     o->keep_history = true;
 }
 
-td_status cs_evaluate_batch_serial(void *ctx, const cs_problem *p, cs_candidate **cands,
-                                   size_t n, cs_eval_done_fn done, void *done_ctx)
+td_status cs_evaluate_batch_serial(void *ctx, const cs_problem *p, cs_candidate **cands, size_t n,
+                                   cs_eval_done_fn done, void *done_ctx)
 {
     for (size_t i = 0; i < n; i++) {
         cs_candidate *c = cands[i];
         td_error_clear();
         td_status st = p->evaluate(p->ctx, c->genes, c->seed, c->obj, c->viol);
         if (st != TD_OK)
-            cs_candidate_set_failed(c, p, *td_error_message() ? td_error_message()
-                                                               : td_status_name(st));
+            cs_candidate_set_failed(c, p,
+                                    *td_error_message() ? td_error_message() : td_status_name(st));
         else
             c->failed = false;
         if (done && (st = done(done_ctx, p, c)) != TD_OK)
@@ -518,8 +518,7 @@ static void cs_mutate_gene(cs_search *s, double *x, size_t i)
     case CS_GENE_INT: {
         /* polynomial mutation on [lo-1/2, hi+1/2], rounded; a result equal to the old
          * value becomes a step of one to a random side (within range) */
-        double v = cs_clamp(round(cs_polynomial(s, x[i], g->lo - 0.5, g->hi + 0.5)), g->lo,
-                            g->hi);
+        double v = cs_clamp(round(cs_polynomial(s, x[i], g->lo - 0.5, g->hi + 0.5)), g->lo, g->hi);
         if (v == x[i]) {
             double step = td_rng_uniform(&s->rng) < 0.5 ? -1.0 : 1.0;
             v = x[i] + step;
@@ -648,11 +647,12 @@ td_status cs_search_init(cs_search *s, const cs_problem *p, const cs_search_opti
         return td_fail(TD_ERR_CONFIG, "search: crossover probability %g outside [0, 1]",
                        o->crossover_prob);
     if (!(o->mutation_prob <= 1.0))
-        return td_fail(TD_ERR_CONFIG, "search: mutation probability %g above 1",
-                       o->mutation_prob);
+        return td_fail(TD_ERR_CONFIG, "search: mutation probability %g above 1", o->mutation_prob);
     if (!(o->eta_c >= 0.0) || !(o->eta_m >= 0.0))
-        return td_fail(TD_ERR_CONFIG, "search: distribution indices eta_c %g, eta_m %g must be "
-                                      ">= 0", o->eta_c, o->eta_m);
+        return td_fail(TD_ERR_CONFIG,
+                       "search: distribution indices eta_c %g, eta_m %g must be "
+                       ">= 0",
+                       o->eta_c, o->eta_m);
     if (o->int_crossover < 0 || o->int_crossover >= CS_INT_CROSSOVER_COUNT)
         return td_fail(TD_ERR_CONFIG, "search: unknown integer crossover %d",
                        (int)o->int_crossover);
@@ -662,8 +662,8 @@ td_status cs_search_init(cs_search *s, const cs_problem *p, const cs_search_opti
     if (o->weights)
         for (size_t i = 0; i < p->n_obj; i++)
             if (!(o->weights[i] >= 0.0) || !isfinite(o->weights[i]))
-                return td_fail(TD_ERR_CONFIG, "search: weight %zu (%g) must be finite and >= 0",
-                               i, o->weights[i]);
+                return td_fail(TD_ERR_CONFIG, "search: weight %zu (%g) must be finite and >= 0", i,
+                               o->weights[i]);
     s->problem = p;
     s->opt = *o;
     if (!s->opt.evaluator.evaluate_batch)
@@ -970,8 +970,7 @@ static td_status cs_step_regevo(cs_search *s)
 td_status cs_search_step(cs_search *s)
 {
     if (s->generation >= s->opt.generations)
-        return td_fail(TD_ERR_INTERNAL, "search: all %zu generations are done",
-                       s->opt.generations);
+        return td_fail(TD_ERR_INTERNAL, "search: all %zu generations are done", s->opt.generations);
     td_status st;
     if (s->generation == 0)
         st = cs_step_initial(s);
@@ -1058,8 +1057,8 @@ td_status cs_search_hypervolume(const cs_search *s, bool from_history, const dou
     *hv = 0.0;
     td_status st = cs_search_front(s, from_history, &idx, &n);
     if (st == TD_OK)
-        st = cs_objectives_matrix(from_history ? s->history : s->pop, idx, n, s->problem->n_obj,
-                                  &f);
+        st =
+            cs_objectives_matrix(from_history ? s->history : s->pop, idx, n, s->problem->n_obj, &f);
     if (st == TD_OK)
         st = cs_hv_compute(f, n, s->problem->n_obj, ref, hv);
     free(idx);

@@ -17,9 +17,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CS_MAX_OBJ 6       /* objectives: 1 (regularized evolution) or 2..6 */
-#define CS_MAX_CON 64      /* constraints */
-#define CS_REASON_MAX 160  /* failure reason text, NUL included */
+#define CS_MAX_OBJ 6      /* objectives: 1 (regularized evolution) or 2..6 */
+#define CS_MAX_CON 64     /* constraints */
+#define CS_REASON_MAX 160 /* failure reason text, NUL included */
 
 typedef enum cs_gene_kind {
     CS_GENE_REAL = 0,    /* any double in [lo, hi] */
@@ -47,8 +47,7 @@ typedef struct cs_problem {
     uint64_t (*hash)(void *ctx, const double *genes);
     /* Evaluates one candidate: obj[n_obj], viol[n_con]. An error status marks this
      * evaluation failed with td_error_message() as its reason; the search goes on. */
-    td_status (*evaluate)(void *ctx, const double *genes, uint64_t seed, double *obj,
-                          double *viol);
+    td_status (*evaluate)(void *ctx, const double *genes, uint64_t seed, double *obj, double *viol);
 } cs_problem;
 
 /* Checks the problem's shape and gene ranges; the message names the gene at fault. */
@@ -69,8 +68,8 @@ typedef struct cs_candidate {
     int64_t generation; /* generation that created it, 1 = the initial population */
     bool failed;
     char reason[CS_REASON_MAX];
-    bool evaluated; /* result in and finished (cs_candidate_finish) */
-    bool cached;    /* result came from cs_search_options.lookup */
+    bool evaluated;  /* result in and finished (cs_candidate_finish) */
+    bool cached;     /* result came from cs_search_options.lookup */
     int rank;        /* 0 = first non-dominated front (set by ranking) */
     double crowding; /* crowding distance within its front (+inf at the extremes) */
 } cs_candidate;
@@ -136,8 +135,8 @@ typedef struct cs_evaluator {
 } cs_evaluator;
 
 /* Evaluates each candidate in turn with p->evaluate, in this process (the default). */
-td_status cs_evaluate_batch_serial(void *ctx, const cs_problem *p, cs_candidate **cands,
-                                   size_t n, cs_eval_done_fn done, void *done_ctx);
+td_status cs_evaluate_batch_serial(void *ctx, const cs_problem *p, cs_candidate **cands, size_t n,
+                                   cs_eval_done_fn done, void *done_ctx);
 
 /* Finishes a candidate whose obj/viol or failed/reason are filled: a NaN objective or
  * violation marks it failed ("objective 1 is NaN"); negative violations count as 0; sums
@@ -155,16 +154,16 @@ typedef struct cs_search_options {
     double mutation_prob;  /* per gene; <= 0 means 1/n_genes (default) */
     double eta_m;          /* polynomial mutation distribution index (default 20) */
     cs_int_crossover int_crossover;
-    bool dedupe;         /* no two candidates of a generation's population + offspring share
-                            a hash (default true) */
-    size_t dedupe_tries; /* re-mutations before a fresh random candidate (default 50) */
+    bool dedupe;            /* no two candidates of a generation's population + offspring share
+                               a hash (default true) */
+    size_t dedupe_tries;    /* re-mutations before a fresh random candidate (default 50) */
     size_t tournament_size; /* regularized evolution's sample size S (default 10) */
     size_t regevo_batch;    /* regularized evolution: children bred and evaluated at a time
                                (the parallelism it offers); 0 = max(1, pop_size / 10) */
     /* Regularized evolution's scalarisation weights over the objectives, each objective
      * first normalised by its range over the initial population; NULL = equal weights. */
     const double *weights;
-    bool keep_history; /* keep every evaluated candidate in s->history (default true) */
+    bool keep_history;      /* keep every evaluated candidate in s->history (default true) */
     cs_evaluator evaluator; /* evaluate_batch NULL: cs_evaluate_batch_serial */
     /* Optional cache in front of the evaluator (e.g. the run archive on resume): sets *found
      * and fills c's obj/viol or failed/reason when (c->hash, c->seed) was evaluated before.

@@ -268,8 +268,8 @@ static td_status cs_worker_lost(cs_pool *pool, size_t k, cs_pool_job *j, bool ti
     return cs_worker_start(pool, k);
 }
 
-static td_status cs_fork_run(cs_pool *pool, cs_pool_job *jobs, size_t n,
-                             cs_pool_done_fn done_fn, void *done_ctx)
+static td_status cs_fork_run(cs_pool *pool, cs_pool_job *jobs, size_t n, cs_pool_done_fn done_fn,
+                             void *done_ctx)
 {
     size_t next = 0, done = 0, nw = pool->n_workers;
     struct pollfd *pfd = calloc(nw, sizeof *pfd);
@@ -417,8 +417,7 @@ td_status cs_pool_init(cs_pool *pool, const cs_pool_options *opt, cs_pool_work_f
             free(pool->workers);
             free(old);
             pool->workers = NULL;
-            return td_fail(TD_ERR_NOMEM, "evaluator pool: cannot allocate %zu workers",
-                           opt->jobs);
+            return td_fail(TD_ERR_NOMEM, "evaluator pool: cannot allocate %zu workers", opt->jobs);
         }
         struct sigaction ign;
         memset(&ign, 0, sizeof ign);
@@ -445,8 +444,9 @@ td_status cs_pool_init(cs_pool *pool, const cs_pool_options *opt, cs_pool_work_f
                                              "MPI (OpenMPI development files not found)");
         pool->mpi_size = cs_mpi_size();
         if (pool->mpi_size < 2)
-            return td_fail(TD_ERR_CONFIG, "evaluator pool: MPI needs at least 2 ranks (master "
-                                          "and a worker), got %d; start with mpirun -np N",
+            return td_fail(TD_ERR_CONFIG,
+                           "evaluator pool: MPI needs at least 2 ranks (master "
+                           "and a worker), got %d; start with mpirun -np N",
                            pool->mpi_size);
         if (cs_mpi_rank() == 0)
             return TD_OK;

@@ -35,8 +35,8 @@ td_status cs_pool_kind_parse(const char *name, cs_pool_kind *out);
  * state it needs must be set up before cs_pool_init on every rank). It sets *result to a
  * malloc'd blob (the pool frees it; NULL with length 0 is allowed). An error status makes
  * the task's outcome CS_POOL_OUTCOME_ERROR with td_error_message() as its reason. */
-typedef td_status (*cs_pool_work_fn)(void *ctx, const void *task, size_t task_len,
-                                     void **result, size_t *result_len);
+typedef td_status (*cs_pool_work_fn)(void *ctx, const void *task, size_t task_len, void **result,
+                                     size_t *result_len);
 
 typedef enum cs_pool_outcome {
     CS_POOL_OUTCOME_OK = 0,
@@ -70,9 +70,9 @@ typedef struct cs_pool_options {
 
 typedef struct cs_pool_worker {
     pid_t pid;
-    int to_fd;   /* master -> worker: tasks */
-    int from_fd; /* worker -> master: results */
-    long job;    /* task index it is on, -1 when idle */
+    int to_fd;    /* master -> worker: tasks */
+    int from_fd;  /* worker -> master: results */
+    long job;     /* task index it is on, -1 when idle */
     double start; /* monotonic seconds at hand-out */
 } cs_pool_worker;
 
@@ -82,7 +82,7 @@ typedef struct cs_pool {
     void *ctx;
     cs_pool_worker *workers; /* FORK */
     size_t n_workers;
-    int mpi_size; /* MPI: ranks, master included */
+    int mpi_size;         /* MPI: ranks, master included */
     bool mpi_worker_done; /* MPI: this rank was a worker and the master has finished */
     int64_t restarts;     /* FORK: workers restarted after a crash or timeout */
     void *old_sigpipe;    /* FORK: the SIGPIPE disposition before init */
@@ -93,8 +93,7 @@ typedef struct cs_pool {
  * ranks other than 0 it serves tasks until the master calls cs_pool_free, then returns
  * TD_OK with cs_pool_is_mpi_worker() true: that rank should then free the pool, call
  * cs_mpi_finalize and exit. */
-td_status cs_pool_init(cs_pool *pool, const cs_pool_options *opt, cs_pool_work_fn fn,
-                       void *ctx);
+td_status cs_pool_init(cs_pool *pool, const cs_pool_options *opt, cs_pool_work_fn fn, void *ctx);
 bool cs_pool_is_mpi_worker(const cs_pool *pool);
 /* Runs jobs[0..n) and fills their outcomes; the status is not OK only when the pool
  * itself fails (a pipe cannot be made, a worker cannot be restarted, MPI fails). */

@@ -3,8 +3,8 @@
 #include <math.h>
 #include <string.h>
 
-static const char *const cs_problems_names[CS_PROBLEMS_ID_COUNT] = {
-    "zdt1", "zdt2", "zdt3", "zdt4", "zdt6", "dtlz2"};
+static const char *const cs_problems_names[CS_PROBLEMS_ID_COUNT] = {"zdt1", "zdt2", "zdt3",
+                                                                    "zdt4", "zdt6", "dtlz2"};
 
 const char *cs_problems_name(cs_problems_id id)
 {
@@ -18,8 +18,8 @@ td_status cs_problems_parse(const char *name, cs_problems_id *out)
             *out = (cs_problems_id)i;
             return TD_OK;
         }
-    return td_fail(TD_ERR_CONFIG,
-                   "unknown problem '%s' (zdt1, zdt2, zdt3, zdt4, zdt6, dtlz2)", name);
+    return td_fail(TD_ERR_CONFIG, "unknown problem '%s' (zdt1, zdt2, zdt3, zdt4, zdt6, dtlz2)",
+                   name);
 }
 
 double cs_problems_reference(cs_problems_id id)

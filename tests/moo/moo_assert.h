@@ -5,13 +5,13 @@
 
 #include <math.h>
 
-#define assert_near(a, b, tol)                                                                   \
-    do {                                                                                         \
-        double moo_a_ = (a), moo_b_ = (b);                                                       \
-        if (!(fabs(moo_a_ - moo_b_) <= (tol))) {                                                 \
-            print_error("%.17g != %.17g (tolerance %g)\n", moo_a_, moo_b_, (double)(tol));       \
-            fail();                                                                              \
-        }                                                                                        \
+#define assert_near(a, b, tol)                                                                     \
+    do {                                                                                           \
+        double moo_a_ = (a), moo_b_ = (b);                                                         \
+        if (!(fabs(moo_a_ - moo_b_) <= (tol))) {                                                   \
+            print_error("%.17g != %.17g (tolerance %g)\n", moo_a_, moo_b_, (double)(tol));         \
+            fail();                                                                                \
+        }                                                                                          \
     } while (0)
 
 #endif

@@ -261,9 +261,9 @@ static void test_reference_derive(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hand_2d),          cmocka_unit_test(test_hand_3d_4d),
-        cmocka_unit_test(test_random_sets),      cmocka_unit_test(test_random_4d_larger),
-        cmocka_unit_test(test_errors),           cmocka_unit_test(test_reference_derive),
+        cmocka_unit_test(test_hand_2d),     cmocka_unit_test(test_hand_3d_4d),
+        cmocka_unit_test(test_random_sets), cmocka_unit_test(test_random_4d_larger),
+        cmocka_unit_test(test_errors),      cmocka_unit_test(test_reference_derive),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

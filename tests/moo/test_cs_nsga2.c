@@ -119,7 +119,7 @@ static void test_rank_and_crowding(void **state)
 /* ---- a small mixed-gene problem ---------------------------------------------------------- */
 
 static const cs_gene mixed_genes[] = {
-    {CS_GENE_INT, 0, 15}, {CS_GENE_INT, -3, 3}, {CS_GENE_CATEGORICAL, 0, 4},
+    {CS_GENE_INT, 0, 15}, {CS_GENE_INT, -3, 3},        {CS_GENE_CATEGORICAL, 0, 4},
     {CS_GENE_REAL, 0, 1}, {CS_GENE_CATEGORICAL, 0, 1},
 };
 
@@ -234,7 +234,8 @@ static void test_failures_recorded(void **state)
     cs_search_free(&s);
 }
 
-/* Small space (24 candidates), population 8 (16 distinct needed per generation): every generation's population is distinct. */
+/* Small space (24 candidates), population 8 (16 distinct needed per generation): every generation's
+ * population is distinct. */
 static const cs_gene tiny_genes[] = {{CS_GENE_INT, 0, 3}, {CS_GENE_CATEGORICAL, 0, 5}};
 
 static td_status tiny_eval(void *ctx, const double *x, uint64_t seed, double *obj, double *viol)
@@ -256,8 +257,8 @@ static td_status tiny_check(void *ctx, const cs_search *s)
 static void test_dedupe_tiny_space(void **state)
 {
     (void)state;
-    cs_problem p = {.name = "tiny", .n_genes = 2, .genes = tiny_genes, .n_obj = 2,
-                    .evaluate = tiny_eval};
+    cs_problem p = {
+        .name = "tiny", .n_genes = 2, .genes = tiny_genes, .n_obj = 2, .evaluate = tiny_eval};
     cs_search_options o;
     cs_search_options_default(&o);
     o.pop_size = 8;
@@ -297,12 +298,11 @@ static double run_hv(cs_problems_id id, cs_algo algo, size_t pop, size_t gens, u
     bool hist = algo != CS_ALGO_NSGA2;
     assert_int_equal(cs_search_front(&s, hist, &idx, &n), TD_OK);
     double *f;
-    assert_int_equal(cs_objectives_matrix(hist ? s.history : s.pop, idx, n, b.p.n_obj, &f),
-                     TD_OK);
+    assert_int_equal(cs_objectives_matrix(hist ? s.history : s.pop, idx, n, b.p.n_obj, &f), TD_OK);
     if (out_f0)
-        memcpy(out_f0, f, n * b.p.n_obj * sizeof(double) < 64 * sizeof(double)
-                              ? n * b.p.n_obj * sizeof(double)
-                              : 64 * sizeof(double));
+        memcpy(out_f0, f,
+               n * b.p.n_obj * sizeof(double) < 64 * sizeof(double) ? n * b.p.n_obj * sizeof(double)
+                                                                    : 64 * sizeof(double));
     double ref[3] = {1.1, 1.1, 1.1}, v;
     assert_int_equal(cs_hv_compute(f, n, b.p.n_obj, ref, &v), TD_OK);
     free(f);
@@ -389,8 +389,8 @@ static void test_errors(void **state)
     assert_non_null(strstr(td_error_message(), "weight 1 (-1) must be finite and >= 0"));
 
     cs_gene bad[] = {{CS_GENE_INT, 0, 3}, {CS_GENE_INT, 0.5, 3}};
-    cs_problem q = {.name = "badgenes", .n_genes = 2, .genes = bad, .n_obj = 2,
-                    .evaluate = tiny_eval};
+    cs_problem q = {
+        .name = "badgenes", .n_genes = 2, .genes = bad, .n_obj = 2, .evaluate = tiny_eval};
     assert_int_equal(cs_problem_check(&q), TD_ERR_CONFIG);
     assert_non_null(strstr(td_error_message(), "badgenes: integer gene 1 has non-integral"));
     bad[1].lo = 4;
@@ -455,11 +455,16 @@ static void test_dtlz2(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_dominates),       cmocka_unit_test(test_rank_and_crowding),
-        cmocka_unit_test(test_mixed_genes),     cmocka_unit_test(test_failures_recorded),
-        cmocka_unit_test(test_dedupe_tiny_space), cmocka_unit_test(test_deterministic),
-        cmocka_unit_test(test_zdt_quality),     cmocka_unit_test(test_baselines),
-        cmocka_unit_test(test_errors),          cmocka_unit_test(test_callback_stops),
+        cmocka_unit_test(test_dominates),
+        cmocka_unit_test(test_rank_and_crowding),
+        cmocka_unit_test(test_mixed_genes),
+        cmocka_unit_test(test_failures_recorded),
+        cmocka_unit_test(test_dedupe_tiny_space),
+        cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_zdt_quality),
+        cmocka_unit_test(test_baselines),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_callback_stops),
         cmocka_unit_test(test_dtlz2),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -112,8 +112,7 @@ static void test_results_in_order(void **state)
 static void test_crash_and_hang(void **state)
 {
     (void)state;
-    const char *words[] = {"a", "crash", "b", "hang", "c", "exit", "d", "error", "abort", "e",
-                           "f"};
+    const char *words[] = {"a", "crash", "b", "hang", "c", "exit", "d", "error", "abort", "e", "f"};
     size_t n = sizeof words / sizeof words[0];
     for (size_t jobs_n = 1; jobs_n <= 3; jobs_n += 2) {
         cs_pool_options o = {CS_POOL_FORK, jobs_n, POOL_TEST_TIMEOUT_S};
@@ -215,8 +214,7 @@ typedef struct crashy {
     cs_problem p;
 } crashy;
 
-static td_status crashy_eval(void *ctx, const double *x, uint64_t seed, double *obj,
-                             double *viol)
+static td_status crashy_eval(void *ctx, const double *x, uint64_t seed, double *obj, double *viol)
 {
     crashy *c = ctx;
     if (x[0] >= 0.30 && x[0] < 0.34) {

@@ -5,7 +5,7 @@
  *   cs_mpi_driver --pool inprocess|fork|mpi [-j N] [--problem zdt1] [--pop P] [--gens G]
  *                 [--seed S] [--crash] [--timeout S] [--stop-after K]
  * --stop-after K: a first search on the same pool is stopped by its on_evaluated hook after
- * K evaluations (tasks still out are dropped), then the printed search runs. 
+ * K evaluations (tasks still out are dropped), then the printed search runs.
  * Under mpirun, only rank 0 prints. */
 #include "cs_mpi.h"
 #include "cs_pool.h"
@@ -24,8 +24,7 @@ typedef struct crashy {
 } crashy;
 
 /* Crashes the evaluating process for x1 in [0.30, 0.34), fails for x1 in [0.60, 0.64). */
-static td_status crashy_eval(void *ctx, const double *x, uint64_t seed, double *obj,
-                             double *viol)
+static td_status crashy_eval(void *ctx, const double *x, uint64_t seed, double *obj, double *viol)
 {
     crashy *c = ctx;
     if (x[0] >= 0.30 && x[0] < 0.34) {
@@ -151,8 +150,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "cs_mpi_driver: %s\n", td_error_message());
         rc = 1;
     } else {
-        printf("evaluations %lld failures %lld\n", (long long)s.evaluations,
-               (long long)s.failures);
+        printf("evaluations %lld failures %lld\n", (long long)s.evaluations, (long long)s.failures);
         for (size_t i = 0; i < s.history_n; i++) {
             const cs_candidate *x = &s.history[i];
             char hex[17];
