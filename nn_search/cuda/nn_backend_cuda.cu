@@ -55,7 +55,7 @@ typedef struct cu_ctx {
     size_t stage_bytes[2];
     cudaEvent_t stage_done[2];
     int stage_next;
-    void *rows_dev; /* softmax per-row results (device) */
+    void *rows_dev;  /* softmax per-row results (device) */
     void *rows_host; /* and their pinned host copy */
     size_t rows_bytes;
     cu_pool_win pool_win[CU_POOL_WINDOWS]; /* max-pool windows by argmax buffer */
@@ -134,8 +134,7 @@ static const char *cublas_name(cublasStatus_t s)
     }
 }
 
-static bool cublas_check(cu_ctx *c, cublasStatus_t s, const char *what, const char *file,
-                         int line)
+static bool cublas_check(cu_ctx *c, cublasStatus_t s, const char *what, const char *file, int line)
 {
     if (s == CUBLAS_STATUS_SUCCESS)
         return true;
@@ -200,8 +199,8 @@ static cu_ctx *cu_get(void)
     CUBLAS_CHECK(c, cublasSetStream(c->blas, c->stream));
     const char *tf32 = getenv("TANDEM_CUDA_TF32");
     bool use_tf32 = tf32 && tf32[0] == '1';
-    CUBLAS_CHECK(c, cublasSetMathMode(c->blas, use_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH
-                                                        : CUBLAS_DEFAULT_MATH));
+    CUBLAS_CHECK(
+        c, cublasSetMathMode(c->blas, use_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
     for (int i = 0; i < 2; i++)
         CUDA_CHECK(c, cudaEventCreateWithFlags(&c->stage_done[i], cudaEventDisableTiming));
     return c;
@@ -274,8 +273,9 @@ static float *cu_alloc(void *ctx, size_t n)
         void *base = NULL;
         if (nb && !CUDA_CHECK(c, cudaMalloc(&base, size)))
             base = NULL;
-        /* fresh blocks are zeroed once; carved pieces are never reused */
-        if (base && !CUDA_CHECK(c, cudaMemset(base, 0, size))) {
+        /* fresh blocks are zeroed once (on this thread's stream, so that the zeros land
+         * before any later copy or kernel of the stream); carved pieces are never reused */
+        if (base && !CUDA_CHECK(c, cudaMemsetAsync(base, 0, size, c->stream))) {
             cudaFree(base);
             base = NULL;
         }
@@ -380,8 +380,7 @@ static void cu_download(float *dst, const float *src, size_t n)
     }
     if (n == 0)
         return;
-    CUDA_CHECK(c, cudaMemcpyAsync(dst, src, n * sizeof(float), cudaMemcpyDeviceToHost,
-                                  c->stream));
+    CUDA_CHECK(c, cudaMemcpyAsync(dst, src, n * sizeof(float), cudaMemcpyDeviceToHost, c->stream));
     if (!CUDA_CHECK(c, cudaStreamSynchronize(c->stream)))
         memset(dst, 0, n * sizeof *dst);
 }
@@ -407,15 +406,15 @@ static unsigned cu_blocks(int64_t n)
 /* Kernel launches go through one macro so that tests can run the kernels on the CPU
  * (tests/gpu/emu: a fiber per GPU thread, cuBLAS on OpenBLAS) where no GPU exists. */
 #ifdef NN_CUDA_EMULATE
-#define LAUNCH(kernel, grid, block, stream, ...)                                               \
+#define LAUNCH(kernel, grid, block, stream, ...)                                                   \
     emu_launch((const void *)kernel, dim3(grid), dim3(block), [=]() { kernel(__VA_ARGS__); })
 #else
-#define LAUNCH(kernel, grid, block, stream, ...)                                               \
+#define LAUNCH(kernel, grid, block, stream, ...)                                                   \
     kernel<<<(grid), (block), 0, (stream)>>>(__VA_ARGS__)
 #endif
 
-#define GRID_LOOP(i, n)                                                                       \
-    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n);                  \
+#define GRID_LOOP(i, n)                                                                            \
+    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n);                      \
          i += (int64_t)blockDim.x * gridDim.x)
 
 /* Tree reduction of one value per thread over a block of CU_BLOCK threads; fixed order. */
@@ -434,9 +433,8 @@ template <typename T> __device__ T block_sum(T v, T *sh)
 }
 
 /* im2col of images [n0, n0+nb) into col [c*k*k][nb*ohw] (column = image*ohw + pixel). */
-__global__ void k_im2col(float *col, const float *x, int64_t n0, int64_t nb, int64_t c,
-                         int64_t h, int64_t w, int32_t k, int32_t stride, int32_t pad, int64_t oh,
-                         int64_t ow)
+__global__ void k_im2col(float *col, const float *x, int64_t n0, int64_t nb, int64_t c, int64_t h,
+                         int64_t w, int32_t k, int32_t stride, int32_t pad, int64_t oh, int64_t ow)
 {
     int64_t ohw = oh * ow, cols = nb * ohw, total = c * k * k * cols;
     GRID_LOOP(t, total)
@@ -551,9 +549,9 @@ __global__ void k_dw_forward(float *y, const float *x, const float *f, const flo
 }
 
 /* Depthwise dx (gather over the outputs each input feeds). */
-__global__ void k_dw_backward_dx(float *dx, const float *dy, const float *f, int64_t n,
-                                 int64_t c, int64_t h, int64_t w, int32_t k, int32_t stride,
-                                 int32_t pad, int64_t oh, int64_t ow)
+__global__ void k_dw_backward_dx(float *dx, const float *dy, const float *f, int64_t n, int64_t c,
+                                 int64_t h, int64_t w, int32_t k, int32_t stride, int32_t pad,
+                                 int64_t oh, int64_t ow)
 {
     int64_t total = n * c * h * w;
     GRID_LOOP(t, total)
@@ -631,8 +629,7 @@ __global__ void k_bn_partial(double *part, const float *x, const float *dy, cons
 /* Batch statistics, running statistics and the affine coefficients y = a x + b. */
 __global__ void k_bn_finalize_fwd(float *coef, float *mean, float *invstd, float *rmean,
                                   float *rvar, const double *part, int parts, const float *gamma,
-                                  const float *beta, int64_t c, double m, float momentum,
-                                  float eps)
+                                  const float *beta, int64_t c, double m, float momentum, float eps)
 {
     int64_t ch = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (ch >= c)
@@ -650,15 +647,16 @@ __global__ void k_bn_finalize_fwd(float *coef, float *mean, float *invstd, float
     invstd[ch] = (float)is;
     if (rmean) {
         rmean[ch] = (float)((1 - momentum) * rmean[ch] + momentum * mu);
-        rvar[ch] = (float)((1 - momentum) * rvar[ch] + momentum * (m > 1 ? var * m / (m - 1) : var));
+        rvar[ch] =
+            (float)((1 - momentum) * rvar[ch] + momentum * (m > 1 ? var * m / (m - 1) : var));
     }
     coef[ch] = (float)(gamma[ch] * is);
     coef[c + ch] = (float)(beta[ch] - gamma[ch] * is * mu);
 }
 
 /* Eval-mode coefficients from running statistics (same float arithmetic as the CPU). */
-__global__ void k_bn_eval_coef(float *coef, const float *gamma, const float *beta,
-                               const float *rm, const float *rv, int64_t c, float eps)
+__global__ void k_bn_eval_coef(float *coef, const float *gamma, const float *beta, const float *rm,
+                               const float *rv, int64_t c, float eps)
 {
     int64_t ch = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (ch >= c)
@@ -726,9 +724,9 @@ __global__ void k_relu_bwd(float *dx, const float *dy, const float *x, int64_t n
     }
 }
 
-__global__ void k_maxpool_fwd(float *y, int32_t *argmax, const float *x, int64_t planes,
-                              int64_t h, int64_t w, int32_t k, int32_t stride, int32_t pad,
-                              int64_t oh, int64_t ow)
+__global__ void k_maxpool_fwd(float *y, int32_t *argmax, const float *x, int64_t planes, int64_t h,
+                              int64_t w, int32_t k, int32_t stride, int32_t pad, int64_t oh,
+                              int64_t ow)
 {
     int64_t total = planes * oh * ow;
     GRID_LOOP(t, total)
@@ -939,8 +937,8 @@ __global__ void k_softmax_xent(float *dlogits, double *row_loss, int32_t *row_hi
                 (float)((exp((double)z[j] - lse) - (j == lab ? 1.0 : 0.0)) / (double)n);
 }
 
-__global__ void k_sgd(float *p, float *vel, const float *g, const float *decay, int64_t n,
-                      float lr, float momentum, float wd, bool nesterov)
+__global__ void k_sgd(float *p, float *vel, const float *g, const float *decay, int64_t n, float lr,
+                      float momentum, float wd, bool nesterov)
 {
     GRID_LOOP(i, n)
     {
@@ -951,9 +949,8 @@ __global__ void k_sgd(float *p, float *vel, const float *g, const float *decay, 
     }
 }
 
-__global__ void k_adamw(float *p, float *m, float *v, const float *g, const float *decay,
-                        int64_t n, float lr, float b1, float b2, float eps, float wd, float c1,
-                        float c2)
+__global__ void k_adamw(float *p, float *m, float *v, const float *g, const float *decay, int64_t n,
+                        float lr, float b1, float b2, float eps, float wd, float c1, float c2)
 {
     GRID_LOOP(i, n)
     {
@@ -977,8 +974,8 @@ static bool gemm_rm(cu_ctx *c, bool ta, bool tb, int64_t M, int64_t N, int64_t K
 {
     if (M > INT32_MAX || N > INT32_MAX || K > INT32_MAX || batch > INT32_MAX) {
         cu_fail(c, TD_ERR_UNSUPPORTED, __FILE__, __LINE__,
-                "GEMM of %lldx%lldx%lld exceeds cuBLAS's 32-bit sizes", (long long)M,
-                (long long)N, (long long)K);
+                "GEMM of %lldx%lldx%lld exceeds cuBLAS's 32-bit sizes", (long long)M, (long long)N,
+                (long long)K);
         return false;
     }
     cublasOperation_t oa = ta ? CUBLAS_OP_T : CUBLAS_OP_N, ob = tb ? CUBLAS_OP_T : CUBLAS_OP_N;
@@ -1006,8 +1003,8 @@ static int64_t conv_chunk(const nn_conv_dims *d, int64_t per_image)
     return cap < d->n ? cap : d->n;
 }
 
-static void cu_conv_forward(float *y, const float *x, const float *w, const float *b,
-                            float *work, int threads, const nn_conv_dims *d)
+static void cu_conv_forward(float *y, const float *x, const float *w, const float *b, float *work,
+                            int threads, const nn_conv_dims *d)
 {
     (void)work;
     (void)threads;
@@ -1016,7 +1013,8 @@ static void cu_conv_forward(float *y, const float *x, const float *w, const floa
         return;
     int64_t ohw = d->oh * d->ow;
     if (conv_is_depthwise(d)) {
-        LAUNCH(k_dw_forward, cu_blocks(d->n * d->c * ohw), CU_BLOCK, c->stream, y, x, w, b, d->n, d->c, d->h, d->w, d->k, d->stride, d->pad, d->oh, d->ow);
+        LAUNCH(k_dw_forward, cu_blocks(d->n * d->c * ohw), CU_BLOCK, c->stream, y, x, w, b, d->n,
+               d->c, d->h, d->w, d->k, d->stride, d->pad, d->oh, d->ow);
         LAUNCH_CHECK(c);
         return;
     }
@@ -1031,15 +1029,15 @@ static void cu_conv_forward(float *y, const float *x, const float *w, const floa
         int64_t m = d->n - n0 < nb ? d->n - n0 : nb, N = m * ohw;
         float *yt = col + R * N;
         LAUNCH(k_im2col, cu_blocks(R * N), CU_BLOCK, c->stream, col, x, n0, m, d->c, d->h, d->w,
-                                                               d->k, d->stride, d->pad, d->oh,
-                                                               d->ow);
+               d->k, d->stride, d->pad, d->oh, d->ow);
         if (!LAUNCH_CHECK(c))
             return;
         /* per group: yt_g[og][N] = W_g[og][rg] col_g[rg][N] */
-        if (!gemm_rm(c, false, false, og, N, rg, 1.0f, w, rg, og * rg, col, N, rg * N, 0.0f, yt,
-                     N, og * N, G))
+        if (!gemm_rm(c, false, false, og, N, rg, 1.0f, w, rg, og * rg, col, N, rg * N, 0.0f, yt, N,
+                     og * N, G))
             return;
-        LAUNCH(k_untranspose_bias, cu_blocks(m * d->oc * ohw), CU_BLOCK, c->stream, y, yt, b, n0, m, d->oc, ohw);
+        LAUNCH(k_untranspose_bias, cu_blocks(m * d->oc * ohw), CU_BLOCK, c->stream, y, yt, b, n0, m,
+               d->oc, ohw);
         if (!LAUNCH_CHECK(c))
             return;
     }
@@ -1055,8 +1053,9 @@ static void cu_conv_backward(float *dx, float *dw, float *db, const float *dy, c
         return;
     int64_t ohw = d->oh * d->ow;
     if (d->n == 0) {
-        CUDA_CHECK(c, cudaMemsetAsync(dw, 0, (size_t)(d->oc * (d->c / d->groups) * d->k * d->k) *
-                                                 sizeof(float), c->stream));
+        CUDA_CHECK(c, cudaMemsetAsync(
+                          dw, 0, (size_t)(d->oc * (d->c / d->groups) * d->k * d->k) * sizeof(float),
+                          c->stream));
         if (db)
             CUDA_CHECK(c, cudaMemsetAsync(db, 0, (size_t)d->oc * sizeof(float), c->stream));
         return;
@@ -1067,10 +1066,12 @@ static void cu_conv_backward(float *dx, float *dw, float *db, const float *dy, c
             return;
     }
     if (conv_is_depthwise(d)) {
-        LAUNCH(k_dw_backward_df, (unsigned)(d->c * d->k * d->k), CU_BLOCK, c->stream, dw, dy, x, d->n, d->c, d->h, d->w, d->k, d->stride, d->pad, d->oh, d->ow);
+        LAUNCH(k_dw_backward_df, (unsigned)(d->c * d->k * d->k), CU_BLOCK, c->stream, dw, dy, x,
+               d->n, d->c, d->h, d->w, d->k, d->stride, d->pad, d->oh, d->ow);
         if (!LAUNCH_CHECK(c) || !dx)
             return;
-        LAUNCH(k_dw_backward_dx, cu_blocks(d->n * d->c * d->h * d->w), CU_BLOCK, c->stream, dx, dy, w, d->n, d->c, d->h, d->w, d->k, d->stride, d->pad, d->oh, d->ow);
+        LAUNCH(k_dw_backward_dx, cu_blocks(d->n * d->c * d->h * d->w), CU_BLOCK, c->stream, dx, dy,
+               w, d->n, d->c, d->h, d->w, d->k, d->stride, d->pad, d->oh, d->ow);
         LAUNCH_CHECK(c);
         return;
     }
@@ -1086,12 +1087,11 @@ static void cu_conv_backward(float *dx, float *dw, float *db, const float *dy, c
         int64_t m = d->n - n0 < nb ? d->n - n0 : nb, N = m * ohw;
         float *dyt = col + R * N, *dcol = dyt + d->oc * N;
         LAUNCH(k_im2col, cu_blocks(R * N), CU_BLOCK, c->stream, col, x, n0, m, d->c, d->h, d->w,
-                                                               d->k, d->stride, d->pad, d->oh,
-                                                               d->ow);
+               d->k, d->stride, d->pad, d->oh, d->ow);
         if (!LAUNCH_CHECK(c))
             return;
         LAUNCH(k_transpose_dy, cu_blocks(d->oc * N), CU_BLOCK, c->stream, dyt, dy, n0, m, d->oc,
-                                                                         ohw);
+               ohw);
         if (!LAUNCH_CHECK(c))
             return;
         /* dW_g[og][rg] (+)= dyt_g[og][N] col_g[rg][N]^T; chunks accumulate in order */
@@ -1101,10 +1101,11 @@ static void cu_conv_backward(float *dx, float *dw, float *db, const float *dy, c
         if (!dx)
             continue;
         /* dcol_g[rg][N] = W_g[og][rg]^T dyt_g[og][N] */
-        if (!gemm_rm(c, true, false, rg, N, og, 1.0f, w, rg, og * rg, dyt, N, og * N, 0.0f, dcol,
-                     N, rg * N, G))
+        if (!gemm_rm(c, true, false, rg, N, og, 1.0f, w, rg, og * rg, dyt, N, og * N, 0.0f, dcol, N,
+                     rg * N, G))
             return;
-        LAUNCH(k_col2im_add, cu_blocks(m * d->c * d->h * d->w), CU_BLOCK, c->stream, dx, dcol, n0, m, d->c, d->h, d->w, d->k, d->stride, d->pad, d->oh, d->ow);
+        LAUNCH(k_col2im_add, cu_blocks(m * d->c * d->h * d->w), CU_BLOCK, c->stream, dx, dcol, n0,
+               m, d->c, d->h, d->w, d->k, d->stride, d->pad, d->oh, d->ow);
         if (!LAUNCH_CHECK(c))
             return;
     }
@@ -1141,15 +1142,16 @@ static void cu_bn_forward_train(float *y, float *mean, float *invstd, float *run
     double *part = bn_scratch(c, ch, parts, &coef);
     if (!part)
         return;
-    LAUNCH(k_bn_partial, dim3((unsigned)parts, (unsigned)ch), CU_BLOCK, c->stream, part, x, NULL, NULL, NULL, n, ch, hw, 0);
+    LAUNCH(k_bn_partial, dim3((unsigned)parts, (unsigned)ch), CU_BLOCK, c->stream, part, x, NULL,
+           NULL, NULL, n, ch, hw, 0);
     if (!LAUNCH_CHECK(c))
         return;
-    LAUNCH(k_bn_finalize_fwd, cu_blocks(ch), CU_BLOCK, c->stream, coef, mean, invstd, running_mean, running_var, part, parts, gamma, beta, ch,
-        (double)(n * hw), momentum, eps);
+    LAUNCH(k_bn_finalize_fwd, cu_blocks(ch), CU_BLOCK, c->stream, coef, mean, invstd, running_mean,
+           running_var, part, parts, gamma, beta, ch, (double)(n * hw), momentum, eps);
     if (!LAUNCH_CHECK(c))
         return;
     LAUNCH(k_bn_apply, cu_blocks(n * ch * hw), CU_BLOCK, c->stream, y, x, coef, n * ch * hw, ch,
-                                                                    hw);
+           hw);
     LAUNCH_CHECK(c);
 }
 
@@ -1164,17 +1166,17 @@ static void cu_bn_forward_eval(float *y, const float *x, const float *gamma, con
     if (!bn_scratch(c, ch, 0, &coef))
         return;
     LAUNCH(k_bn_eval_coef, cu_blocks(ch), CU_BLOCK, c->stream, coef, gamma, beta, running_mean,
-                                                              running_var, ch, eps);
+           running_var, ch, eps);
     if (!LAUNCH_CHECK(c))
         return;
     LAUNCH(k_bn_apply, cu_blocks(n * ch * hw), CU_BLOCK, c->stream, y, x, coef, n * ch * hw, ch,
-                                                                    hw);
+           hw);
     LAUNCH_CHECK(c);
 }
 
-static void cu_bn_backward(float *dx, float *dgamma, float *dbeta, const float *dy,
-                           const float *x, const float *mean, const float *invstd,
-                           const float *gamma, int64_t n, int64_t ch, int64_t hw, int threads)
+static void cu_bn_backward(float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
+                           const float *mean, const float *invstd, const float *gamma, int64_t n,
+                           int64_t ch, int64_t hw, int threads)
 {
     (void)threads;
     cu_ctx *c = cu_get();
@@ -1190,14 +1192,16 @@ static void cu_bn_backward(float *dx, float *dgamma, float *dbeta, const float *
     double *part = bn_scratch(c, ch, parts, &coef);
     if (!part)
         return;
-    LAUNCH(k_bn_partial, dim3((unsigned)parts, (unsigned)ch), CU_BLOCK, c->stream, part, x, dy, mean, invstd, n, ch, hw, 1);
+    LAUNCH(k_bn_partial, dim3((unsigned)parts, (unsigned)ch), CU_BLOCK, c->stream, part, x, dy,
+           mean, invstd, n, ch, hw, 1);
     if (!LAUNCH_CHECK(c))
         return;
-    LAUNCH(k_bn_finalize_bwd, cu_blocks(ch), CU_BLOCK, c->stream, dgamma, dbeta, coef, part,
-                                                                 parts, ch, (double)(n * hw));
+    LAUNCH(k_bn_finalize_bwd, cu_blocks(ch), CU_BLOCK, c->stream, dgamma, dbeta, coef, part, parts,
+           ch, (double)(n * hw));
     if (!LAUNCH_CHECK(c) || !dx)
         return;
-    LAUNCH(k_bn_backward_dx, cu_blocks(n * ch * hw), CU_BLOCK, c->stream, dx, dy, x, mean, invstd, gamma, coef, n * ch * hw, ch, hw);
+    LAUNCH(k_bn_backward_dx, cu_blocks(n * ch * hw), CU_BLOCK, c->stream, dx, dy, x, mean, invstd,
+           gamma, coef, n * ch * hw, ch, hw);
     LAUNCH_CHECK(c);
 }
 
@@ -1210,8 +1214,7 @@ static void cu_relu_forward(float *y, const float *x, int64_t count, float cap)
     LAUNCH_CHECK(c);
 }
 
-static void cu_relu_backward(float *dx, const float *dy, const float *x, int64_t count,
-                             float cap)
+static void cu_relu_backward(float *dx, const float *dy, const float *x, int64_t count, float cap)
 {
     cu_ctx *c = cu_get();
     if (c->err != TD_OK || count == 0 || !dx)
@@ -1232,7 +1235,8 @@ static void cu_maxpool_forward(float *y, int32_t *argmax, const float *x, int64_
     int64_t oh = pool_out(h, k, stride, pad), ow = pool_out(w, k, stride, pad);
     if (c->err != TD_OK || n * ch * oh * ow <= 0)
         return;
-    LAUNCH(k_maxpool_fwd, cu_blocks(n * ch * oh * ow), CU_BLOCK, c->stream, y, argmax, x, n * ch, h, w, k, stride, pad, oh, ow);
+    LAUNCH(k_maxpool_fwd, cu_blocks(n * ch * oh * ow), CU_BLOCK, c->stream, y, argmax, x, n * ch, h,
+           w, k, stride, pad, oh, ow);
     if (!LAUNCH_CHECK(c))
         return;
     /* remember the window for the backward pass (the table does not pass it there) */
@@ -1259,7 +1263,7 @@ static void cu_avgpool_forward(float *y, const float *x, int64_t n, int64_t ch, 
     if (c->err != TD_OK || n * ch * oh * ow <= 0)
         return;
     LAUNCH(k_avgpool_fwd, cu_blocks(n * ch * oh * ow), CU_BLOCK, c->stream, y, x, n * ch, h, w, k,
-                                                                           stride, pad, oh, ow);
+           stride, pad, oh, ow);
     LAUNCH_CHECK(c);
 }
 
@@ -1271,7 +1275,7 @@ static void cu_avgpool_backward(float *dx, const float *dy, int64_t n, int64_t c
     if (c->err != TD_OK || !dx || n * ch * h * w == 0 || oh <= 0 || ow <= 0)
         return;
     LAUNCH(k_avgpool_bwd, cu_blocks(n * ch * h * w), CU_BLOCK, c->stream, dx, dy, n * ch, h, w, k,
-                                                                         stride, pad, oh, ow);
+           stride, pad, oh, ow);
     LAUNCH_CHECK(c);
 }
 
@@ -1281,7 +1285,8 @@ static void cu_gap_forward(float *y, const float *x, int64_t n, int64_t ch, int6
     if (c->err != TD_OK || n * ch == 0 || hw == 0)
         return;
     int64_t threads = n * ch * 32;
-    LAUNCH(k_gap_fwd, (unsigned)((threads + CU_BLOCK - 1) / CU_BLOCK), CU_BLOCK, c->stream, y, x, n * ch, hw);
+    LAUNCH(k_gap_fwd, (unsigned)((threads + CU_BLOCK - 1) / CU_BLOCK), CU_BLOCK, c->stream, y, x,
+           n * ch, hw);
     LAUNCH_CHECK(c);
 }
 
@@ -1383,8 +1388,8 @@ static double cu_softmax_xent(float *dlogits, int64_t *correct, const float *log
     memcpy(host + lab_off, labels, lab_b);
     CUDA_CHECK(c, cudaMemcpyAsync(dev + lab_off, host + lab_off, lab_b, cudaMemcpyHostToDevice,
                                   c->stream));
-    LAUNCH(k_softmax_xent, cu_blocks(n), CU_BLOCK, c->stream, dlogits, (double *)(dev + loss_off), (int32_t *)(dev + hit_off), logits,
-        (const int32_t *)(dev + lab_off), n, classes);
+    LAUNCH(k_softmax_xent, cu_blocks(n), CU_BLOCK, c->stream, dlogits, (double *)(dev + loss_off),
+           (int32_t *)(dev + hit_off), logits, (const int32_t *)(dev + lab_off), n, classes);
     if (!LAUNCH_CHECK(c))
         return NAN;
     CUDA_CHECK(c, cudaMemcpyAsync(host + loss_off, dev + loss_off, bytes - loss_off,
@@ -1411,7 +1416,7 @@ static void cu_sgd_step(float *p, float *vel, const float *g, const float *decay
     if (c->err != TD_OK || n == 0)
         return;
     LAUNCH(k_sgd, cu_blocks(n), CU_BLOCK, c->stream, p, vel, g, decay, n, lr, momentum,
-                                                    weight_decay, nesterov);
+           weight_decay, nesterov);
     LAUNCH_CHECK(c);
 }
 
@@ -1425,7 +1430,7 @@ static void cu_adamw_step(float *p, float *m, float *v, const float *g, const fl
     /* bias corrections on the host, as the CPU backend computes them */
     float c1 = 1.0f - powf(beta1, (float)t), c2 = 1.0f - powf(beta2, (float)t);
     LAUNCH(k_adamw, cu_blocks(n), CU_BLOCK, c->stream, p, m, v, g, decay, n, lr, beta1, beta2, eps,
-                                                      weight_decay, c1, c2);
+           weight_decay, c1, c2);
     LAUNCH_CHECK(c);
 }
 
@@ -1459,11 +1464,11 @@ static void cu_maxpool_backward(float *dx, const float *dy, const int32_t *argma
             pw = &c->pool_win[i];
     if (pw && pool_out(h, pw->k, pw->stride, pw->pad) == oh &&
         pool_out(w, pw->k, pw->stride, pw->pad) == ow) {
-        LAUNCH(k_maxpool_bwd, cu_blocks(planes * h * w), CU_BLOCK, c->stream, dx, dy, argmax, planes, h, w, pw->k, pw->stride, pw->pad, oh, ow);
+        LAUNCH(k_maxpool_bwd, cu_blocks(planes * h * w), CU_BLOCK, c->stream, dx, dy, argmax,
+               planes, h, w, pw->k, pw->stride, pw->pad, oh, ow);
     } else {
-        LAUNCH(k_maxpool_bwd_plane, cu_blocks(planes), CU_BLOCK, c->stream, dx, dy, argmax,
-                                                                           planes, h * w,
-                                                                           oh * ow);
+        LAUNCH(k_maxpool_bwd_plane, cu_blocks(planes), CU_BLOCK, c->stream, dx, dy, argmax, planes,
+               h * w, oh * ow);
     }
     LAUNCH_CHECK(c);
 }

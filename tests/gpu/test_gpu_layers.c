@@ -287,8 +287,10 @@ typedef struct pool_case {
 } pool_case;
 
 static const pool_case pool_cases[] = {
-    {3, 4, 8, 8, 2, 2, 0},  {2, 3, 9, 9, 3, 2, 1}, /* overlapping windows */
-    {2, 3, 7, 5, 3, 1, 1},  {2, 2, 7, 7, 2, 2, 0}, /* odd size: last row/column dropped */
+    {3, 4, 8, 8, 2, 2, 0},
+    {2, 3, 9, 9, 3, 2, 1}, /* overlapping windows */
+    {2, 3, 7, 5, 3, 1, 1},
+    {2, 2, 7, 7, 2, 2, 0}, /* odd size: last row/column dropped */
 };
 
 static void test_pools(void **state)
@@ -308,13 +310,12 @@ static void test_pools(void **state)
         float *gx = dev_from(x, nx), *gy = dev_garbage(ny), *gdy = dev_from(dy, ny);
         float *gdx = dev_from(dx0, nx);
         int32_t *gam = (int32_t *)gpu->alloc(&gpu_key, ny);
-        gpu->maxpool_forward(gy, gam, gx, pc->n, pc->c, pc->h, pc->w, pc->k,
-                             pc->stride, pc->pad);
+        gpu->maxpool_forward(gy, gam, gx, pc->n, pc->c, pc->h, pc->w, pc->k, pc->stride, pc->pad);
         gpu->maxpool_backward(gdx, gdy, gam, pc->n, pc->c, pc->h, pc->w, oh, ow);
         expect_close("maxpool y", gy, y, ny, GPU_TOL_NMSE_EXACT);
         int32_t *ham = (int32_t *)host_from((const float *)gam, ny);
         assert_memory_equal(ham, am, ny * sizeof *am);
-        expect_close("maxpool dx (remembered window)", gdx, dx, nx, GPU_TOL_NMSE_EXACT);
+        expect_close("maxpool dx (remembered window)", gdx, dx, nx, GPU_TOL_NMSE_ELEMENTWISE);
         /* an argmax buffer the forward pass never saw takes the per-plane fallback */
         int32_t *gam2 = (int32_t *)dev_from((const float *)am, ny);
         float *gdx2 = dev_from(dx0, nx);
@@ -360,7 +361,8 @@ static void test_fc(void **state)
             float *x = host_rand((size_t)(n * k), 1.0), *w = host_rand((size_t)(o * k), 0.1);
             float *b = host_rand((size_t)o, 1.0), *dy = host_rand((size_t)(n * o), 1.0);
             float *dx0 = host_rand((size_t)(n * k), 1.0), *dx = host_copy(dx0, (size_t)(n * k));
-            float *y = malloc((size_t)(n * o) * sizeof *y), *dw = malloc((size_t)(o * k) * sizeof(float));
+            float *y = malloc((size_t)(n * o) * sizeof *y),
+                  *dw = malloc((size_t)(o * k) * sizeof(float));
             float *db = malloc((size_t)o * sizeof *db);
             cpu->fc_forward(y, x, w, bias ? b : NULL, n, k, o);
             cpu->fc_backward(dx, dw, bias ? db : NULL, dy, x, w, n, k, o);
@@ -473,7 +475,7 @@ static void test_alloc_failure_message(void **state)
     float *p = gpu->alloc(&key3, (size_t)1 << 46); /* 256 TiB */
     assert_null(p);
     const char *msg = td_error_message();
-    assert_non_null(strstr(msg, "nn_backend_cuda.cu:"));
+    assert_non_null(strstr(msg, "nn_backend_cuda")); /* file:line (.cu, or the emulated copy) */
     assert_non_null(strstr(msg, "cudaMalloc"));
     assert_int_equal(nn_backend_cuda_status(), TD_ERR_NOMEM);
     assert_non_null(strstr(td_error_message(), "cudaMalloc"));
