@@ -1,5 +1,6 @@
 /* Reports: CSV quoting, CSV/JSON round trips of the exports against the archive, the computed
  * front of a run without one, the HTML page's structure, --compare, and every error path. */
+#include "cs_archive.h"
 #include "rep_fixture.h"
 #include "rep_report.h"
 
@@ -540,6 +541,44 @@ static void test_errors(void **state)
     assert_true(rep_format_parse("csv", &f) && f == REP_FORMAT_CSV);
 }
 
+/* A run still going: the report reads the committed evaluations while the search holds an
+ * open write transaction, and sees the new one once it commits. */
+static void test_running_run(void **state)
+{
+    (void)state;
+    char run[128], path[256];
+    snprintf(run, sizeof run, "%s/live", dir);
+    rep_fixture_opts o = {.evaluations = 30, .population = 10, .seed = 3, .store_front = true};
+    assert_int_equal(rep_fixture_make(run, &o), TD_OK);
+    snprintf(path, sizeof path, "%s/archive.sqlite", run);
+    cs_archive a;
+    assert_int_equal(cs_archive_open(&a, path, false), TD_OK);
+    assert_int_equal(cs_archive_run_resume(&a, NULL), TD_OK);
+    int64_t before = cs_archive_evaluation_count(&a);
+    assert_int_equal(sqlite3_exec((sqlite3 *)a.db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    cs_eval_record r = {.candidate_hash = 0x1234,
+                        .fidelity = "analytical",
+                        .status = CS_EVAL_OK,
+                        .generation = 3,
+                        .genome_json = "[1]",
+                        .objectives_json = "[0.1,0.2,0.3,0.4]",
+                        .metrics_json = "{}"};
+    assert_int_equal(cs_archive_add_evaluation(&a, &r), TD_OK);
+    rep_run rr;
+    assert_int_equal(rep_run_load(&rr, run), TD_OK);
+    assert_int_equal((int64_t)rr.n_evals, before);
+    assert_string_equal(rr.status, "running");
+    assert_true(isnan(rr.wall_s));
+    rep_run_free(&rr);
+    const char *runs[] = {run};
+    assert_int_equal(rep_report_write(runs, 1, REP_FORMAT_ALL, NULL, NULL), TD_OK);
+    assert_int_equal(sqlite3_exec((sqlite3 *)a.db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(rep_run_load(&rr, run), TD_OK);
+    assert_int_equal((int64_t)rr.n_evals, before + 1);
+    rep_run_free(&rr);
+    cs_archive_close(&a);
+}
+
 /* An empty run (started, nothing evaluated yet) still reports: sections say so. */
 static void test_empty_run(void **state)
 {
@@ -574,6 +613,7 @@ int main(void)
         cmocka_unit_test(test_compare),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_empty_run),
+        cmocka_unit_test(test_running_run),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
