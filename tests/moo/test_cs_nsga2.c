@@ -388,6 +388,33 @@ static void test_errors(void **state)
     assert_int_equal(cs_search_init(&s, &p, &o), TD_ERR_CONFIG);
     assert_non_null(strstr(td_error_message(), "weight 1 (-1) must be finite and >= 0"));
 
+    o.weights = NULL;
+    o.algo = CS_ALGO_NSGA2;
+    o.mutation_prob = 1.5;
+    assert_int_equal(cs_search_init(&s, &p, &o), TD_ERR_CONFIG);
+    assert_non_null(strstr(td_error_message(), "mutation probability 1.5 above 1"));
+    o.mutation_prob = 0.0;
+    o.eta_c = -1.0;
+    assert_int_equal(cs_search_init(&s, &p, &o), TD_ERR_CONFIG);
+    assert_non_null(strstr(td_error_message(), "eta_c -1, eta_m 20 must be >= 0"));
+    o.eta_c = 20.0;
+    o.int_crossover = CS_INT_CROSSOVER_COUNT;
+    assert_int_equal(cs_search_init(&s, &p, &o), TD_ERR_CONFIG);
+    assert_non_null(strstr(td_error_message(), "unknown integer crossover 2"));
+    o.int_crossover = CS_INT_CROSSOVER_SBX;
+    o.algo = CS_ALGO_COUNT;
+    assert_int_equal(cs_search_init(&s, &p, &o), TD_ERR_CONFIG);
+    assert_non_null(strstr(td_error_message(), "unknown algorithm 3"));
+    o.algo = CS_ALGO_NSGA2;
+    /* stepping past the last generation */
+    o.generations = 1;
+    o.pop_size = 4;
+    assert_int_equal(cs_search_init(&s, &p, &o), TD_OK);
+    assert_int_equal(cs_search_run(&s), TD_OK);
+    assert_int_equal(cs_search_step(&s), TD_ERR_INTERNAL);
+    assert_non_null(strstr(td_error_message(), "all 1 generations are done"));
+    cs_search_free(&s);
+
     cs_gene bad[] = {{CS_GENE_INT, 0, 3}, {CS_GENE_INT, 0.5, 3}};
     cs_problem q = {
         .name = "badgenes", .n_genes = 2, .genes = bad, .n_obj = 2, .evaluate = tiny_eval};
@@ -401,6 +428,18 @@ static void test_errors(void **state)
     assert_int_equal(cs_problem_check(&q), TD_ERR_CONFIG);
     assert_non_null(strstr(td_error_message(), "badgenes: 7 objectives, expected 1..6"));
     q.n_obj = 2;
+    q.n_con = 65;
+    assert_int_equal(cs_problem_check(&q), TD_ERR_CONFIG);
+    assert_non_null(strstr(td_error_message(), "badgenes: 65 constraints, at most 64"));
+    q.n_con = 0;
+    bad[0].kind = CS_GENE_KIND_COUNT;
+    assert_int_equal(cs_problem_check(&q), TD_ERR_CONFIG);
+    assert_non_null(strstr(td_error_message(), "badgenes: gene 0 has unknown kind 3"));
+    bad[0].kind = CS_GENE_INT;
+    q.n_genes = 0;
+    assert_int_equal(cs_problem_check(&q), TD_ERR_CONFIG);
+    assert_non_null(strstr(td_error_message(), "badgenes: no genes"));
+    q.n_genes = 2;
     q.evaluate = NULL;
     assert_int_equal(cs_problem_check(&q), TD_ERR_CONFIG);
     assert_non_null(strstr(td_error_message(), "badgenes: no evaluate function"));
@@ -441,6 +480,50 @@ static void test_callback_stops(void **state)
     cs_search_free(&s);
 }
 
+static td_status nan_eval(void *ctx, const double *x, uint64_t seed, double *obj, double *viol)
+{
+    obj[0] = x[0];
+    obj[1] = x[0] > 1 ? NAN : 1.0 - x[0];
+    viol[0] = x[1] == 2 ? NAN : 0.0;
+    return TD_OK;
+}
+
+/* NaN objectives or violations mark the evaluation failed, naming which. */
+static void test_nan_fails(void **state)
+{
+    (void)state;
+    cs_problem p = {.name = "nan",
+                    .n_genes = 2,
+                    .genes = tiny_genes,
+                    .n_obj = 2,
+                    .n_con = 1,
+                    .evaluate = nan_eval};
+    cs_search_options o;
+    cs_search_options_default(&o);
+    o.pop_size = 12;
+    o.generations = 2;
+    cs_search s;
+    assert_int_equal(cs_search_init(&s, &p, &o), TD_OK);
+    assert_int_equal(cs_search_run(&s), TD_OK);
+    size_t nan_obj = 0, nan_viol = 0;
+    for (size_t i = 0; i < s.history_n; i++) {
+        const cs_candidate *c = &s.history[i];
+        if (c->genes[0] > 1) {
+            assert_true(c->failed);
+            assert_string_equal(c->reason, "objective 1 is NaN");
+            nan_obj++;
+        } else if (c->genes[1] == 2) {
+            assert_true(c->failed);
+            assert_string_equal(c->reason, "constraint 0 violation is NaN");
+            nan_viol++;
+        } else {
+            assert_false(c->failed);
+        }
+    }
+    assert_true(nan_obj > 0 && nan_viol > 0);
+    cs_search_free(&s);
+}
+
 /* DTLZ2 (3 objectives): the front lies on the unit sphere octant. */
 static void test_dtlz2(void **state)
 {
@@ -466,6 +549,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_callback_stops),
         cmocka_unit_test(test_dtlz2),
+        cmocka_unit_test(test_nan_fails),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

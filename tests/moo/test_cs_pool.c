@@ -186,6 +186,14 @@ static void test_errors(void **state)
     o.jobs = 1;
     assert_int_equal(cs_pool_init(&pool, &o, NULL, NULL), TD_ERR_CONFIG);
     assert_non_null(strstr(td_error_message(), "no work function"));
+    o.timeout_s = NAN;
+    assert_int_equal(cs_pool_init(&pool, &o, echo_work, NULL), TD_ERR_CONFIG);
+    assert_non_null(strstr(td_error_message(), "timeout is NaN"));
+    o.timeout_s = 0;
+    o.kind = CS_POOL_KIND_COUNT;
+    assert_int_equal(cs_pool_init(&pool, &o, echo_work, NULL), TD_ERR_CONFIG);
+    assert_non_null(strstr(td_error_message(), "unknown kind 3"));
+    o.kind = CS_POOL_FORK;
     cs_pool_kind k;
     assert_int_equal(cs_pool_kind_parse("threads", &k), TD_ERR_CONFIG);
     assert_non_null(strstr(td_error_message(), "unknown evaluator pool 'threads'"));
@@ -407,6 +415,38 @@ static void test_resume_by_replay(void **state)
     cs_pool_free(&pool);
 }
 
+static td_status short_work(void *ctx, const void *task, size_t len, void **result,
+                            size_t *result_len)
+{
+    *result = calloc(1, 3);
+    *result_len = 3;
+    return TD_OK;
+}
+
+/* A work function whose results have the wrong size fails every candidate, saying so. */
+static void test_wrong_result_size(void **state)
+{
+    (void)state;
+    cs_problems_bench z;
+    assert_int_equal(cs_problems_init(&z, CS_PROBLEMS_ZDT1), TD_OK);
+    cs_pool pool;
+    cs_pool_options po = {CS_POOL_FORK, 2, 0};
+    assert_int_equal(cs_pool_init(&pool, &po, short_work, NULL), TD_OK);
+    cs_search_options o;
+    cs_search_options_default(&o);
+    o.pop_size = 8;
+    o.generations = 1;
+    o.evaluator.ctx = &pool;
+    o.evaluator.evaluate_batch = cs_pool_evaluate_batch;
+    cs_search s;
+    assert_int_equal(cs_search_init(&s, &z.p, &o), TD_OK);
+    assert_int_equal(cs_search_run(&s), TD_OK);
+    assert_int_equal(s.failures, 8);
+    assert_string_equal(s.history[0].reason, "result of 3 bytes, expected 16");
+    cs_search_free(&s);
+    cs_pool_free(&pool);
+}
+
 static void test_problem_work_errors(void **state)
 {
     (void)state;
@@ -432,6 +472,7 @@ int main(void)
         cmocka_unit_test(test_search_same_on_every_pool),
         cmocka_unit_test(test_problem_work_errors),
         cmocka_unit_test(test_resume_by_replay),
+        cmocka_unit_test(test_wrong_result_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
