@@ -3,7 +3,8 @@
  * prints every evaluation (objectives as hex floats) and the final front, so that runs on
  * different pools can be compared byte for byte.
  *   cs_mpi_driver --pool inprocess|fork|mpi [-j N] [--problem zdt1] [--pop P] [--gens G]
- *                 [--seed S] [--crash] [--timeout S] [--stop-after K]
+ *                 [--seed S] [--crash] [--hang] [--timeout S] [--stop-after K]
+ * --hang: as --crash, and evaluations with x1 in [0.45, 0.47) hang (until the timeout).
  * --stop-after K: a first search on the same pool is stopped by its on_evaluated hook after
  * K evaluations (tasks still out are dropped), then the printed search runs.
  * Under mpirun, only rank 0 prints. */
@@ -17,11 +18,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 typedef struct crashy {
     cs_problems_bench zdt;
     cs_problem p;
 } crashy;
+
+static bool hang_band; /* --hang: evaluations with x1 in [0.45, 0.47) never return */
 
 /* Crashes the evaluating process for x1 in [0.30, 0.34), fails for x1 in [0.60, 0.64). */
 static td_status crashy_eval(void *ctx, const double *x, uint64_t seed, double *obj, double *viol)
@@ -32,6 +36,9 @@ static td_status crashy_eval(void *ctx, const double *x, uint64_t seed, double *
         setrlimit(RLIMIT_CORE, &rl);
         raise(SIGSEGV);
     }
+    if (hang_band && x[0] >= 0.45 && x[0] < 0.47)
+        for (;;)
+            pause();
     if (x[0] >= 0.60 && x[0] < 0.64)
         return td_fail(TD_ERR_INFEASIBLE, "crashy: x1 %.4f is in the refused band", x[0]);
     td_status st = c->zdt.p.evaluate(c->zdt.p.ctx, x, seed, obj, viol);
@@ -66,6 +73,10 @@ int main(int argc, char **argv)
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--crash") == 0) {
             crash = true;
+            continue;
+        }
+        if (strcmp(a, "--hang") == 0) {
+            crash = hang_band = true;
             continue;
         }
         if (!v)

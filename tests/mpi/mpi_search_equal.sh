@@ -34,3 +34,12 @@ echo "crashy: $(head -1 "$tmp/mpic.txt"), equal on fork -j 1, fork -j 4 and MPI"
 cmp "$tmp/inprocess.txt" "$tmp/mpistop.txt"
 cmp "$tmp/inprocess.txt" "$tmp/forkstop.txt"
 echo "stopped then rerun on the same pool: equal on fork -j 3 and MPI"
+# evaluations that hang past the timeout (0.5 s): recorded as "timeout after 0.5 s" on every
+# pool, the MPI worker rank's own fork pool kills and restarts its evaluating process
+"$drv" --pool fork -j 1 --hang --timeout 0.5 "${args[@]}" >"$tmp/fork1h.txt" 2>/dev/null
+"$drv" --pool fork -j 4 --hang --timeout 0.5 "${args[@]}" >"$tmp/fork4h.txt" 2>/dev/null
+"${mpi[@]}" "$drv" --pool mpi --hang --timeout 0.5 "${args[@]}" >"$tmp/mpih.txt" 2>/dev/null
+cmp "$tmp/fork1h.txt" "$tmp/fork4h.txt"
+cmp "$tmp/fork1h.txt" "$tmp/mpih.txt"
+grep -q "timeout after 0.5 s" "$tmp/mpih.txt"
+echo "hanging: $(head -1 "$tmp/mpih.txt"), equal on fork -j 1, fork -j 4 and MPI"
