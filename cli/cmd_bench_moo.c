@@ -3,6 +3,7 @@
 #include "cmd_common.h"
 #include "commands.h"
 #include "cs_hv.h"
+#include "cs_mpi.h"
 #include "cs_nsga2.h"
 #include "cs_pool.h"
 #include "cs_problems.h"
@@ -15,7 +16,7 @@
 static const char usage[] =
     "usage: tandem bench-moo --problem NAME [--pop P] [--gens G] [--seed S] [--algo A]\n"
     "                        [--eta-c X] [--eta-m X] [--pc X] [--pm X] [--ref R] [-j N]\n"
-    "                        [--history-front] [--front] [--json]\n"
+    "                        [--mpi] [--history-front] [--front] [--json]\n"
     "\n"
     "Runs the optimizer on a standard test problem and prints the final front's exact\n"
     "hypervolume at the reference point (R, R, ...). Problems: zdt1, zdt2, zdt3 (30 genes),\n"
@@ -34,6 +35,8 @@ static const char usage[] =
     "      --pm X          mutation probability per gene (default 1/n)\n"
     "      --ref R         reference point value in every objective (default 1.1)\n"
     "  -j, --jobs N        evaluate in N worker processes (default: in this process)\n"
+    "      --mpi           evaluate on MPI ranks: mpirun -np N tandem bench-moo ... --mpi\n"
+    "                      (rank 0 runs the search and prints; the others evaluate)\n"
     "      --history-front take the front over every evaluated candidate, whatever the\n"
     "                      algorithm (for comparisons at equal evaluations)\n"
     "      --front         also print the front's objective vectors\n"
@@ -53,7 +56,8 @@ enum {
     OPT_PM,
     OPT_REF,
     OPT_FRONT,
-    OPT_HISTORY_FRONT
+    OPT_HISTORY_FRONT,
+    OPT_MPI
 };
 
 static double bench_now(void)
@@ -79,6 +83,7 @@ int cmd_bench_moo(int argc, char **argv)
         {"jobs", required_argument, NULL, 'j'},
         {"front", no_argument, NULL, OPT_FRONT},
         {"history-front", no_argument, NULL, OPT_HISTORY_FRONT},
+        {"mpi", no_argument, NULL, OPT_MPI},
         CMD_COMMON_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
     };
@@ -90,7 +95,7 @@ int cmd_bench_moo(int argc, char **argv)
     o.eta_c = 15.0;
     long long pop = 100, gens = 250, seed = 1, jobs = 0;
     double ref_value = 1.1;
-    bool show_front = false, history_front = false;
+    bool show_front = false, history_front = false, use_mpi = false;
     int opt, rc = 0;
     td_status st;
     cmd_getopt_init();
@@ -137,6 +142,9 @@ int cmd_bench_moo(int argc, char **argv)
         case OPT_HISTORY_FRONT:
             history_front = true;
             break;
+        case OPT_MPI:
+            use_mpi = true;
+            break;
         default:
             if (!cmd_common_option(&c, opt))
                 return cmd_bad_option(cmd, opt, argv);
@@ -168,12 +176,22 @@ int cmd_bench_moo(int argc, char **argv)
     bool hist = history_front || o.algo != CS_ALGO_NSGA2;
     o.keep_history = hist;
 
+    if (use_mpi && jobs > 0)
+        return cmd_usage_error(cmd, "-j and --mpi do not combine (MPI ranks are the workers)");
     cs_pool pool;
     bool have_pool = false;
-    if (jobs > 0) {
-        cs_pool_options po = {CS_POOL_FORK, (size_t)jobs, 0.0};
-        if ((st = cs_pool_init(&pool, &po, cs_problem_pool_work, &b.p)) != TD_OK)
-            return cmd_fail(cmd, st);
+    if (use_mpi && (st = cs_mpi_init(&argc, &argv)) != TD_OK)
+        return cmd_fail(cmd, st);
+    if (jobs > 0 || use_mpi) {
+        cs_pool_options po = {use_mpi ? CS_POOL_MPI : CS_POOL_FORK, (size_t)jobs, 0.0};
+        st = cs_pool_init(&pool, &po, cs_problem_pool_work, &b.p);
+        if (st != TD_OK || cs_pool_is_mpi_worker(&pool)) {
+            rc = st == TD_OK ? 0 : cmd_fail(cmd, st);
+            if (st == TD_OK)
+                cs_pool_free(&pool);
+            cs_mpi_finalize();
+            return rc;
+        }
         have_pool = true;
         o.evaluator.ctx = &pool;
         o.evaluator.evaluate_batch = cs_pool_evaluate_batch;
@@ -249,5 +267,7 @@ done:
     free(idx);
     free(front);
     cs_search_free(&s);
+    if (use_mpi)
+        cs_mpi_finalize();
     return rc;
 }

@@ -254,8 +254,8 @@ td_status cs_mpi_init(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    return td_fail(TD_ERR_NOT_BUILT, "this tandem was built without MPI (OpenMPI development "
-                                     "files not found when it was configured)");
+    return td_fail(TD_ERR_NOT_BUILT, "this tandem was built without MPI support (cosearch not "
+                                     "linked with OpenMPI)");
 }
 
 void cs_mpi_finalize(void) {}

@@ -441,7 +441,7 @@ td_status cs_pool_init(cs_pool *pool, const cs_pool_options *opt, cs_pool_work_f
     case CS_POOL_MPI: {
         if (!cs_mpi_available())
             return td_fail(TD_ERR_NOT_BUILT, "evaluator pool: this tandem was built without "
-                                             "MPI (OpenMPI development files not found)");
+                                             "MPI support (cosearch not linked with OpenMPI)");
         pool->mpi_size = cs_mpi_size();
         if (pool->mpi_size < 2)
             return td_fail(TD_ERR_CONFIG,

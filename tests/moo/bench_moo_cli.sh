@@ -39,4 +39,13 @@ expect_usage "--pop 7: NSGA-II needs an even population" --problem zdt1 --pop 7
 expect_usage "unknown option '--bogus'" --problem zdt1 --bogus
 expect_usage "unknown search algorithm 'nsga3'" --problem zdt1 --algo nsga3
 expect_usage "--gens 0 is out of range" --problem zdt1 --gens 0
+expect_usage "-j and --mpi do not combine" --problem zdt1 -j 2 --mpi
+# --mpi outside mpirun: one rank (MPI built in) or MPI not built in; either way a clear error
+set +e
+err=$("$bin" bench-moo --problem zdt1 --mpi 2>&1 >/dev/null)
+rc=$?
+set -e
+[ $rc -ne 0 ] || fail "--mpi outside mpirun succeeded"
+grep -qE "MPI needs at least 2 ranks|built without MPI support" <<<"$err" ||
+  fail "--mpi outside mpirun: '$err'"
 echo "bench-moo CLI contract ok"
