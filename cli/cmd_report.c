@@ -85,8 +85,9 @@ int cmd_report(int argc, char **argv)
     if (!compare) {
         if (n_pos != 1) {
             rc = n_pos == 0 ? cmd_usage_error("report", "give the run directory (e.g. runs/NAME)")
-                            : cmd_usage_error("report", "unexpected argument '%s'; compare two "
-                                                        "runs with --compare A B",
+                            : cmd_usage_error("report",
+                                              "unexpected argument '%s'; compare two "
+                                              "runs with --compare A B",
                                               argv[optind + 1]);
             goto done;
         }
@@ -97,8 +98,8 @@ int cmd_report(int argc, char **argv)
                                            "--compare runs/A runs/B");
             goto done;
         }
-        bool compare_first = position_of(orig, argc, compare) < position_of(orig, argc,
-                                                                             argv[optind]);
+        bool compare_first =
+            position_of(orig, argc, compare) < position_of(orig, argc, argv[optind]);
         runs[0] = compare_first ? compare : argv[optind];
         runs[1] = compare_first ? argv[optind] : compare;
         n_runs = 2;

@@ -18,9 +18,9 @@ void rep_csv_field(FILE *fp, const char *text, bool first)
     if (!text)
         return;
     size_t n = strlen(text);
-    bool quote = strpbrk(text, ",\"\r\n") != NULL ||
-                 (n > 0 && (text[0] == ' ' || text[0] == '\t' || text[n - 1] == ' ' ||
-                            text[n - 1] == '\t'));
+    bool quote =
+        strpbrk(text, ",\"\r\n") != NULL ||
+        (n > 0 && (text[0] == ' ' || text[0] == '\t' || text[n - 1] == ' ' || text[n - 1] == '\t'));
     if (!quote) {
         fputs(text, fp);
         return;
@@ -251,7 +251,8 @@ json_t *rep_pareto_json(const rep_run *r)
     json_object_set_new(run, "seed", json_integer(r->seed));
     json_object_set_new(run, "tandem_version", json_string(r->version ? r->version : ""));
     json_object_set_new(run, "status", json_string(r->status ? r->status : ""));
-    json_object_set_new(run, "started_at", r->started_at ? json_string(r->started_at) : json_null());
+    json_object_set_new(run, "started_at",
+                        r->started_at ? json_string(r->started_at) : json_null());
     json_object_set_new(run, "finished_at",
                         r->finished_at ? json_string(r->finished_at) : json_null());
     json_object_set_new(run, "wall_s", td_json_real(r->wall_s));

@@ -22,10 +22,10 @@ extern const size_t rep_asset_js_len, rep_asset_css_len;
 /* Debian's libjs-vega modules in dependency order; enough for View, parse and the
  * transforms the report uses (no geo, force, voronoi, wordcloud). */
 static const char *const vega_modules[] = {
-    "util",      "canvas",     "statistics", "event-selector", "interpreter",
-    "time",      "format",     "loader",     "expression",     "selection",
-    "dataflow",  "scale",      "scenegraph", "functions",      "runtime",
-    "view",      "parser",     "transforms", "view-transforms", "encode",
+    "util",     "canvas", "statistics", "event-selector",  "interpreter",
+    "time",     "format", "loader",     "expression",      "selection",
+    "dataflow", "scale",  "scenegraph", "functions",       "runtime",
+    "view",     "parser", "transforms", "view-transforms", "encode",
 };
 
 static const char vega_shim_head[] =
@@ -168,14 +168,14 @@ static json_t *point_desc(const rep_run *r, const rep_eval *e)
             if (is_obj)
                 continue;
             if (json_is_integer(v))
-                used += (size_t)snprintf(buf + used, sizeof buf - used, "%s%s=%lld",
-                                         n ? ", " : "", key, (long long)json_integer_value(v));
+                used += (size_t)snprintf(buf + used, sizeof buf - used, "%s%s=%lld", n ? ", " : "",
+                                         key, (long long)json_integer_value(v));
             else if (json_is_real(v))
-                used += (size_t)snprintf(buf + used, sizeof buf - used, "%s%s=%.4g",
-                                         n ? ", " : "", key, json_real_value(v));
+                used += (size_t)snprintf(buf + used, sizeof buf - used, "%s%s=%.4g", n ? ", " : "",
+                                         key, json_real_value(v));
             else if (json_is_string(v) && strlen(json_string_value(v)) < 40)
-                used += (size_t)snprintf(buf + used, sizeof buf - used, "%s%s=%s",
-                                         n ? ", " : "", key, json_string_value(v));
+                used += (size_t)snprintf(buf + used, sizeof buf - used, "%s%s=%s", n ? ", " : "",
+                                         key, json_string_value(v));
             else
                 continue;
             n++;
@@ -221,15 +221,14 @@ static json_t *run_summary(const rep_run *r)
         failed += !e->ok;
         feasible += e->ok && e->violation <= 0;
         json_t *c = json_object_get(by_fid, e->fidelity);
-        json_object_set_new(by_fid, e->fidelity,
-                            json_integer(c ? json_integer_value(c) + 1 : 1));
+        json_object_set_new(by_fid, e->fidelity, json_integer(c ? json_integer_value(c) + 1 : 1));
     }
     char buf[512];
     json_array_append_new(s, summary_row("run", json_string(r->name ? r->name : ""), r->dir));
     json_array_append_new(s, summary_row("status", json_string(r->status ? r->status : ""),
                                          r->finished_at ? "finished" : "no finish time recorded"));
-    json_array_append_new(s, summary_row("started", json_string(r->started_at ? r->started_at : ""),
-                                         "UTC"));
+    json_array_append_new(
+        s, summary_row("started", json_string(r->started_at ? r->started_at : ""), "UTC"));
     if (isfinite(r->wall_s)) {
         json_array_append_new(s, summary_row("wall time (s)", json_real(r->wall_s),
                                              r->finished_at ? r->finished_at : ""));
@@ -241,24 +240,24 @@ static json_t *run_summary(const rep_run *r)
                                           : "run not finished: not recorded yet"));
     }
     json_array_append_new(s, summary_row("seed", json_integer(r->seed), "run.seed"));
-    json_array_append_new(s, summary_row("evaluations", json_integer((json_int_t)r->n_evals),
-                                         "all fidelities"));
+    json_array_append_new(
+        s, summary_row("evaluations", json_integer((json_int_t)r->n_evals), "all fidelities"));
     json_array_append_new(s, summary_row("evaluations ok", json_integer((json_int_t)ok), ""));
     json_array_append_new(s, summary_row("feasible", json_integer((json_int_t)feasible),
                                          "ok and no constraint violated"));
     json_array_append_new(s, summary_row("failures", json_integer((json_int_t)failed),
                                          "crashed, timed out or returned an error"));
     char *fid = json_dumps(by_fid, JSON_COMPACT);
-    json_array_append_new(s, summary_row("by fidelity", json_string(fid ? fid : "{}"),
-                                         "evaluations per fidelity"));
+    json_array_append_new(
+        s, summary_row("by fidelity", json_string(fid ? fid : "{}"), "evaluations per fidelity"));
     free(fid);
     json_decref(by_fid);
     json_array_append_new(s, summary_row("generations", json_integer((json_int_t)r->n_gens),
                                          "finished generations in the archive"));
     const char *note = "";
     json_array_append_new(s, summary_row("accuracy cache hits", count_hits(r, &note), note));
-    json_array_append_new(s, summary_row("trained networks cached",
-                                         json_integer(r->cache_entries), "accuracy_cache rows"));
+    json_array_append_new(s, summary_row("trained networks cached", json_integer(r->cache_entries),
+                                         "accuracy_cache rows"));
     json_t *space = json_object_get(r->meta, "space_size");
     json_array_append_new(
         s, summary_row("search space size", space ? json_copy(space) : json_string("not recorded"),
@@ -303,8 +302,8 @@ static json_t *design_json(const rep_run *r, const rep_eval *e)
         if (o == e || strcmp(o->candidate_hash, e->candidate_hash) != 0 || !o->ok)
             continue;
         json_array_append_new(other, json_pack("{s:I,s:s,s:O,s:O}", "id", (json_int_t)o->id,
-                                               "fidelity", o->fidelity, "objectives",
-                                               o->objectives, "metrics", o->metrics));
+                                               "fidelity", o->fidelity, "objectives", o->objectives,
+                                               "metrics", o->metrics));
     }
     json_object_set_new(d, "other_fidelities", other);
     return d;
@@ -330,12 +329,11 @@ static json_t *run_json(const rep_run *r)
     json_object_set(j, "budget", r->budget);
     json_t *gens = json_array();
     for (size_t i = 0; i < r->n_gens; i++)
-        json_array_append_new(gens, json_pack("[I,o,I,f]", (json_int_t)r->gens[i].gen,
-                                              isfinite(r->gens[i].hypervolume)
-                                                  ? json_real(r->gens[i].hypervolume)
-                                                  : json_null(),
-                                              (json_int_t)r->gens[i].evaluations,
-                                              r->gens[i].wall_s));
+        json_array_append_new(
+            gens, json_pack("[I,o,I,f]", (json_int_t)r->gens[i].gen,
+                            isfinite(r->gens[i].hypervolume) ? json_real(r->gens[i].hypervolume)
+                                                             : json_null(),
+                            (json_int_t)r->gens[i].evaluations, r->gens[i].wall_s));
     json_object_set_new(j, "generations", gens);
     /* Plotted points: ok evaluations of the primary fidelity with every objective. */
     json_t *pts = json_array();

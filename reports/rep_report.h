@@ -30,10 +30,10 @@ typedef struct rep_eval {
     int64_t generation;
     char *fidelity;
     bool ok;
-    char *failure;    /* NULL when ok */
-    char *genome;     /* JSON text as stored */
-    char *created_at; /* UTC ISO-8601 */
-    double *obj;      /* n_obj values in the run's objective order; NaN = missing/null */
+    char *failure;      /* NULL when ok */
+    char *genome;       /* JSON text as stored */
+    char *created_at;   /* UTC ISO-8601 */
+    double *obj;        /* n_obj values in the run's objective order; NaN = missing/null */
     json_t *objectives; /* the stored JSON array */
     json_t *metrics;    /* the stored JSON object */
     double violation;
@@ -56,24 +56,24 @@ typedef enum rep_front_source {
 } rep_front_source;
 
 typedef struct rep_run {
-    char dir[1024];  /* the run directory as given */
+    char dir[1024]; /* the run directory as given */
     char archive_path[1100];
-    int64_t run_id;  /* the latest run record of the archive */
+    int64_t run_id; /* the latest run record of the archive */
     char *name, *config_yaml, *version, *started_at, *finished_at, *status;
     int64_t seed;
-    double wall_s;   /* NaN while running (no value stored) */
+    double wall_s;     /* NaN while running (no value stored) */
     char **objectives; /* names, from the run's config (objectives_from_config) */
     size_t n_obj;
     bool objectives_from_config;
     char config_note[512]; /* why the config could not be read, "" when it could */
-    json_t *space;  /* [[key, value text], ...] the space.* keys of the config */
+    json_t *space;         /* [[key, value text], ...] the space.* keys of the config */
     json_t *budget; /* [[key, value text], ...] constraints.*, search.population/generations */
     rep_eval *evals;
     size_t n_evals;
     rep_gen *gens;
     size_t n_gens;
-    int64_t cache_entries; /* rows of accuracy_cache */
-    json_t *meta;          /* the meta table as an object */
+    int64_t cache_entries;  /* rows of accuracy_cache */
+    json_t *meta;           /* the meta table as an object */
     char *primary_fidelity; /* fidelity of the plotted points and exported front */
     rep_front_source front_source;
 } rep_run;

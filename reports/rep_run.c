@@ -28,18 +28,18 @@ const char *rep_unit_of(const char *name)
     static const struct {
         const char *suffix, *unit;
     } units[] = {
-        {"_ms", "ms"},       {"_us", "us"},       {"_s", "s"},        {"_uj", "uJ"},
-        {"_nj", "nJ"},       {"_pj", "pJ"},       {"_mw", "mW"},      {"_w", "W"},
-        {"_mm2", "mm2"},     {"_um2", "um2"},     {"_mhz", "MHz"},    {"_gbps", "GB/s"},
-        {"_kib", "KiB"},     {"_bytes", "bytes"}, {"_tops", "TOPS"},  {"_per_s", "1/s"},
+        {"_ms", "ms"},         {"_us", "us"},       {"_s", "s"},       {"_uj", "uJ"},
+        {"_nj", "nJ"},         {"_pj", "pJ"},       {"_mw", "mW"},     {"_w", "W"},
+        {"_mm2", "mm2"},       {"_um2", "um2"},     {"_mhz", "MHz"},   {"_gbps", "GB/s"},
+        {"_kib", "KiB"},       {"_bytes", "bytes"}, {"_tops", "TOPS"}, {"_per_s", "1/s"},
         {"_cycles", "cycles"},
     };
     static const struct {
         const char *name, *unit;
     } exact[] = {
-        {"error", "fraction"},  {"accuracy", "fraction"}, {"params", "count"},
-        {"macs", "count"},      {"cycles", "cycles"},     {"utilization", "fraction"},
-        {"violation", ""},      {"peak_tops", "TOPS"},    {"effective_tops", "TOPS"},
+        {"error", "fraction"}, {"accuracy", "fraction"}, {"params", "count"},
+        {"macs", "count"},     {"cycles", "cycles"},     {"utilization", "fraction"},
+        {"violation", ""},     {"peak_tops", "TOPS"},    {"effective_tops", "TOPS"},
     };
     for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
         if (strcmp(name, exact[i].name) == 0)
@@ -240,10 +240,9 @@ static td_status load_evals(rep_run *r, sqlite3 *db)
         }
         e->metrics = json_loads(mtext ? mtext : "{}", 0, &jerr);
         if (!json_is_object(e->metrics)) {
-            st = td_fail(TD_ERR_PARSE,
-                         "%s: evaluation %lld: column 'metrics' is not a JSON object: %s",
-                         r->archive_path, (long long)e->id,
-                         e->metrics ? "another JSON value" : jerr.text);
+            st = td_fail(
+                TD_ERR_PARSE, "%s: evaluation %lld: column 'metrics' is not a JSON object: %s",
+                r->archive_path, (long long)e->id, e->metrics ? "another JSON value" : jerr.text);
             break;
         }
         st = decode_objectives(r, e);
@@ -438,8 +437,7 @@ td_status rep_run_load(rep_run *r, const char *run_dir)
     if (stat(r->dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
         return td_fail(TD_ERR_IO, "%s: no such run directory", r->dir);
     if (stat(r->archive_path, &sb) != 0)
-        return td_fail(TD_ERR_IO, "%s: no archive.sqlite here (is this a run directory?)",
-                       r->dir);
+        return td_fail(TD_ERR_IO, "%s: no archive.sqlite here (is this a run directory?)", r->dir);
     sqlite3 *db = NULL;
     if (sqlite3_open_v2(r->archive_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
         td_status st = td_fail(TD_ERR_DB, "%s: cannot open the archive: %s", r->archive_path,

@@ -62,13 +62,13 @@ static json_t *make_metrics(uint64_t *s, int rows, int cols, int bits, double cl
         double e = (double)macs * 0.4e-6 * bits / 8 + (double)bytes * 20e-6;
         char name[32];
         snprintf(name, sizeof name, "%s%d", kind, l);
-        json_array_append_new(
-            layers, json_pack("{s:i,s:s,s:s,s:I,s:I,s:f,s:f,s:I,s:s,s:f}", "node", l, "name", name,
-                              "type", kind, "macs", (json_int_t)macs, "dram_bytes",
-                              (json_int_t)bytes, "latency_ms", t * 1e3, "energy_uj", e, "cycles",
-                              (json_int_t)(t * clock_mhz * 1e6), "bound",
-                              t_compute > t_mem ? "compute" : "memory", "utilization",
-                              fmin(1.0, t_compute / t)));
+        json_array_append_new(layers,
+                              json_pack("{s:i,s:s,s:s,s:I,s:I,s:f,s:f,s:I,s:s,s:f}", "node", l,
+                                        "name", name, "type", kind, "macs", (json_int_t)macs,
+                                        "dram_bytes", (json_int_t)bytes, "latency_ms", t * 1e3,
+                                        "energy_uj", e, "cycles", (json_int_t)(t * clock_mhz * 1e6),
+                                        "bound", t_compute > t_mem ? "compute" : "memory",
+                                        "utilization", fmin(1.0, t_compute / t)));
         lat += t * 1e3;
         en += e;
         macs_total += macs;
@@ -78,8 +78,8 @@ static json_t *make_metrics(uint64_t *s, int rows, int cols, int bits, double cl
     double area_pe = rows * cols * 0.00045 * bits / 8, area_l1 = 3 * l1 * 0.0021,
            area_l2 = l2 * 0.0019, area_vec = 0.05, area_ctrl = 0.02;
     double area = area_pe + area_l1 + area_l2 + area_vec + area_ctrl;
-    double accuracy = 0.70 + 0.22 * (1 - exp(-depth / 6.0)) - (bits == 4 ? 0.04 : 0) -
-                      0.02 * uniform(s);
+    double accuracy =
+        0.70 + 0.22 * (1 - exp(-depth / 6.0)) - (bits == 4 ? 0.04 : 0) - 0.02 * uniform(s);
     obj[0] = 1 - accuracy;
     obj[1] = lat;
     obj[2] = en;
@@ -98,11 +98,11 @@ static json_t *make_metrics(uint64_t *s, int rows, int cols, int bits, double cl
     json_object_set_new(m, "peak_tops", json_real(2.0 * rows * cols * clock_mhz * 1e6 / 1e12));
     json_object_set_new(m, "accuracy_cached", json_boolean(uniform(s) < 0.6));
     json_object_set_new(m, "note", json_string("synthetic, \"fixture\", not a model"));
-    json_object_set_new(m, "hw", json_pack("{s:i,s:i,s:s,s:i,s:i,s:f,s:f,s:f,s:f}", "rows", rows,
-                                           "cols", cols, "dataflow", rows > cols ? "ws" : "os",
-                                           "bits", bits, "tech_nm", 45, "clock_mhz", clock_mhz,
-                                           "dram_gbps", dram_gbps, "l1_input_kib", l1, "l2_kib",
-                                           l2));
+    json_object_set_new(m, "hw",
+                        json_pack("{s:i,s:i,s:s,s:i,s:i,s:f,s:f,s:f,s:f}", "rows", rows, "cols",
+                                  cols, "dataflow", rows > cols ? "ws" : "os", "bits", bits,
+                                  "tech_nm", 45, "clock_mhz", clock_mhz, "dram_gbps", dram_gbps,
+                                  "l1_input_kib", l1, "l2_kib", l2));
     json_object_set_new(m, "area_breakdown",
                         json_pack("{s:f,s:f,s:f,s:f,s:f}", "pe_array_mm2", area_pe, "l1_mm2",
                                   area_l1, "l2_mm2", area_l2, "vector_mm2", area_vec, "ctrl_mm2",
@@ -112,8 +112,9 @@ static json_t *make_metrics(uint64_t *s, int rows, int cols, int bits, double cl
                                   0.3 * en / lat, "leakage_mw", 0.1 * en / lat));
     if (with_provenance)
         json_object_set_new(m, "provenance",
-                            json_pack("{s:s,s:s}", "area_mm2", "scaling (45 nm from 180 nm synthesis)",
-                                      "energy_uj", "published tables"));
+                            json_pack("{s:s,s:s}", "area_mm2",
+                                      "scaling (45 nm from 180 nm synthesis)", "energy_uj",
+                                      "published tables"));
     json_object_set_new(m, "layers", layers);
     return m;
 }
@@ -184,14 +185,15 @@ td_status rep_fixture_make(const char *dir, const rep_fixture_opts *o)
                             .seed = next(&s),
                             .wall_s = 0.01 + 0.05 * uniform(&s)};
         if (failed) {
-            r.failure = i % 2 ? "timeout after 900 s, \"killed\"\nby the pool" : "training diverged";
+            r.failure =
+                i % 2 ? "timeout after 900 s, \"killed\"\nby the pool" : "training diverged";
             r.objectives_json = "[null,null,null,null]";
             r.metrics_json = "{}";
         } else {
             m = make_metrics(&s, rows, cols, bits, clock, bw, depth, pts[i].obj, i % 3 == 0);
             mtext = json_dumps(m, JSON_COMPACT | JSON_REAL_PRECISION(17));
-            snprintf(otext, sizeof otext, "[%.17g,%.17g,%.17g,%.17g]", pts[i].obj[0],
-                     pts[i].obj[1], pts[i].obj[2], pts[i].obj[3]);
+            snprintf(otext, sizeof otext, "[%.17g,%.17g,%.17g,%.17g]", pts[i].obj[0], pts[i].obj[1],
+                     pts[i].obj[2], pts[i].obj[3]);
             r.objectives_json = otext;
             r.metrics_json = mtext;
             r.violation = pts[i].obj[3] > 20 ? pts[i].obj[3] - 20 : 0; /* an area budget */

@@ -15,8 +15,8 @@ typedef struct rep_fixture_opts {
     int64_t evaluations; /* primary (analytical) evaluations, failures included */
     int64_t population;  /* per generation */
     uint64_t seed;
-    bool store_front;    /* false: leave the front table empty (a run that just started) */
-    bool finished;       /* record the run as finished */
+    bool store_front; /* false: leave the front table empty (a run that just started) */
+    bool finished;    /* record the run as finished */
 } rep_fixture_opts;
 
 /* Creates dir (must not hold an archive) with config.yaml and archive.sqlite. */

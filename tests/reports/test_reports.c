@@ -534,8 +534,7 @@ static void test_errors(void **state)
 
     /* unwritable output */
     const char *one[] = {good};
-    assert_int_equal(rep_report_write(one, 1, REP_FORMAT_CSV, "/proc/tandem-no", NULL),
-                     TD_ERR_IO);
+    assert_int_equal(rep_report_write(one, 1, REP_FORMAT_CSV, "/proc/tandem-no", NULL), TD_ERR_IO);
     rep_format f;
     assert_false(rep_format_parse("pdf", &f));
     assert_true(rep_format_parse("csv", &f) && f == REP_FORMAT_CSV);
