@@ -6,6 +6,7 @@
  * eval is needed either. */
 #include "rep_report.h"
 
+#include "td_json.h"
 #include "td_version.h"
 
 #include <errno.h>
@@ -288,7 +289,7 @@ static json_t *design_json(const rep_run *r, const rep_eval *e)
     json_object_set_new(d, "hw_hash", json_string(e->hw_hash));
     json_object_set_new(d, "generation", json_integer(e->generation));
     json_object_set_new(d, "fidelity", json_string(e->fidelity));
-    json_object_set_new(d, "violation", json_real(e->violation));
+    json_object_set_new(d, "violation", td_json_real(e->violation));
     json_object_set(d, "objectives", e->objectives);
     json_object_set(d, "metrics", e->metrics);
     json_t *genome = json_loads(e->genome ? e->genome : "null", JSON_DECODE_ANY, NULL);
@@ -329,11 +330,10 @@ static json_t *run_json(const rep_run *r)
     json_object_set(j, "budget", r->budget);
     json_t *gens = json_array();
     for (size_t i = 0; i < r->n_gens; i++)
-        json_array_append_new(
-            gens, json_pack("[I,o,I,f]", (json_int_t)r->gens[i].gen,
-                            isfinite(r->gens[i].hypervolume) ? json_real(r->gens[i].hypervolume)
-                                                             : json_null(),
-                            (json_int_t)r->gens[i].evaluations, r->gens[i].wall_s));
+        json_array_append_new(gens, json_pack("[I,o,I,o]", (json_int_t)r->gens[i].gen,
+                                              td_json_real(r->gens[i].hypervolume),
+                                              (json_int_t)r->gens[i].evaluations,
+                                              td_json_real(r->gens[i].wall_s)));
     json_object_set_new(j, "generations", gens);
     /* Plotted points: ok evaluations of the primary fidelity with every objective. */
     json_t *pts = json_array();
@@ -358,7 +358,7 @@ static json_t *run_json(const rep_run *r)
         json_array_append_new(p, json_integer(e->id));
         json_array_append_new(p, json_integer(e->generation));
         json_array_append_new(p, json_integer(e->on_front));
-        json_array_append_new(p, json_real(e->violation));
+        json_array_append_new(p, td_json_real(e->violation));
         for (size_t k = 0; k < r->n_obj; k++)
             json_array_append_new(p, json_real(e->obj[k]));
         json_array_append_new(p, point_desc(r, e));

@@ -189,6 +189,7 @@ td_status rep_fixture_make(const char *dir, const rep_fixture_opts *o)
                 i % 2 ? "timeout after 900 s, \"killed\"\nby the pool" : "training diverged";
             r.objectives_json = "[null,null,null,null]";
             r.metrics_json = "{}";
+            r.violation = INFINITY; /* as the search records a failure */
         } else {
             m = make_metrics(&s, rows, cols, bits, clock, bw, depth, pts[i].obj, i % 3 == 0);
             mtext = json_dumps(m, JSON_COMPACT | JSON_REAL_PRECISION(17));
