@@ -66,7 +66,8 @@ int32_t rtl_hw_mem_bits(const rtl_hw *hw)
 /* ---- commands ---- */
 
 static const char *const op_names[RTL_OP_COUNT] = {
-    "NOP", "LD_X", "LD_W", "LD_P", "PRELOAD", "COMPUTE", "DRAIN", "REQUANT", "POOL", "STORE"};
+    "NOP", "LD_X", "LD_W", "LD_P", "PRELOAD", "COMPUTE", "DRAIN", "REQUANT", "POOL", "STORE",
+    "HOST"};
 
 const char *rtl_opcode_name(int op)
 {
@@ -130,6 +131,8 @@ int64_t rtl_cmd_cycles(const rtl_hw *hw, const rtl_cmd *c)
     case RTL_OP_LD_P:
     case RTL_OP_STORE:
         return c->n == 0 ? oh : -1;
+    case RTL_OP_HOST:
+        return -1;
     case RTL_OP_PRELOAD:
         return ws ? oh + hw_timing_ws_preload_cycles(R, C) : oh;
     case RTL_OP_COMPUTE:
@@ -243,6 +246,7 @@ td_status rtl_program_init(rtl_program *p, const rtl_hw *hw)
 void rtl_program_free(rtl_program *p)
 {
     free(p->cmds);
+    free(p->host);
     rtl_mem_free(&p->mem);
     memset(p, 0, sizeof *p);
 }
@@ -258,6 +262,55 @@ td_status rtl_program_emit(rtl_program *p, rtl_cmd c)
         p->cap = cap;
     }
     p->cmds[p->n_cmds++] = c;
+    return TD_OK;
+}
+
+td_status rtl_program_emit_host(rtl_program *p, const rtl_host_op *op)
+{
+    if (p->n_host == p->host_cap) {
+        size_t cap = p->host_cap ? 2 * p->host_cap : 16;
+        rtl_host_op *d = realloc(p->host, cap * sizeof *d);
+        if (!d)
+            return td_fail(TD_ERR_NOMEM, "rtl program: cannot grow to %zu host steps", cap);
+        p->host = d;
+        p->host_cap = cap;
+    }
+    p->host[p->n_host] = *op;
+    rtl_cmd c = {.op = RTL_OP_HOST, .x = (uint32_t)p->n_host};
+    p->n_host++;
+    return rtl_program_emit(p, c);
+}
+
+td_status rtl_host_op_execute(const rtl_program *p, const rtl_host_op *op, rtl_mem *mem)
+{
+    const rtl_hw *hw = &p->hw;
+    const int64_t R = hw->rows, C = hw->cols, b = hw->bits;
+    if (op->kind != RTL_HOST_IM2COL)
+        return td_fail(TD_ERR_FORMAT, "rtl program: unknown host step kind %d", (int)op->kind);
+    const int64_t oh = (op->h + 2 * op->pad - op->k_h) / op->stride + 1;
+    const int64_t ow = (op->w + 2 * op->pad - op->k_w) / op->stride + 1;
+    const int64_t M = oh * ow, K = op->c * op->k_h * op->k_w, HW = op->h * op->w;
+    const bool ws = hw->dataflow == HW_DATAFLOW_WS;
+    int64_t last_src = op->src + cdiv(op->c, C) * HW - 1;
+    int64_t last_dst = op->dst + (ws ? cdiv(K, R) * M : cdiv(M, R) * K) - 1;
+    if (op->src < 0 || op->dst < 0 || last_src >= mem->n_words || last_dst >= mem->n_words)
+        return td_fail(TD_ERR_CONFIG, "rtl program: im2col step reaches beyond memory word %lld",
+                       (long long)mem->n_words);
+    for (int64_t m = 0; m < M; m++) {
+        const int64_t oy = m / ow, ox = m % ow;
+        for (int64_t k = 0; k < K; k++) {
+            const int64_t ci = k / (op->k_h * op->k_w), ky = (k / op->k_w) % op->k_h,
+                          kx = k % op->k_w;
+            const int64_t iy = oy * op->stride + ky - op->pad, ix = ox * op->stride + kx - op->pad;
+            int64_t v = 0;
+            if (iy >= 0 && iy < op->h && ix >= 0 && ix < op->w)
+                v = rtl_mem_get(mem, op->src + (ci / C) * HW + iy * op->w + ix,
+                                (int32_t)((ci % C) * b), (int32_t)b, true);
+            int64_t addr = ws ? op->dst + (k / R) * M + m : op->dst + (m / R) * K + k;
+            int32_t lane = (int32_t)(ws ? k % R : m % R);
+            rtl_mem_set(mem, addr, lane * (int32_t)b, (int32_t)b, v);
+        }
+    }
     return TD_OK;
 }
 
@@ -286,87 +339,106 @@ static td_status check_value(int64_t v, int bits, const char *what, int64_t i)
     return TD_OK;
 }
 
-td_status rtl_program_add_gemm(rtl_program *p, const rtl_gemm *g, rtl_gemm_out *out)
+/* Checks the operands of a GEMM against the core. */
+static td_status gemm_check_ops(const rtl_hw *hw, int64_t M, int64_t K, int64_t N, const int32_t *x,
+                            const int32_t *w, const int64_t *bias, const nn_requant *rq,
+                            int64_t lo, int64_t hi)
 {
-    const rtl_hw *hw = &p->hw;
-    const int64_t M = g->m, K = g->k, N = g->n, R = hw->rows, C = hw->cols, b = hw->bits;
+    const int b = hw->bits;
     if (M < 1 || K < 1 || N < 1)
         return td_fail(TD_ERR_CONFIG, "rtl gemm: shape %lldx%lldx%lld has an empty dimension",
                        (long long)M, (long long)K, (long long)N);
     if (M > 65535 * 16 || K > 65535 * 16)
         return td_fail(TD_ERR_CONFIG, "rtl gemm: m %lld or k %lld too large", (long long)M,
                        (long long)K);
-    int need = nn_acc_bits_needed((int)b, K) - 1; /* the bias is added in the vector unit */
+    int need = nn_acc_bits_needed(b, K) - 1; /* the bias is added in the vector unit */
     if (need > hw->acc_bits)
         return td_fail(TD_ERR_INFEASIBLE,
                        "rtl gemm: k = %lld needs %d accumulator bits at %d-bit operands, the "
                        "core has %d",
-                       (long long)K, need, (int)b, hw->acc_bits);
-    if (g->lo != 0 && g->lo != nn_qmin((int)b))
+                       (long long)K, need, b, hw->acc_bits);
+    if (lo != 0 && lo != nn_qmin(b))
         return td_fail(TD_ERR_CONFIG, "rtl gemm: lower clamp %lld is neither 0 nor %lld",
-                       (long long)g->lo, (long long)nn_qmin((int)b));
-    if (g->hi < 0 || g->hi > nn_qmax((int)b))
+                       (long long)lo, (long long)nn_qmin(b));
+    if (hi < 0 || hi > nn_qmax(b))
         return td_fail(TD_ERR_CONFIG, "rtl gemm: upper clamp %lld outside [0, %lld]",
-                       (long long)g->hi, (long long)nn_qmax((int)b));
-    for (int64_t i = 0; i < M * K; i++)
-        if (check_value(g->x[i], (int)b, "x", i) != TD_OK)
+                       (long long)hi, (long long)nn_qmax(b));
+    for (int64_t i = 0; x && i < M * K; i++)
+        if (check_value(x[i], b, "x", i) != TD_OK)
             return TD_ERR_CONFIG;
     for (int64_t i = 0; i < K * N; i++)
-        if (check_value(g->w[i], (int)b, "w", i) != TD_OK)
+        if (check_value(w[i], b, "w", i) != TD_OK)
             return TD_ERR_CONFIG;
     for (int64_t j = 0; j < N; j++) {
-        if (g->rq[j].shift < 1 || g->rq[j].shift > 126)
+        if (rq[j].shift < 1 || rq[j].shift > 126)
             return td_fail(TD_ERR_CONFIG, "rtl gemm: column %lld shift %d outside [1, 126]",
-                           (long long)j, g->rq[j].shift);
-        if (g->bias && hw->acc_bits < 64) {
+                           (long long)j, rq[j].shift);
+        if (bias && hw->acc_bits < 64) {
             int64_t lim = (int64_t)1 << (hw->acc_bits - 1);
-            if (g->bias[j] < -lim || g->bias[j] >= lim)
+            if (bias[j] < -lim || bias[j] >= lim)
                 return td_fail(TD_ERR_CONFIG, "rtl gemm: bias[%lld] = %lld does not fit %d bits",
-                               (long long)j, (long long)g->bias[j], hw->acc_bits);
+                               (long long)j, (long long)bias[j], hw->acc_bits);
         }
     }
+    return TD_OK;
+}
 
-    const int64_t fn = cdiv(N, C);
-    const bool ws = hw->dataflow == HW_DATAFLOW_WS;
-    const int64_t fm_os = cdiv(M, R);
-    int64_t x_addr, w_addr, p_addr, y_addr;
-    /* WS: X line (kt, m) = X[m][kt*R ..] at x_addr + kt*M + m.
-     * OS: X line (mt, k) = X[mt*R ..][k] at x_addr + mt*K + k.
-     * Both: W line (j, k) = W[k][j*C ..] at w_addr + j*K + k; params (j, c) at p_addr + j*C + c;
-     * Y line (j, m) = Y[m][j*C ..] at y_addr + j*M + m. */
-    int64_t x_words = ws ? cdiv(K, R) * M : fm_os * K;
-    td_status st = rtl_mem_alloc(&p->mem, x_words, &x_addr);
+td_status rtl_gemm_check(const rtl_hw *hw, const rtl_gemm *g)
+{
+    return gemm_check_ops(hw, g->m, g->k, g->n, g->x, g->w, g->bias, g->rq, g->lo, g->hi);
+}
+
+td_status rtl_program_place_weights(rtl_program *p, int64_t K, int64_t N, const int32_t *w,
+                                    bool w_is_nk, const int64_t *bias, const nn_requant *rq,
+                                    int64_t *w_addr, int64_t *p_addr)
+{
+    const rtl_hw *hw = &p->hw;
+    const int64_t C = hw->cols, b = hw->bits, fn = cdiv(N, C);
+    td_status st = rtl_mem_alloc(&p->mem, fn * K, w_addr);
     if (st == TD_OK)
-        st = rtl_mem_alloc(&p->mem, fn * K, &w_addr);
-    if (st == TD_OK)
-        st = rtl_mem_alloc(&p->mem, fn * C, &p_addr);
-    if (st == TD_OK)
-        st = rtl_mem_alloc(&p->mem, fn * M, &y_addr);
+        st = rtl_mem_alloc(&p->mem, fn * C, p_addr);
     if (st != TD_OK)
         return st;
-    rtl_mem *mem = &p->mem;
-    for (int64_t m = 0; m < M; m++)
-        for (int64_t k = 0; k < K; k++) {
-            int64_t addr = ws ? x_addr + (k / R) * M + m : x_addr + (m / R) * K + k;
-            int32_t lane = (int32_t)(ws ? k % R : m % R);
-            rtl_mem_set(mem, addr, lane * (int32_t)b, (int32_t)b, g->x[m * K + k]);
-        }
     for (int64_t k = 0; k < K; k++)
         for (int64_t n = 0; n < N; n++)
-            rtl_mem_set(mem, w_addr + (n / C) * K + k, (int32_t)((n % C) * b), (int32_t)b,
-                        g->w[k * N + n]);
+            rtl_mem_set(&p->mem, *w_addr + (n / C) * K + k, (int32_t)((n % C) * b), (int32_t)b,
+                        w_is_nk ? w[n * K + k] : w[k * N + n]);
     for (int64_t n = 0; n < N; n++) {
-        int64_t addr = p_addr + n;
-        rtl_mem_set(mem, addr, 0, hw->acc_bits, g->bias ? g->bias[n] : 0);
-        rtl_mem_set(mem, addr, hw->acc_bits, 32, (int64_t)g->rq[n].mult);
-        rtl_mem_set(mem, addr, hw->acc_bits + 32, 7, g->rq[n].shift);
+        int64_t addr = *p_addr + n;
+        rtl_mem_set(&p->mem, addr, 0, hw->acc_bits, bias ? bias[n] : 0);
+        rtl_mem_set(&p->mem, addr, hw->acc_bits, 32, (int64_t)rq[n].mult);
+        rtl_mem_set(&p->mem, addr, hw->acc_bits + 32, 7, rq[n].shift);
     }
-    (void)p_addr;
+    return TD_OK;
+}
 
+td_status rtl_program_emit_gemm(rtl_program *p, const rtl_gemm_plan *g)
+{
+    const rtl_hw *hw = &p->hw;
+    const int64_t M = g->m, K = g->k, N = g->n, R = hw->rows, C = hw->cols;
+    const int64_t fn = cdiv(N, C), fm_os = cdiv(M, R);
+    const bool ws = hw->dataflow == HW_DATAFLOW_WS, pool = g->pool_k > 0;
+    int64_t ph = 0, pw = 0;
+    if (pool) {
+        if (g->pool_s < 1 || g->pool_k > 255 || g->pool_s > 255 || g->map_h * g->map_w != M ||
+            g->map_h < g->pool_k || g->map_w < g->pool_k)
+            return td_fail(TD_ERR_CONFIG, "rtl gemm: max-pool %dx%d stride %d does not fit the "
+                           "%lldx%lld map",
+                           g->pool_k, g->pool_k, g->pool_s, (long long)g->map_h,
+                           (long long)g->map_w);
+        ph = (g->map_h - g->pool_k) / g->pool_s + 1;
+        pw = (g->map_w - g->pool_k) / g->pool_s + 1;
+        if (M + ph * pw > hw->out_depth || M + ph * pw > 65536)
+            return td_fail(TD_ERR_INFEASIBLE, "rtl gemm: the fused max-pool needs the whole "
+                           "%lld-pixel map and its %lld pooled pixels in the output buffer "
+                           "(out_depth %lld)",
+                           (long long)M, (long long)(ph * pw), (long long)hw->out_depth);
+    }
     const uint8_t rq_flags = g->lo == 0 ? RTL_FLAG_RELU : 0;
+    td_status st = TD_OK;
     for (int64_t j = 0; j < fn && st == TD_OK; j++) {
         const int64_t n_t = min64(C, N - j * C);
-        st = emit_mem(p, RTL_OP_LD_P, 0, n_t, p_addr + j * C);
+        st = emit_mem(p, RTL_OP_LD_P, 0, n_t, g->p_addr + j * C);
         if (ws) {
             const int64_t mc_max =
                 min64(min64(hw->x_depth, hw->acc_depth), min64(hw->out_depth, 65535));
@@ -374,20 +446,21 @@ td_status rtl_program_add_gemm(rtl_program *p, const rtl_gemm *g, rtl_gemm_out *
                 const int64_t mc = min64(mc_max, M - m0);
                 for (int64_t kt = 0; kt * R < K && st == TD_OK; kt++) {
                     const int64_t k_t = min64(R, K - kt * R);
-                    st = emit_mem(p, RTL_OP_LD_W, 0, k_t, w_addr + j * K + kt * R);
+                    st = emit_mem(p, RTL_OP_LD_W, 0, k_t, g->w_addr + j * K + kt * R);
                     if (st == TD_OK)
-                        st = emit_mem(p, RTL_OP_LD_X, 0, mc, x_addr + kt * M + m0);
+                        st = emit_mem(p, RTL_OP_LD_X, 0, mc, g->x_addr + kt * M + m0);
                     if (st == TD_OK)
                         st = rtl_program_emit(
                             p, rtl_cmd_compute_ws(0, 0, (uint16_t)mc, (uint16_t)n_t, kt > 0,
                                                   true, 0, (uint16_t)k_t));
                 }
-                rtl_cmd rq = {.op = RTL_OP_REQUANT, .flags = rq_flags, .a = 0, .b = 0,
-                              .n = (uint16_t)mc, .x = (uint32_t)g->hi};
+                rtl_cmd rq = {.op = RTL_OP_REQUANT, .flags = rq_flags, .a = 0,
+                              .b = (uint16_t)(pool ? m0 : 0), .n = (uint16_t)mc,
+                              .x = (uint32_t)g->hi};
                 if (st == TD_OK)
                     st = rtl_program_emit(p, rq);
-                if (st == TD_OK)
-                    st = emit_mem(p, RTL_OP_STORE, 0, mc, y_addr + j * M + m0);
+                if (st == TD_OK && !pool)
+                    st = emit_mem(p, RTL_OP_STORE, 0, mc, g->y_addr + j * M + m0);
             }
         } else {
             const int64_t kc_max = min64(min64(hw->x_depth, hw->w_depth), 65535);
@@ -395,26 +468,67 @@ td_status rtl_program_add_gemm(rtl_program *p, const rtl_gemm *g, rtl_gemm_out *
                 const int64_t m_t = min64(R, M - mt * R);
                 for (int64_t k0 = 0; k0 < K && st == TD_OK; k0 += kc_max) {
                     const int64_t kc = min64(kc_max, K - k0);
-                    st = emit_mem(p, RTL_OP_LD_X, 0, kc, x_addr + mt * K + k0);
+                    st = emit_mem(p, RTL_OP_LD_X, 0, kc, g->x_addr + mt * K + k0);
                     if (st == TD_OK)
-                        st = emit_mem(p, RTL_OP_LD_W, 0, kc, w_addr + j * K + k0);
+                        st = emit_mem(p, RTL_OP_LD_W, 0, kc, g->w_addr + j * K + k0);
                     if (st == TD_OK)
                         st = rtl_program_emit(
                             p, rtl_cmd_compute_os(0, 0, (uint16_t)kc, (uint16_t)n_t, k0 == 0,
                                                   k0 + kc == K, 0, (uint16_t)m_t, false));
                 }
-                rtl_cmd rq = {.op = RTL_OP_REQUANT, .flags = rq_flags, .a = 0, .b = 0,
-                              .n = (uint16_t)m_t, .x = (uint32_t)g->hi};
+                rtl_cmd rq = {.op = RTL_OP_REQUANT, .flags = rq_flags, .a = 0,
+                              .b = (uint16_t)(pool ? mt * R : 0), .n = (uint16_t)m_t,
+                              .x = (uint32_t)g->hi};
                 if (st == TD_OK)
                     st = rtl_program_emit(p, rq);
-                if (st == TD_OK)
-                    st = emit_mem(p, RTL_OP_STORE, 0, m_t, y_addr + j * M + mt * R);
+                if (st == TD_OK && !pool)
+                    st = emit_mem(p, RTL_OP_STORE, 0, m_t, g->y_addr + j * M + mt * R);
             }
         }
+        if (pool && st == TD_OK) {
+            rtl_cmd pc = {.op = RTL_OP_POOL, .a = 0, .b = (uint16_t)M, .n = (uint16_t)g->map_w,
+                          .t = (uint16_t)ph,
+                          .x = (uint32_t)pw | (uint32_t)g->pool_k << 16 |
+                               (uint32_t)g->pool_s << 24};
+            st = rtl_program_emit(p, pc);
+            if (st == TD_OK)
+                st = emit_mem(p, RTL_OP_STORE, M, ph * pw, g->y_addr + j * ph * pw);
+        }
     }
+    return st;
+}
+
+td_status rtl_program_add_gemm(rtl_program *p, const rtl_gemm *g, rtl_gemm_out *out)
+{
+    const rtl_hw *hw = &p->hw;
+    const int64_t M = g->m, K = g->k, N = g->n, R = hw->rows, C = hw->cols, b = hw->bits;
+    td_status st = rtl_gemm_check(hw, g);
     if (st != TD_OK)
         return st;
-    out->y_addr = y_addr;
+    const bool ws = hw->dataflow == HW_DATAFLOW_WS;
+    rtl_gemm_plan plan = {.m = M, .k = K, .n = N, .lo = g->lo, .hi = g->hi};
+    /* WS: X line (kt, m) = X[m][kt*R ..] at x_addr + kt*M + m.
+     * OS: X line (mt, k) = X[mt*R ..][k] at x_addr + mt*K + k.
+     * Both: W line (j, k) = W[k][j*C ..] at w_addr + j*K + k; params (j, c) at p_addr + j*C + c;
+     * Y line (j, m) = Y[m][j*C ..] at y_addr + j*M + m. */
+    st = rtl_mem_alloc(&p->mem, ws ? cdiv(K, R) * M : cdiv(M, R) * K, &plan.x_addr);
+    if (st == TD_OK)
+        st = rtl_program_place_weights(p, K, N, g->w, false, g->bias, g->rq, &plan.w_addr,
+                                       &plan.p_addr);
+    if (st == TD_OK)
+        st = rtl_mem_alloc(&p->mem, cdiv(N, C) * M, &plan.y_addr);
+    if (st != TD_OK)
+        return st;
+    for (int64_t m = 0; m < M; m++)
+        for (int64_t k = 0; k < K; k++) {
+            int64_t addr = ws ? plan.x_addr + (k / R) * M + m : plan.x_addr + (m / R) * K + k;
+            int32_t lane = (int32_t)(ws ? k % R : m % R);
+            rtl_mem_set(&p->mem, addr, lane * (int32_t)b, (int32_t)b, g->x[m * K + k]);
+        }
+    st = rtl_program_emit_gemm(p, &plan);
+    if (st != TD_OK)
+        return st;
+    out->y_addr = plan.y_addr;
     out->m = M;
     out->n = N;
     return TD_OK;
@@ -432,6 +546,7 @@ void rtl_gemm_read(const rtl_program *p, const rtl_mem *mem, const rtl_gemm_out 
 /* ---- C model of the core (values only) ---- */
 
 typedef struct core_model {
+    const rtl_program *prog;
     const rtl_hw *hw;
     int64_t *xs, *ws, *ob; /* depth x lanes */
     nn_acc_t *acc;         /* acc_depth x cols, wrapped to acc_bits */
@@ -439,6 +554,11 @@ typedef struct core_model {
     int64_t *pe_w;         /* WS: rows x cols stationary weights */
     nn_acc_t *pe_acc;      /* OS: rows x cols accumulators */
 } core_model;
+
+static size_t p_host_count(const core_model *cm)
+{
+    return cm->prog->n_host;
+}
 
 static nn_acc_t wrap_acc(nn_acc_t v, int bits)
 {
@@ -544,6 +664,11 @@ static td_status model_cmd(core_model *cm, const rtl_cmd *c, size_t ci, rtl_mem 
             }
         return TD_OK;
     }
+    case RTL_OP_HOST:
+        if (c->x >= p_host_count(cm))
+            return td_fail(TD_ERR_FORMAT, "rtl program: command %zu names host step %u of %zu", ci,
+                           c->x, p_host_count(cm));
+        return rtl_host_op_execute(cm->prog, &cm->prog->host[c->x], mem);
     case RTL_OP_STORE:
         for (int64_t i = 0; i < c->n && st == TD_OK; i++) {
             int64_t line = c->a + i, addr = (int64_t)c->x + i;
@@ -637,7 +762,7 @@ td_status rtl_program_execute(const rtl_program *p, rtl_mem *mem)
     if (mem->limbs != p->mem.limbs)
         return td_fail(TD_ERR_CONFIG, "rtl program: memory words have %d limbs, program %d",
                        mem->limbs, p->mem.limbs);
-    core_model cm = {.hw = hw};
+    core_model cm = {.prog = p, .hw = hw};
     const size_t R = (size_t)hw->rows, C = (size_t)hw->cols;
     cm.xs = calloc((size_t)hw->x_depth * R, sizeof(int64_t));
     cm.ws = calloc((size_t)hw->w_depth * C, sizeof(int64_t));

@@ -42,6 +42,7 @@ typedef enum rtl_opcode {
     RTL_OP_REQUANT, /* n accumulator lines [a..) -> vector unit -> output lines [b..) */
     RTL_OP_POOL,    /* max-pool over output lines (see docs/formats.md) */
     RTL_OP_STORE,   /* n output lines [a..) -> ext[x + i] */
+    RTL_OP_HOST,    /* never sent to the core: host/DMA step x of the program's host table */
     RTL_OP_COUNT
 } rtl_opcode;
 
@@ -99,11 +100,30 @@ void rtl_mem_set(rtl_mem *m, int64_t addr, int32_t lsb, int32_t width, int64_t v
 /* Reads `width` (<= 64) bits at bit lsb of word addr, sign-extended when is_signed. */
 int64_t rtl_mem_get(const rtl_mem *m, int64_t addr, int32_t lsb, int32_t width, bool is_signed);
 
+/* Host/DMA steps between core commands (the core has no im2col): an RTL_OP_HOST command
+ * names one by its index. IM2COL reads an activation tensor in the line layout (channel tile
+ * j = c / cols, pixel p: word src + j*h*w + p, lane c % cols) and writes the GEMM input of a
+ * k_h x k_w convolution (stride, pad; fc: k_h = h, k_w = w) in the core's X layout for the
+ * program's dataflow at dst (docs/formats.md). */
+typedef enum rtl_host_kind {
+    RTL_HOST_IM2COL = 0,
+    RTL_HOST_KIND_COUNT
+} rtl_host_kind;
+
+typedef struct rtl_host_op {
+    rtl_host_kind kind;
+    int64_t src, dst;
+    int64_t c, h, w;
+    int32_t k_h, k_w, stride, pad;
+} rtl_host_op;
+
 typedef struct rtl_program {
     rtl_hw hw;
     rtl_cmd *cmds;
     size_t n_cmds, cap;
     rtl_mem mem; /* the image the host places in external memory before the run */
+    rtl_host_op *host;
+    size_t n_host, host_cap;
 } rtl_program;
 
 td_status rtl_program_init(rtl_program *p, const rtl_hw *hw);
@@ -130,13 +150,38 @@ typedef struct rtl_gemm_out {
     int64_t y_addr, m, n;
 } rtl_gemm_out;
 
+/* The checks rtl_program_add_gemm makes (x may be NULL: not checked). */
+td_status rtl_gemm_check(const rtl_hw *hw, const rtl_gemm *g);
 /* Places X, W, the parameters and room for Y in p->mem and appends the commands that compute
  * Y (tiling by the array size and the buffer depths; docs/formats.md). Fails with a message
  * when a value does not fit its bit width, the accumulator is too narrow for k
  * (nn_acc_bits_needed), or the clamp bounds are not encodable. */
 td_status rtl_program_add_gemm(rtl_program *p, const rtl_gemm *g, rtl_gemm_out *out);
+/* Compiler internals shared with rtl_net.c: one GEMM whose X is already laid out at x_addr
+ * (rtl_program_add_gemm's layout), with an optional max-pool (pool_k > 0, pad 0) fused on the
+ * requantized map_h x map_w output; the result (pooled when fused) is stored in the line layout
+ * at y_addr (tile j, pixel p: y_addr + j*pixels + p). */
+typedef struct rtl_gemm_plan {
+    int64_t m, k, n;
+    int64_t x_addr, w_addr, p_addr, y_addr;
+    int64_t lo, hi;
+    int32_t pool_k, pool_s;
+    int64_t map_h, map_w;
+} rtl_gemm_plan;
+
+td_status rtl_program_emit_gemm(rtl_program *p, const rtl_gemm_plan *plan);
+/* Places W (k x n, or n x k when w_is_nk) and the per-column parameters in p->mem. */
+td_status rtl_program_place_weights(rtl_program *p, int64_t k, int64_t n, const int32_t *w,
+                                    bool w_is_nk, const int64_t *bias, const nn_requant *rq,
+                                    int64_t *w_addr, int64_t *p_addr);
+
 /* Reads Y (m x n, row-major) back from a memory image after the run. */
 void rtl_gemm_read(const rtl_program *p, const rtl_mem *mem, const rtl_gemm_out *out, int32_t *y);
+
+/* Appends a host step and the RTL_OP_HOST command that runs it. */
+td_status rtl_program_emit_host(rtl_program *p, const rtl_host_op *op);
+/* Runs one host step on a memory image (the testbenches call it when they meet RTL_OP_HOST). */
+td_status rtl_host_op_execute(const rtl_program *p, const rtl_host_op *op, rtl_mem *mem);
 
 /* Executes a program on a C model of the core's memories and datapath (no timing): the
  * golden model the RTL testbench and the SystemC model can be compared with. mem is the

@@ -6,6 +6,7 @@
 #define RTL_TESTGEN_H
 
 #include "nn_intmath.h"
+#include "rtl_net.h"
 #include "td_rng.h"
 
 #include <stdint.h>
@@ -29,5 +30,20 @@ td_status rtl_case_conv(rtl_case *c, td_rng *rng, int bits, int64_t c_in, int64_
 void rtl_case_free(rtl_case *c);
 /* Number of outputs equal to lo and to hi (to check that saturation is exercised). */
 void rtl_case_saturation(const rtl_case *c, int64_t *n_lo, int64_t *n_hi);
+
+/* A built-in network (nn_builtin_graph) with random quantized weights at `bits`, a random
+ * input image, and every layer's expected output from direct loops (convolution, fc,
+ * max-pool; independent of the compiler's im2col). */
+typedef struct rtl_net_case {
+    nn_graph g;
+    rtl_node_weights *wt; /* per node */
+    rtl_layer layers[64];
+    int32_t n_layers;
+    int32_t *input;
+    int32_t *ref[64]; /* per layer, CHW */
+} rtl_net_case;
+
+td_status rtl_net_case_init(rtl_net_case *c, const char *builtin, int bits, td_rng *rng);
+void rtl_net_case_free(rtl_net_case *c);
 
 #endif

@@ -13,6 +13,7 @@
 
 extern "C" {
 #include "hw_timing.h"
+#include "rtl_net.h"
 #include "rtl_program.h"
 #include "rtl_testgen.h"
 }
@@ -65,9 +66,10 @@ class Bench {
 
     // Runs cmds against mem (word image, limbs per word). Returns false on a protocol error.
     bool run(const rtl_cmd *cmds, size_t n, rtl_mem *mem, std::vector<CmdTiming> *timing,
-             bool *err_flag)
+             bool *err_flag, bool do_reset = true)
     {
-        reset();
+        if (do_reset)
+            reset();
         const int limbs = mem->limbs;
         std::vector<uint64_t> accept(n);
         size_t next = 0;
@@ -245,6 +247,90 @@ void run_gemm_case(Bench &bench, const rtl_hw &hw, const rtl_case &c, const char
     rtl_program_free(&p);
 }
 
+// Runs a program with host steps: the core runs the commands between RTL_OP_HOST commands,
+// the host step runs on the memory image in between (as the DMA/host would).
+bool run_program(Bench &bench, const rtl_program &p, rtl_mem *mem, std::vector<CmdTiming> *t,
+                 bool *err)
+{
+    size_t start = 0;
+    bool first = true;
+    *err = false;
+    for (size_t i = 0; i <= p.n_cmds; i++) {
+        if (i < p.n_cmds && p.cmds[i].op != RTL_OP_HOST)
+            continue;
+        bool e = false;
+        if (i > start && !bench.run(p.cmds + start, i - start, mem, t, &e, first))
+            return false;
+        first = first && i == start;
+        *err = *err || e;
+        if (i < p.n_cmds && rtl_host_op_execute(&p, &p.host[p.cmds[i].x], mem) != TD_OK) {
+            fprintf(stderr, "host step: %s\n", td_error_message());
+            return false;
+        }
+        start = i + 1;
+    }
+    return true;
+}
+
+// A built-in network with random weights: every layer's output against direct loops.
+void run_net_case(Bench &bench, const rtl_hw &hw, const char *name, uint64_t seed)
+{
+    td_rng rng;
+    rtl_net_case nc;
+    rtl_program p;
+    rtl_net_io io;
+    if (td_rng_init(&rng, seed) != TD_OK || rtl_net_case_init(&nc, name, hw.bits, &rng) != TD_OK) {
+        fprintf(stderr, "%s: %s\n", name, td_error_message());
+        g_fail++;
+        return;
+    }
+    if (rtl_program_init(&p, &hw) != TD_OK ||
+        rtl_program_add_net(&p, nc.layers, nc.n_layers, nc.g.input, &io) != TD_OK) {
+        fprintf(stderr, "%s: compile: %s\n", name, td_error_message());
+        g_fail++;
+        rtl_net_case_free(&nc);
+        td_rng_free(&rng);
+        return;
+    }
+    rtl_mem mem;
+    std::vector<CmdTiming> t;
+    bool err = false;
+    if (rtl_mem_copy(&mem, &p.mem) != TD_OK) {
+        g_fail++;
+    } else {
+        rtl_net_write_act(&p, &mem, io.input_addr, io.input, nc.input);
+        if (!run_program(bench, p, &mem, &t, &err) || err) {
+            fprintf(stderr, "%s: simulation failed or raised the error flag\n", name);
+            g_fail++;
+        }
+        check_timing(hw, t, name);
+        for (int32_t l = 0; l < nc.n_layers; l++) {
+            nn_shape s = io.out_shape[l];
+            std::vector<int32_t> y((size_t)(s.c * s.h * s.w));
+            rtl_net_read_act(&p, &mem, io.out_addr[l], s, y.data());
+            int bad = 0;
+            for (size_t i = 0; i < y.size(); i++) {
+                g_checked_outputs++;
+                if (y[i] != nc.ref[l][i] && bad++ < 5)
+                    fprintf(stderr, "%s layer %s: output %zu = %d, reference %d\n", name,
+                            nc.layers[l].name, i, y[i], nc.ref[l][i]);
+            }
+            if (bad)
+                g_fail++;
+        }
+        int64_t total = 0;
+        for (const CmdTiming &c : t)
+            total += c.measured;
+        printf("%s: %d layers, %zu commands, %" PRId64 " core cycles (%" PRId64
+               " predicted for the commands that do not use the memory port)\n",
+               name, nc.n_layers, t.size(), total, rtl_program_compute_cycles(&p));
+        rtl_mem_free(&mem);
+    }
+    rtl_program_free(&p);
+    rtl_net_case_free(&nc);
+    td_rng_free(&rng);
+}
+
 // Illegal commands raise the sticky error flag and take one cycle.
 void run_error_case(Bench &bench, const rtl_hw &hw)
 {
@@ -336,6 +422,8 @@ int main(int argc, char **argv)
         rtl_case_free(&c);
     }
     run_error_case(bench, hw);
+    if (TB_NET)
+        run_net_case(bench, hw, "ref-cnn", 7);
     td_rng_free(&rng);
     printf("%s: %dx%d %d-bit acc %d %s: %" PRId64 " outputs and %" PRId64
            " command timings checked (%" PRId64 " COMPUTE cycles), %d failures\n",

@@ -263,6 +263,82 @@ static void test_model_conv(void **state)
     td_rng_free(&rng);
 }
 
+/* A network through the compiler and the C model, every layer's output checked. */
+static void run_net(const char *name, rtl_hw hw, uint64_t seed)
+{
+    td_rng rng;
+    assert_int_equal(td_rng_init(&rng, seed), TD_OK);
+    rtl_net_case nc;
+    if (rtl_net_case_init(&nc, name, hw.bits, &rng) != TD_OK)
+        fail_msg("net case: %s", td_error_message());
+    rtl_program p;
+    assert_int_equal(rtl_program_init(&p, &hw), TD_OK);
+    rtl_net_io io;
+    if (rtl_program_add_net(&p, nc.layers, nc.n_layers, nc.g.input, &io) != TD_OK)
+        fail_msg("compile: %s", td_error_message());
+    rtl_mem mem;
+    assert_int_equal(rtl_mem_copy(&mem, &p.mem), TD_OK);
+    rtl_net_write_act(&p, &mem, io.input_addr, io.input, nc.input);
+    if (rtl_program_execute(&p, &mem) != TD_OK)
+        fail_msg("execute: %s", td_error_message());
+    for (int32_t l = 0; l < nc.n_layers; l++) {
+        nn_shape s = io.out_shape[l];
+        int64_t n = s.c * s.h * s.w;
+        int32_t *y = malloc((size_t)n * sizeof *y);
+        assert_non_null(y);
+        rtl_net_read_act(&p, &mem, io.out_addr[l], s, y);
+        for (int64_t i = 0; i < n; i++)
+            if (y[i] != nc.ref[l][i])
+                fail_msg("%s layer %s: output %lld = %d, reference %d", name, nc.layers[l].name,
+                         (long long)i, y[i], nc.ref[l][i]);
+        free(y);
+    }
+    rtl_mem_free(&mem);
+    rtl_program_free(&p);
+    rtl_net_case_free(&nc);
+    td_rng_free(&rng);
+}
+
+static void test_model_ref_cnn(void **state)
+{
+    (void)state;
+    run_net("ref-cnn", hw_make(8, 8, 8, 32, HW_DATAFLOW_WS, 1024), 1);
+    run_net("ref-cnn", hw_make(8, 8, 8, 32, HW_DATAFLOW_OS, 1024), 2);
+    run_net("ref-cnn", hw_make(3, 5, 4, 24, HW_DATAFLOW_WS, 1024), 3);
+}
+
+static void test_net_errors(void **state)
+{
+    (void)state;
+    nn_graph g;
+    assert_int_equal(nn_builtin_graph(&g, "ref-cnn"), TD_OK);
+    rtl_node_weights *wt = calloc(g.n_nodes, sizeof *wt);
+    assert_non_null(wt);
+    rtl_layer layers[8];
+    int32_t n;
+    assert_int_equal(rtl_layers_from_graph(&g, wt, layers, 8, &n), TD_ERR_CONFIG);
+    assert_non_null(strstr(td_error_message(), "layer c1.conv: no quantized weights"));
+    nn_graph_free(&g);
+    /* an average pool is not compiled yet */
+    nn_shape in = {2, 4, 4};
+    assert_int_equal(nn_graph_init(&g, "t", in, 2), TD_OK);
+    int32_t id;
+    assert_int_equal(nn_graph_add_pool(&g, &id, 0, "ap", NN_OP_AVGPOOL, 2, 2, 0), TD_OK);
+    assert_int_equal(rtl_layers_from_graph(&g, wt, layers, 8, &n), TD_ERR_UNSUPPORTED);
+    assert_non_null(strstr(td_error_message(), "layer ap: avgpool is not compiled"));
+    nn_graph_free(&g);
+    free(wt);
+    /* the fused max-pool needs the whole map in the output buffer */
+    rtl_hw hw = hw_make(2, 2, 8, 32, HW_DATAFLOW_WS, 16);
+    rtl_program p;
+    assert_int_equal(rtl_program_init(&p, &hw), TD_OK);
+    rtl_gemm_plan plan = {.m = 16, .k = 2, .n = 2, .lo = 0, .hi = 127, .pool_k = 2, .pool_s = 2,
+                          .map_h = 4, .map_w = 4};
+    assert_int_equal(rtl_program_emit_gemm(&p, &plan), TD_ERR_INFEASIBLE);
+    assert_non_null(strstr(td_error_message(), "whole 16-pixel map and its 4 pooled pixels"));
+    rtl_program_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -270,6 +346,7 @@ int main(void)
         cmocka_unit_test(test_hw_check_errors),   cmocka_unit_test(test_gemm_errors),
         cmocka_unit_test(test_execute_errors),    cmocka_unit_test(test_cycles_are_hw_timing),
         cmocka_unit_test(test_model_gemm_matrix), cmocka_unit_test(test_model_conv),
+        cmocka_unit_test(test_model_ref_cnn),     cmocka_unit_test(test_net_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
