@@ -413,9 +413,27 @@ static unsigned cu_blocks(int64_t n)
     kernel<<<(grid), (block), 0, (stream)>>>(__VA_ARGS__)
 #endif
 
+/* Kernels index with 32-bit integers (64-bit division is several times slower on a GPU);
+ * every entry point checks with cu_fits that its tensors stay below CU_MAX_INDEX elements. */
+typedef int ix_t;
+#define CU_MAX_INDEX ((int64_t)INT32_MAX - (int64_t)CU_MAX_BLOCKS * CU_BLOCK)
+
 #define GRID_LOOP(i, n)                                                                            \
-    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n);                      \
-         i += (int64_t)blockDim.x * gridDim.x)
+    for (ix_t i = (ix_t)(blockIdx.x * blockDim.x + threadIdx.x); i < (n);                          \
+         i += (ix_t)(blockDim.x * gridDim.x))
+
+/* False (and the failure recorded) when a tensor of count elements is too large for the
+ * kernels' 32-bit indexing. */
+static bool cu_fits(cu_ctx *c, int64_t count, const char *what)
+{
+    if (count <= CU_MAX_INDEX)
+        return true;
+    cu_fail(c, TD_ERR_UNSUPPORTED, __FILE__, __LINE__,
+            "%s has %lld elements, more than the CUDA kernels' 32-bit indexing allows (%lld); "
+            "use a smaller batch",
+            what, (long long)count, (long long)CU_MAX_INDEX);
+    return false;
+}
 
 /* Tree reduction of one value per thread over a block of CU_BLOCK threads; fixed order. */
 template <typename T> __device__ T block_sum(T v, T *sh)
@@ -433,18 +451,18 @@ template <typename T> __device__ T block_sum(T v, T *sh)
 }
 
 /* im2col of images [n0, n0+nb) into col [c*k*k][nb*ohw] (column = image*ohw + pixel). */
-__global__ void k_im2col(float *col, const float *x, int64_t n0, int64_t nb, int64_t c, int64_t h,
-                         int64_t w, int32_t k, int32_t stride, int32_t pad, int64_t oh, int64_t ow)
+__global__ void k_im2col(float *col, const float *x, ix_t n0, ix_t nb, ix_t c, ix_t h, ix_t w,
+                         int32_t k, int32_t stride, int32_t pad, ix_t oh, ix_t ow)
 {
-    int64_t ohw = oh * ow, cols = nb * ohw, total = c * k * k * cols;
+    ix_t ohw = oh * ow, cols = nb * ohw, total = c * k * k * cols;
     GRID_LOOP(t, total)
     {
-        int64_t r = t / cols, q = t - r * cols;
-        int64_t i = q / ohw, p = q - i * ohw;
-        int64_t ci = r / (k * k), kr = r - ci * k * k;
-        int64_t ky = kr / k, kx = kr - ky * k;
-        int64_t oy = p / ow, ox = p - oy * ow;
-        int64_t iy = oy * stride - pad + ky, ix = ox * stride - pad + kx;
+        ix_t r = t / cols, q = t - r * cols;
+        ix_t i = q / ohw, p = q - i * ohw;
+        ix_t ci = r / (k * k), kr = r - ci * k * k;
+        ix_t ky = kr / k, kx = kr - ky * k;
+        ix_t oy = p / ow, ox = p - oy * ow;
+        ix_t iy = oy * stride - pad + ky, ix = ox * stride - pad + kx;
         float v = 0.0f;
         if (iy >= 0 && iy < h && ix >= 0 && ix < w)
             v = x[(((n0 + i) * c + ci) * h + iy) * w + ix];
@@ -453,27 +471,26 @@ __global__ void k_im2col(float *col, const float *x, int64_t n0, int64_t nb, int
 }
 
 /* dx[n0+i][ci][iy][ix] += sum of the dcol entries it was copied to (gather: no atomics). */
-__global__ void k_col2im_add(float *dx, const float *dcol, int64_t n0, int64_t nb, int64_t c,
-                             int64_t h, int64_t w, int32_t k, int32_t stride, int32_t pad,
-                             int64_t oh, int64_t ow)
+__global__ void k_col2im_add(float *dx, const float *dcol, ix_t n0, ix_t nb, ix_t c, ix_t h, ix_t w,
+                             int32_t k, int32_t stride, int32_t pad, ix_t oh, ix_t ow)
 {
-    int64_t ohw = oh * ow, cols = nb * ohw, total = nb * c * h * w;
+    ix_t ohw = oh * ow, cols = nb * ohw, total = nb * c * h * w;
     GRID_LOOP(t, total)
     {
-        int64_t ix = t % w, iy = (t / w) % h, ci = (t / (h * w)) % c, i = t / (c * h * w);
+        ix_t ix = t % w, iy = (t / w) % h, ci = (t / (h * w)) % c, i = t / (c * h * w);
         float s = 0.0f;
         for (int32_t ky = 0; ky < k; ky++) {
-            int64_t ty = iy + pad - ky;
+            ix_t ty = iy + pad - ky;
             if (ty < 0 || ty % stride)
                 continue;
-            int64_t oy = ty / stride;
+            ix_t oy = ty / stride;
             if (oy >= oh)
                 continue;
             for (int32_t kx = 0; kx < k; kx++) {
-                int64_t tx = ix + pad - kx;
+                ix_t tx = ix + pad - kx;
                 if (tx < 0 || tx % stride)
                     continue;
-                int64_t ox = tx / stride;
+                ix_t ox = tx / stride;
                 if (ox >= ow)
                     continue;
                 s += dcol[((ci * k + ky) * k + kx) * cols + i * ohw + oy * ow + ox];
@@ -484,38 +501,37 @@ __global__ void k_col2im_add(float *dx, const float *dcol, int64_t n0, int64_t n
 }
 
 /* y[n0+i][o][p] = yt[o][i*ohw+p] + b[o] */
-__global__ void k_untranspose_bias(float *y, const float *yt, const float *b, int64_t n0,
-                                   int64_t nb, int64_t oc, int64_t ohw)
+__global__ void k_untranspose_bias(float *y, const float *yt, const float *b, ix_t n0, ix_t nb,
+                                   ix_t oc, ix_t ohw)
 {
-    int64_t total = nb * oc * ohw;
+    ix_t total = nb * oc * ohw;
     GRID_LOOP(t, total)
     {
-        int64_t p = t % ohw, o = (t / ohw) % oc, i = t / (oc * ohw);
+        ix_t p = t % ohw, o = (t / ohw) % oc, i = t / (oc * ohw);
         y[n0 * oc * ohw + t] = yt[o * nb * ohw + i * ohw + p] + (b ? b[o] : 0.0f);
     }
 }
 
 /* dyt[o][i*ohw+p] = dy[n0+i][o][p] */
-__global__ void k_transpose_dy(float *dyt, const float *dy, int64_t n0, int64_t nb, int64_t oc,
-                               int64_t ohw)
+__global__ void k_transpose_dy(float *dyt, const float *dy, ix_t n0, ix_t nb, ix_t oc, ix_t ohw)
 {
-    int64_t cols = nb * ohw, total = oc * cols;
+    ix_t cols = nb * ohw, total = oc * cols;
     GRID_LOOP(t, total)
     {
-        int64_t o = t / cols, q = t - o * cols;
-        int64_t i = q / ohw, p = q - i * ohw;
+        ix_t o = t / cols, q = t - o * cols;
+        ix_t i = q / ohw, p = q - i * ohw;
         dyt[t] = dy[((n0 + i) * oc + o) * ohw + p];
     }
 }
 
 /* db[o] = sum over images and pixels of dy[n][o][p]; one block per channel. */
-__global__ void k_channel_sum(float *db, const float *dy, int64_t n, int64_t oc, int64_t ohw)
+__global__ void k_channel_sum(float *db, const float *dy, ix_t n, ix_t oc, ix_t ohw)
 {
     __shared__ float sh[CU_BLOCK];
-    int64_t o = blockIdx.x, m = n * ohw;
+    ix_t o = blockIdx.x, m = n * ohw;
     float s = 0.0f;
-    for (int64_t e = threadIdx.x; e < m; e += CU_BLOCK) {
-        int64_t i = e / ohw, p = e - i * ohw;
+    for (ix_t e = threadIdx.x; e < m; e += CU_BLOCK) {
+        ix_t i = e / ohw, p = e - i * ohw;
         s += dy[(i * oc + o) * ohw + p];
     }
     s = block_sum(s, sh);
@@ -524,22 +540,22 @@ __global__ void k_channel_sum(float *db, const float *dy, int64_t n, int64_t oc,
 }
 
 /* Depthwise convolution (groups = c = oc), one thread per output. */
-__global__ void k_dw_forward(float *y, const float *x, const float *f, const float *b, int64_t n,
-                             int64_t c, int64_t h, int64_t w, int32_t k, int32_t stride,
-                             int32_t pad, int64_t oh, int64_t ow)
+__global__ void k_dw_forward(float *y, const float *x, const float *f, const float *b, ix_t n,
+                             ix_t c, ix_t h, ix_t w, int32_t k, int32_t stride, int32_t pad,
+                             ix_t oh, ix_t ow)
 {
-    int64_t total = n * c * oh * ow;
+    ix_t total = n * c * oh * ow;
     GRID_LOOP(t, total)
     {
-        int64_t ox = t % ow, oy = (t / ow) % oh, pl = t / (oh * ow), ch = pl % c;
+        ix_t ox = t % ow, oy = (t / ow) % oh, pl = t / (oh * ow), ch = pl % c;
         const float *xp = x + pl * h * w, *fp = f + ch * k * k;
         float s = b ? b[ch] : 0.0f;
         for (int32_t ky = 0; ky < k; ky++) {
-            int64_t iy = oy * stride - pad + ky;
+            ix_t iy = oy * stride - pad + ky;
             if (iy < 0 || iy >= h)
                 continue;
             for (int32_t kx = 0; kx < k; kx++) {
-                int64_t ix = ox * stride - pad + kx;
+                ix_t ix = ox * stride - pad + kx;
                 if (ix >= 0 && ix < w)
                     s += xp[iy * w + ix] * fp[ky * k + kx];
             }
@@ -549,22 +565,21 @@ __global__ void k_dw_forward(float *y, const float *x, const float *f, const flo
 }
 
 /* Depthwise dx (gather over the outputs each input feeds). */
-__global__ void k_dw_backward_dx(float *dx, const float *dy, const float *f, int64_t n, int64_t c,
-                                 int64_t h, int64_t w, int32_t k, int32_t stride, int32_t pad,
-                                 int64_t oh, int64_t ow)
+__global__ void k_dw_backward_dx(float *dx, const float *dy, const float *f, ix_t n, ix_t c, ix_t h,
+                                 ix_t w, int32_t k, int32_t stride, int32_t pad, ix_t oh, ix_t ow)
 {
-    int64_t total = n * c * h * w;
+    ix_t total = n * c * h * w;
     GRID_LOOP(t, total)
     {
-        int64_t ix = t % w, iy = (t / w) % h, pl = t / (h * w), ch = pl % c;
+        ix_t ix = t % w, iy = (t / w) % h, pl = t / (h * w), ch = pl % c;
         const float *gp = dy + pl * oh * ow, *fp = f + ch * k * k;
         float s = 0.0f;
         for (int32_t ky = 0; ky < k; ky++) {
-            int64_t ty = iy + pad - ky;
+            ix_t ty = iy + pad - ky;
             if (ty < 0 || ty % stride || ty / stride >= oh)
                 continue;
             for (int32_t kx = 0; kx < k; kx++) {
-                int64_t tx = ix + pad - kx;
+                ix_t tx = ix + pad - kx;
                 if (tx < 0 || tx % stride || tx / stride >= ow)
                     continue;
                 s += gp[(ty / stride) * ow + tx / stride] * fp[ky * k + kx];
@@ -575,18 +590,17 @@ __global__ void k_dw_backward_dx(float *dx, const float *dy, const float *f, int
 }
 
 /* Depthwise filter gradient: one block per (channel, ky, kx). */
-__global__ void k_dw_backward_df(float *df, const float *dy, const float *x, int64_t n, int64_t c,
-                                 int64_t h, int64_t w, int32_t k, int32_t stride, int32_t pad,
-                                 int64_t oh, int64_t ow)
+__global__ void k_dw_backward_df(float *df, const float *dy, const float *x, ix_t n, ix_t c, ix_t h,
+                                 ix_t w, int32_t k, int32_t stride, int32_t pad, ix_t oh, ix_t ow)
 {
     __shared__ float sh[CU_BLOCK];
-    int64_t wi = blockIdx.x, ch = wi / (k * k), kr = wi % (k * k);
+    ix_t wi = blockIdx.x, ch = wi / (k * k), kr = wi % (k * k);
     int32_t ky = (int32_t)(kr / k), kx = (int32_t)(kr % k);
-    int64_t ohw = oh * ow, m = n * ohw;
+    ix_t ohw = oh * ow, m = n * ohw;
     float s = 0.0f;
-    for (int64_t e = threadIdx.x; e < m; e += CU_BLOCK) {
-        int64_t i = e / ohw, p = e - i * ohw, oy = p / ow, ox = p - oy * ow;
-        int64_t iy = oy * stride - pad + ky, ix = ox * stride - pad + kx;
+    for (ix_t e = threadIdx.x; e < m; e += CU_BLOCK) {
+        ix_t i = e / ohw, p = e - i * ohw, oy = p / ow, ox = p - oy * ow;
+        ix_t iy = oy * stride - pad + ky, ix = ox * stride - pad + kx;
         if (iy >= 0 && iy < h && ix >= 0 && ix < w)
             s += dy[(i * c + ch) * ohw + p] * x[((i * c + ch) * h + iy) * w + ix];
     }
@@ -598,16 +612,16 @@ __global__ void k_dw_backward_df(float *df, const float *dy, const float *x, int
 /* Per-channel partial sums over [n][c][hw] in double: grid (parts, c). mode 0: x and x^2;
  * mode 1 (bn backward): dy and dy * (x - mean) * invstd. */
 __global__ void k_bn_partial(double *part, const float *x, const float *dy, const float *mean,
-                             const float *invstd, int64_t n, int64_t c, int64_t hw, int mode)
+                             const float *invstd, ix_t n, ix_t c, ix_t hw, int mode)
 {
     __shared__ double sh[CU_BLOCK];
-    int64_t ch = blockIdx.y, parts = gridDim.x, m = n * hw;
-    int64_t per = (m + parts - 1) / parts, lo = blockIdx.x * per;
-    int64_t hi = lo + per < m ? lo + per : m;
+    ix_t ch = blockIdx.y, parts = gridDim.x, m = n * hw;
+    ix_t per = (m + parts - 1) / parts, lo = blockIdx.x * per;
+    ix_t hi = lo + per < m ? lo + per : m;
     double s1 = 0, s2 = 0;
     float mu = mode ? mean[ch] : 0.0f, is = mode ? invstd[ch] : 0.0f;
-    for (int64_t e = lo + threadIdx.x; e < hi; e += CU_BLOCK) {
-        int64_t i = e / hw, j = e - i * hw, idx = (i * c + ch) * hw + j;
+    for (ix_t e = lo + threadIdx.x; e < hi; e += CU_BLOCK) {
+        ix_t i = e / hw, j = e - i * hw, idx = (i * c + ch) * hw + j;
         double v = x[idx];
         if (mode == 0) {
             s1 += v;
@@ -629,9 +643,9 @@ __global__ void k_bn_partial(double *part, const float *x, const float *dy, cons
 /* Batch statistics, running statistics and the affine coefficients y = a x + b. */
 __global__ void k_bn_finalize_fwd(float *coef, float *mean, float *invstd, float *rmean,
                                   float *rvar, const double *part, int parts, const float *gamma,
-                                  const float *beta, int64_t c, double m, float momentum, float eps)
+                                  const float *beta, ix_t c, double m, float momentum, float eps)
 {
-    int64_t ch = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+    ix_t ch = (ix_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (ch >= c)
         return;
     double s = 0, ss = 0;
@@ -656,9 +670,9 @@ __global__ void k_bn_finalize_fwd(float *coef, float *mean, float *invstd, float
 
 /* Eval-mode coefficients from running statistics (same float arithmetic as the CPU). */
 __global__ void k_bn_eval_coef(float *coef, const float *gamma, const float *beta, const float *rm,
-                               const float *rv, int64_t c, float eps)
+                               const float *rv, ix_t c, float eps)
 {
-    int64_t ch = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+    ix_t ch = (ix_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (ch >= c)
         return;
     float a = gamma[ch] / sqrtf(rv[ch] + eps);
@@ -666,21 +680,20 @@ __global__ void k_bn_eval_coef(float *coef, const float *gamma, const float *bet
     coef[c + ch] = beta[ch] - a * rm[ch];
 }
 
-__global__ void k_bn_apply(float *y, const float *x, const float *coef, int64_t total, int64_t c,
-                           int64_t hw)
+__global__ void k_bn_apply(float *y, const float *x, const float *coef, ix_t total, ix_t c, ix_t hw)
 {
     GRID_LOOP(t, total)
     {
-        int64_t ch = (t / hw) % c;
+        ix_t ch = (t / hw) % c;
         y[t] = coef[ch] * x[t] + coef[c + ch];
     }
 }
 
 /* dgamma, dbeta and the per-channel sums the dx kernel needs (mean of dy, of dy*xhat). */
 __global__ void k_bn_finalize_bwd(float *dgamma, float *dbeta, float *coef, const double *part,
-                                  int parts, int64_t c, double m)
+                                  int parts, ix_t c, double m)
 {
-    int64_t ch = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+    ix_t ch = (ix_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (ch >= c)
         return;
     double sdy = 0, sdyx = 0;
@@ -696,17 +709,17 @@ __global__ void k_bn_finalize_bwd(float *dgamma, float *dbeta, float *coef, cons
 
 __global__ void k_bn_backward_dx(float *dx, const float *dy, const float *x, const float *mean,
                                  const float *invstd, const float *gamma, const float *coef,
-                                 int64_t total, int64_t c, int64_t hw)
+                                 ix_t total, ix_t c, ix_t hw)
 {
     GRID_LOOP(t, total)
     {
-        int64_t ch = (t / hw) % c;
+        ix_t ch = (t / hw) % c;
         float is = invstd[ch], xh = (x[t] - mean[ch]) * is;
         dx[t] += gamma[ch] * is * (dy[t] - coef[ch] - xh * coef[c + ch]);
     }
 }
 
-__global__ void k_relu_fwd(float *y, const float *x, int64_t n, float cap)
+__global__ void k_relu_fwd(float *y, const float *x, ix_t n, float cap)
 {
     GRID_LOOP(i, n)
     {
@@ -715,7 +728,7 @@ __global__ void k_relu_fwd(float *y, const float *x, int64_t n, float cap)
     }
 }
 
-__global__ void k_relu_bwd(float *dx, const float *dy, const float *x, int64_t n, float cap)
+__global__ void k_relu_bwd(float *dx, const float *dy, const float *x, ix_t n, float cap)
 {
     GRID_LOOP(i, n)
     {
@@ -724,23 +737,22 @@ __global__ void k_relu_bwd(float *dx, const float *dy, const float *x, int64_t n
     }
 }
 
-__global__ void k_maxpool_fwd(float *y, int32_t *argmax, const float *x, int64_t planes, int64_t h,
-                              int64_t w, int32_t k, int32_t stride, int32_t pad, int64_t oh,
-                              int64_t ow)
+__global__ void k_maxpool_fwd(float *y, int32_t *argmax, const float *x, ix_t planes, ix_t h,
+                              ix_t w, int32_t k, int32_t stride, int32_t pad, ix_t oh, ix_t ow)
 {
-    int64_t total = planes * oh * ow;
+    ix_t total = planes * oh * ow;
     GRID_LOOP(t, total)
     {
-        int64_t ox = t % ow, oy = (t / ow) % oh, pl = t / (oh * ow);
+        ix_t ox = t % ow, oy = (t / ow) % oh, pl = t / (oh * ow);
         const float *xp = x + pl * h * w;
         int32_t best = -1;
         float bv = 0.0f;
         for (int32_t ky = 0; ky < k; ky++) {
-            int64_t iy = oy * stride - pad + ky;
+            ix_t iy = oy * stride - pad + ky;
             if (iy < 0 || iy >= h)
                 continue;
             for (int32_t kx = 0; kx < k; kx++) {
-                int64_t ix = ox * stride - pad + kx;
+                ix_t ix = ox * stride - pad + kx;
                 if (ix < 0 || ix >= w)
                     continue;
                 if (best < 0 || xp[iy * w + ix] > bv) {
@@ -755,32 +767,32 @@ __global__ void k_maxpool_fwd(float *y, int32_t *argmax, const float *x, int64_t
 }
 
 /* Output window range [lo, hi) of the outputs whose window covers input coordinate i. */
-__device__ void pool_range(int64_t i, int32_t k, int32_t stride, int32_t pad, int64_t on,
-                           int64_t *lo, int64_t *hi)
+__device__ void pool_range(ix_t i, int32_t k, int32_t stride, int32_t pad, ix_t on, ix_t *lo,
+                           ix_t *hi)
 {
-    int64_t t = i + pad - k + 1; /* first output start that still covers i */
-    int64_t a = t <= 0 ? 0 : (t + stride - 1) / stride;
-    int64_t b = (i + pad) / stride + 1;
+    ix_t t = i + pad - k + 1; /* first output start that still covers i */
+    ix_t a = t <= 0 ? 0 : (t + stride - 1) / stride;
+    ix_t b = (i + pad) / stride + 1;
     *lo = a;
     *hi = b < on ? b : on;
 }
 
-__global__ void k_maxpool_bwd(float *dx, const float *dy, const int32_t *argmax, int64_t planes,
-                              int64_t h, int64_t w, int32_t k, int32_t stride, int32_t pad,
-                              int64_t oh, int64_t ow)
+__global__ void k_maxpool_bwd(float *dx, const float *dy, const int32_t *argmax, ix_t planes,
+                              ix_t h, ix_t w, int32_t k, int32_t stride, int32_t pad, ix_t oh,
+                              ix_t ow)
 {
-    int64_t total = planes * h * w;
+    ix_t total = planes * h * w;
     GRID_LOOP(t, total)
     {
-        int64_t ix = t % w, iy = (t / w) % h, pl = t / (h * w);
-        int64_t y0, y1, x0, x1;
+        ix_t ix = t % w, iy = (t / w) % h, pl = t / (h * w);
+        ix_t y0, y1, x0, x1;
         pool_range(iy, k, stride, pad, oh, &y0, &y1);
         pool_range(ix, k, stride, pad, ow, &x0, &x1);
         int32_t self = (int32_t)(iy * w + ix);
         float s = 0.0f;
-        for (int64_t oy = y0; oy < y1; oy++)
-            for (int64_t ox = x0; ox < x1; ox++) {
-                int64_t o = (pl * oh + oy) * ow + ox;
+        for (ix_t oy = y0; oy < y1; oy++)
+            for (ix_t ox = x0; ox < x1; ox++) {
+                ix_t o = (pl * oh + oy) * ow + ox;
                 if (argmax[o] == self)
                     s += dy[o];
             }
@@ -788,22 +800,22 @@ __global__ void k_maxpool_bwd(float *dx, const float *dy, const int32_t *argmax,
     }
 }
 
-__global__ void k_avgpool_fwd(float *y, const float *x, int64_t planes, int64_t h, int64_t w,
-                              int32_t k, int32_t stride, int32_t pad, int64_t oh, int64_t ow)
+__global__ void k_avgpool_fwd(float *y, const float *x, ix_t planes, ix_t h, ix_t w, int32_t k,
+                              int32_t stride, int32_t pad, ix_t oh, ix_t ow)
 {
-    int64_t total = planes * oh * ow;
+    ix_t total = planes * oh * ow;
     GRID_LOOP(t, total)
     {
-        int64_t ox = t % ow, oy = (t / ow) % oh, pl = t / (oh * ow);
+        ix_t ox = t % ow, oy = (t / ow) % oh, pl = t / (oh * ow);
         const float *xp = x + pl * h * w;
         float s = 0.0f;
-        int64_t cnt = 0;
+        ix_t cnt = 0;
         for (int32_t ky = 0; ky < k; ky++) {
-            int64_t iy = oy * stride - pad + ky;
+            ix_t iy = oy * stride - pad + ky;
             if (iy < 0 || iy >= h)
                 continue;
             for (int32_t kx = 0; kx < k; kx++) {
-                int64_t ix = ox * stride - pad + kx;
+                ix_t ix = ox * stride - pad + kx;
                 if (ix < 0 || ix >= w)
                     continue;
                 s += xp[iy * w + ix];
@@ -814,23 +826,23 @@ __global__ void k_avgpool_fwd(float *y, const float *x, int64_t planes, int64_t 
     }
 }
 
-__global__ void k_avgpool_bwd(float *dx, const float *dy, int64_t planes, int64_t h, int64_t w,
-                              int32_t k, int32_t stride, int32_t pad, int64_t oh, int64_t ow)
+__global__ void k_avgpool_bwd(float *dx, const float *dy, ix_t planes, ix_t h, ix_t w, int32_t k,
+                              int32_t stride, int32_t pad, ix_t oh, ix_t ow)
 {
-    int64_t total = planes * h * w;
+    ix_t total = planes * h * w;
     GRID_LOOP(t, total)
     {
-        int64_t ix = t % w, iy = (t / w) % h, pl = t / (h * w);
-        int64_t y0, y1, x0, x1;
+        ix_t ix = t % w, iy = (t / w) % h, pl = t / (h * w);
+        ix_t y0, y1, x0, x1;
         pool_range(iy, k, stride, pad, oh, &y0, &y1);
         pool_range(ix, k, stride, pad, ow, &x0, &x1);
         float s = 0.0f;
-        for (int64_t oy = y0; oy < y1; oy++) {
-            int64_t a0 = oy * stride - pad, ya = a0 < 0 ? 0 : a0, yb = a0 + k > h ? h : a0 + k;
-            for (int64_t ox = x0; ox < x1; ox++) {
-                int64_t b0 = ox * stride - pad, xa = b0 < 0 ? 0 : b0;
-                int64_t xb = b0 + k > w ? w : b0 + k;
-                int64_t cnt = (yb - ya) * (xb - xa);
+        for (ix_t oy = y0; oy < y1; oy++) {
+            ix_t a0 = oy * stride - pad, ya = a0 < 0 ? 0 : a0, yb = a0 + k > h ? h : a0 + k;
+            for (ix_t ox = x0; ox < x1; ox++) {
+                ix_t b0 = ox * stride - pad, xa = b0 < 0 ? 0 : b0;
+                ix_t xb = b0 + k > w ? w : b0 + k;
+                ix_t cnt = (yb - ya) * (xb - xa);
                 if (cnt > 0)
                     s += dy[(pl * oh + oy) * ow + ox] / (float)cnt;
             }
@@ -840,15 +852,15 @@ __global__ void k_avgpool_bwd(float *dx, const float *dy, int64_t planes, int64_
 }
 
 /* Global average pool: one warp per plane, lanes in a fixed shuffle order. */
-__global__ void k_gap_fwd(float *y, const float *x, int64_t planes, int64_t hw)
+__global__ void k_gap_fwd(float *y, const float *x, ix_t planes, ix_t hw)
 {
-    int64_t warp = ((int64_t)blockIdx.x * blockDim.x + threadIdx.x) / 32;
+    ix_t warp = ((ix_t)blockIdx.x * blockDim.x + threadIdx.x) / 32;
     int lane = threadIdx.x % 32;
     if (warp >= planes)
         return;
     const float *xp = x + warp * hw;
     float s = 0.0f;
-    for (int64_t i = lane; i < hw; i += 32)
+    for (ix_t i = lane; i < hw; i += 32)
         s += xp[i];
     for (int off = 16; off > 0; off >>= 1)
         s += __shfl_down_sync(0xffffffffu, s, off);
@@ -856,9 +868,9 @@ __global__ void k_gap_fwd(float *y, const float *x, int64_t planes, int64_t hw)
         y[warp] = s / (float)hw;
 }
 
-__global__ void k_gap_bwd(float *dx, const float *dy, int64_t planes, int64_t hw)
+__global__ void k_gap_bwd(float *dx, const float *dy, ix_t planes, ix_t hw)
 {
-    int64_t total = planes * hw;
+    ix_t total = planes * hw;
     GRID_LOOP(t, total)
     {
         dx[t] += dy[t / hw] / (float)hw;
@@ -866,9 +878,9 @@ __global__ void k_gap_bwd(float *dx, const float *dy, int64_t planes, int64_t hw
 }
 
 /* y[i][j] += b[j] over rows of o */
-__global__ void k_add_bias_rows(float *y, const float *b, int64_t n, int64_t o)
+__global__ void k_add_bias_rows(float *y, const float *b, ix_t n, ix_t o)
 {
-    int64_t total = n * o;
+    ix_t total = n * o;
     GRID_LOOP(t, total)
     {
         y[t] += b[t % o];
@@ -876,18 +888,18 @@ __global__ void k_add_bias_rows(float *y, const float *b, int64_t n, int64_t o)
 }
 
 /* db[j] = sum over rows of dy[i][j], in row order (same order as the CPU reference). */
-__global__ void k_col_sum(float *db, const float *dy, int64_t n, int64_t o)
+__global__ void k_col_sum(float *db, const float *dy, ix_t n, ix_t o)
 {
-    int64_t j = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+    ix_t j = (ix_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (j >= o)
         return;
     float s = 0.0f;
-    for (int64_t i = 0; i < n; i++)
+    for (ix_t i = 0; i < n; i++)
         s += dy[i * o + j];
     db[j] = s;
 }
 
-__global__ void k_add_fwd(float *y, const float *a, const float *b, int64_t n)
+__global__ void k_add_fwd(float *y, const float *a, const float *b, ix_t n)
 {
     GRID_LOOP(i, n)
     {
@@ -895,7 +907,7 @@ __global__ void k_add_fwd(float *y, const float *a, const float *b, int64_t n)
     }
 }
 
-__global__ void k_add_bwd(float *da, float *db, const float *dy, int64_t n)
+__global__ void k_add_bwd(float *da, float *db, const float *dy, ix_t n)
 {
     GRID_LOOP(i, n)
     {
@@ -909,35 +921,34 @@ __global__ void k_add_bwd(float *da, float *db, const float *dy, int64_t n)
 
 /* One thread per row, in double like the CPU reference; per-row loss and hit. */
 __global__ void k_softmax_xent(float *dlogits, double *row_loss, int32_t *row_hit,
-                               const float *logits, const int32_t *labels, int64_t n,
-                               int64_t classes)
+                               const float *logits, const int32_t *labels, ix_t n, ix_t classes)
 {
-    int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+    ix_t i = (ix_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= n)
         return;
     const float *z = logits + i * classes;
     int32_t lab = labels[i];
-    int64_t best = 0;
+    ix_t best = 0;
     double mx = z[0];
-    for (int64_t j = 1; j < classes; j++)
+    for (ix_t j = 1; j < classes; j++)
         if (z[j] > mx) {
             mx = z[j];
             best = j;
         }
     double s = 0;
-    for (int64_t j = 0; j < classes; j++)
+    for (ix_t j = 0; j < classes; j++)
         s += exp((double)z[j] - mx);
     double lse = mx + log(s);
     bool ok = lab >= 0 && lab < classes;
     row_loss[i] = ok ? lse - (double)z[lab] : nan("");
     row_hit[i] = ok && best == lab;
     if (dlogits)
-        for (int64_t j = 0; j < classes; j++)
+        for (ix_t j = 0; j < classes; j++)
             dlogits[i * classes + j] =
                 (float)((exp((double)z[j] - lse) - (j == lab ? 1.0 : 0.0)) / (double)n);
 }
 
-__global__ void k_sgd(float *p, float *vel, const float *g, const float *decay, int64_t n, float lr,
+__global__ void k_sgd(float *p, float *vel, const float *g, const float *decay, ix_t n, float lr,
                       float momentum, float wd, bool nesterov)
 {
     GRID_LOOP(i, n)
@@ -949,7 +960,7 @@ __global__ void k_sgd(float *p, float *vel, const float *g, const float *decay, 
     }
 }
 
-__global__ void k_adamw(float *p, float *m, float *v, const float *g, const float *decay, int64_t n,
+__global__ void k_adamw(float *p, float *m, float *v, const float *g, const float *decay, ix_t n,
                         float lr, float b1, float b2, float eps, float wd, float c1, float c2)
 {
     GRID_LOOP(i, n)
@@ -1012,6 +1023,9 @@ static void cu_conv_forward(float *y, const float *x, const float *w, const floa
     if (c->err != TD_OK || d->n == 0)
         return;
     int64_t ohw = d->oh * d->ow;
+    if (!cu_fits(c, d->n * d->c * d->h * d->w, "conv input") ||
+        !cu_fits(c, d->n * d->oc * ohw, "conv output"))
+        return;
     if (conv_is_depthwise(d)) {
         LAUNCH(k_dw_forward, cu_blocks(d->n * d->c * ohw), CU_BLOCK, c->stream, y, x, w, b, d->n,
                d->c, d->h, d->w, d->k, d->stride, d->pad, d->oh, d->ow);
@@ -1021,6 +1035,8 @@ static void cu_conv_forward(float *y, const float *x, const float *w, const floa
     int64_t G = d->groups, cg = d->c / G, og = d->oc / G, R = d->c * d->k * d->k;
     int64_t rg = cg * d->k * d->k;
     int64_t nb = conv_chunk(d, (R + d->oc) * ohw);
+    if (!cu_fits(c, (R + d->oc) * nb * ohw, "conv im2col chunk"))
+        return;
     float *col = (float *)cu_scratch(c, (void **)&c->work, &c->work_bytes,
                                      (size_t)((R + d->oc) * nb * ohw) * sizeof(float));
     if (!col)
@@ -1052,6 +1068,9 @@ static void cu_conv_backward(float *dx, float *dw, float *db, const float *dy, c
     if (c->err != TD_OK)
         return;
     int64_t ohw = d->oh * d->ow;
+    if (!cu_fits(c, d->n * d->c * d->h * d->w, "conv input") ||
+        !cu_fits(c, d->n * d->oc * ohw, "conv output"))
+        return;
     if (d->n == 0) {
         CUDA_CHECK(c, cudaMemsetAsync(
                           dw, 0, (size_t)(d->oc * (d->c / d->groups) * d->k * d->k) * sizeof(float),
@@ -1079,6 +1098,8 @@ static void cu_conv_backward(float *dx, float *dw, float *db, const float *dy, c
     int64_t rg = cg * d->k * d->k;
     int64_t per = (2 * R + d->oc) * ohw;
     int64_t nb = conv_chunk(d, per);
+    if (!cu_fits(c, per * nb, "conv im2col chunk"))
+        return;
     float *col = (float *)cu_scratch(c, (void **)&c->work, &c->work_bytes,
                                      (size_t)(per * nb) * sizeof(float));
     if (!col)
@@ -1135,7 +1156,7 @@ static void cu_bn_forward_train(float *y, float *mean, float *invstd, float *run
 {
     (void)threads;
     cu_ctx *c = cu_get();
-    if (c->err != TD_OK || n * hw == 0)
+    if (c->err != TD_OK || n * hw == 0 || !cu_fits(c, n * ch * hw, "batch norm input"))
         return;
     int parts = bn_parts(n * hw);
     float *coef;
@@ -1160,7 +1181,7 @@ static void cu_bn_forward_eval(float *y, const float *x, const float *gamma, con
                                int64_t ch, int64_t hw, float eps)
 {
     cu_ctx *c = cu_get();
-    if (c->err != TD_OK || n * hw == 0)
+    if (c->err != TD_OK || n * hw == 0 || !cu_fits(c, n * ch * hw, "batch norm input"))
         return;
     float *coef;
     if (!bn_scratch(c, ch, 0, &coef))
@@ -1187,6 +1208,8 @@ static void cu_bn_backward(float *dx, float *dgamma, float *dbeta, const float *
         CUDA_CHECK(c, cudaMemsetAsync(dbeta, 0, (size_t)ch * sizeof(float), c->stream));
         return;
     }
+    if (!cu_fits(c, n * ch * hw, "batch norm input"))
+        return;
     int parts = bn_parts(n * hw);
     float *coef;
     double *part = bn_scratch(c, ch, parts, &coef);
@@ -1208,7 +1231,7 @@ static void cu_bn_backward(float *dx, float *dgamma, float *dbeta, const float *
 static void cu_relu_forward(float *y, const float *x, int64_t count, float cap)
 {
     cu_ctx *c = cu_get();
-    if (c->err != TD_OK || count == 0)
+    if (c->err != TD_OK || count == 0 || !cu_fits(c, count, "relu input"))
         return;
     LAUNCH(k_relu_fwd, cu_blocks(count), CU_BLOCK, c->stream, y, x, count, cap);
     LAUNCH_CHECK(c);
@@ -1217,7 +1240,7 @@ static void cu_relu_forward(float *y, const float *x, int64_t count, float cap)
 static void cu_relu_backward(float *dx, const float *dy, const float *x, int64_t count, float cap)
 {
     cu_ctx *c = cu_get();
-    if (c->err != TD_OK || count == 0 || !dx)
+    if (c->err != TD_OK || count == 0 || !dx || !cu_fits(c, count, "relu input"))
         return;
     LAUNCH(k_relu_bwd, cu_blocks(count), CU_BLOCK, c->stream, dx, dy, x, count, cap);
     LAUNCH_CHECK(c);
@@ -1233,7 +1256,8 @@ static void cu_maxpool_forward(float *y, int32_t *argmax, const float *x, int64_
 {
     cu_ctx *c = cu_get();
     int64_t oh = pool_out(h, k, stride, pad), ow = pool_out(w, k, stride, pad);
-    if (c->err != TD_OK || n * ch * oh * ow <= 0)
+    if (c->err != TD_OK || n * ch * oh * ow <= 0 || !cu_fits(c, n * ch * h * w, "max pool input") ||
+        !cu_fits(c, n * ch * oh * ow, "max pool output"))
         return;
     LAUNCH(k_maxpool_fwd, cu_blocks(n * ch * oh * ow), CU_BLOCK, c->stream, y, argmax, x, n * ch, h,
            w, k, stride, pad, oh, ow);
@@ -1260,7 +1284,8 @@ static void cu_avgpool_forward(float *y, const float *x, int64_t n, int64_t ch, 
 {
     cu_ctx *c = cu_get();
     int64_t oh = pool_out(h, k, stride, pad), ow = pool_out(w, k, stride, pad);
-    if (c->err != TD_OK || n * ch * oh * ow <= 0)
+    if (c->err != TD_OK || n * ch * oh * ow <= 0 || !cu_fits(c, n * ch * h * w, "avg pool input") ||
+        !cu_fits(c, n * ch * oh * ow, "avg pool output"))
         return;
     LAUNCH(k_avgpool_fwd, cu_blocks(n * ch * oh * ow), CU_BLOCK, c->stream, y, x, n * ch, h, w, k,
            stride, pad, oh, ow);
@@ -1272,7 +1297,9 @@ static void cu_avgpool_backward(float *dx, const float *dy, int64_t n, int64_t c
 {
     cu_ctx *c = cu_get();
     int64_t oh = pool_out(h, k, stride, pad), ow = pool_out(w, k, stride, pad);
-    if (c->err != TD_OK || !dx || n * ch * h * w == 0 || oh <= 0 || ow <= 0)
+    if (c->err != TD_OK || !dx || n * ch * h * w == 0 || oh <= 0 || ow <= 0 ||
+        !cu_fits(c, n * ch * h * w, "avg pool input") ||
+        !cu_fits(c, n * ch * oh * ow, "avg pool output"))
         return;
     LAUNCH(k_avgpool_bwd, cu_blocks(n * ch * h * w), CU_BLOCK, c->stream, dx, dy, n * ch, h, w, k,
            stride, pad, oh, ow);
@@ -1282,7 +1309,7 @@ static void cu_avgpool_backward(float *dx, const float *dy, int64_t n, int64_t c
 static void cu_gap_forward(float *y, const float *x, int64_t n, int64_t ch, int64_t hw)
 {
     cu_ctx *c = cu_get();
-    if (c->err != TD_OK || n * ch == 0 || hw == 0)
+    if (c->err != TD_OK || n * ch == 0 || hw == 0 || !cu_fits(c, n * ch * hw, "global pool input"))
         return;
     int64_t threads = n * ch * 32;
     LAUNCH(k_gap_fwd, (unsigned)((threads + CU_BLOCK - 1) / CU_BLOCK), CU_BLOCK, c->stream, y, x,
@@ -1293,7 +1320,7 @@ static void cu_gap_forward(float *y, const float *x, int64_t n, int64_t ch, int6
 static void cu_gap_backward(float *dx, const float *dy, int64_t n, int64_t ch, int64_t hw)
 {
     cu_ctx *c = cu_get();
-    if (c->err != TD_OK || !dx || n * ch * hw == 0)
+    if (c->err != TD_OK || !dx || n * ch * hw == 0 || !cu_fits(c, n * ch * hw, "global pool input"))
         return;
     LAUNCH(k_gap_bwd, cu_blocks(n * ch * hw), CU_BLOCK, c->stream, dx, dy, n * ch, hw);
     LAUNCH_CHECK(c);
@@ -1303,7 +1330,7 @@ static void cu_fc_forward(float *y, const float *x, const float *w, const float 
                           int64_t k, int64_t o)
 {
     cu_ctx *c = cu_get();
-    if (c->err != TD_OK || n == 0)
+    if (c->err != TD_OK || n == 0 || !cu_fits(c, n * o, "fc output"))
         return;
     /* y[n][o] = x[n][k] w[o][k]^T */
     if (!gemm_rm(c, false, true, n, o, k, 1.0f, x, k, 0, w, k, 0, 0.0f, y, o, 0, 1))
@@ -1326,6 +1353,8 @@ static void cu_fc_backward(float *dx, float *dw, float *db, const float *dy, con
             CUDA_CHECK(c, cudaMemsetAsync(db, 0, (size_t)o * sizeof(float), c->stream));
         return;
     }
+    if (!cu_fits(c, n * o, "fc output"))
+        return;
     /* dw[o][k] = dy[n][o]^T x[n][k] */
     if (!gemm_rm(c, true, false, o, k, n, 1.0f, dy, o, 0, x, k, 0, 0.0f, dw, k, 0, 1))
         return;
@@ -1342,7 +1371,7 @@ static void cu_fc_backward(float *dx, float *dw, float *db, const float *dy, con
 static void cu_add_forward(float *y, const float *a, const float *b, int64_t count)
 {
     cu_ctx *c = cu_get();
-    if (c->err != TD_OK || count == 0)
+    if (c->err != TD_OK || count == 0 || !cu_fits(c, count, "add input"))
         return;
     LAUNCH(k_add_fwd, cu_blocks(count), CU_BLOCK, c->stream, y, a, b, count);
     LAUNCH_CHECK(c);
@@ -1351,7 +1380,7 @@ static void cu_add_forward(float *y, const float *a, const float *b, int64_t cou
 static void cu_add_backward(float *da, float *db, const float *dy, int64_t count)
 {
     cu_ctx *c = cu_get();
-    if (c->err != TD_OK || count == 0 || (!da && !db))
+    if (c->err != TD_OK || count == 0 || (!da && !db) || !cu_fits(c, count, "add input"))
         return;
     LAUNCH(k_add_bwd, cu_blocks(count), CU_BLOCK, c->stream, da, db, dy, count);
     LAUNCH_CHECK(c);
@@ -1367,6 +1396,8 @@ static double cu_softmax_xent(float *dlogits, int64_t *correct, const float *log
         return NAN;
     if (n == 0)
         return 0.0;
+    if (!cu_fits(c, n * classes, "logits"))
+        return NAN;
     /* device rows: labels (int32), then per-row loss (double) and hit (int32) */
     size_t lab_b = (size_t)n * sizeof(int32_t), loss_b = (size_t)n * sizeof(double);
     size_t lab_off = 0, loss_off = (lab_b + 15) & ~(size_t)15, hit_off = loss_off + loss_b;
@@ -1413,7 +1444,7 @@ static void cu_sgd_step(float *p, float *vel, const float *g, const float *decay
                         float lr, float momentum, float weight_decay, bool nesterov)
 {
     cu_ctx *c = cu_get();
-    if (c->err != TD_OK || n == 0)
+    if (c->err != TD_OK || n == 0 || !cu_fits(c, n, "parameter block"))
         return;
     LAUNCH(k_sgd, cu_blocks(n), CU_BLOCK, c->stream, p, vel, g, decay, n, lr, momentum,
            weight_decay, nesterov);
@@ -1425,7 +1456,7 @@ static void cu_adamw_step(float *p, float *m, float *v, const float *g, const fl
                           float weight_decay, int64_t t)
 {
     cu_ctx *c = cu_get();
-    if (c->err != TD_OK || n == 0)
+    if (c->err != TD_OK || n == 0 || !cu_fits(c, n, "parameter block"))
         return;
     /* bias corrections on the host, as the CPU backend computes them */
     float c1 = 1.0f - powf(beta1, (float)t), c2 = 1.0f - powf(beta2, (float)t);
@@ -1436,16 +1467,16 @@ static void cu_adamw_step(float *p, float *m, float *v, const float *g, const fl
 
 /* Fallback of max-pool backward when the window is unknown: one thread per plane scatters
  * in output order (exact for any window, the CPU's order, no atomics). */
-__global__ void k_maxpool_bwd_plane(float *dx, const float *dy, const int32_t *argmax,
-                                    int64_t planes, int64_t hw, int64_t ohw)
+__global__ void k_maxpool_bwd_plane(float *dx, const float *dy, const int32_t *argmax, ix_t planes,
+                                    ix_t hw, ix_t ohw)
 {
-    int64_t pl = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+    ix_t pl = (ix_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (pl >= planes)
         return;
     const int32_t *a = argmax + pl * ohw;
     const float *g = dy + pl * ohw;
     float *d = dx + pl * hw;
-    for (int64_t i = 0; i < ohw; i++)
+    for (ix_t i = 0; i < ohw; i++)
         if (a[i] >= 0)
             d[a[i]] += g[i];
 }
@@ -1454,7 +1485,9 @@ static void cu_maxpool_backward(float *dx, const float *dy, const int32_t *argma
                                 int64_t ch, int64_t h, int64_t w, int64_t oh, int64_t ow)
 {
     cu_ctx *c = cu_get();
-    if (c->err != TD_OK || !dx || n * ch * oh * ow <= 0)
+    if (c->err != TD_OK || !dx || n * ch * oh * ow <= 0 ||
+        !cu_fits(c, n * ch * h * w, "max pool input") ||
+        !cu_fits(c, n * ch * oh * ow, "max pool output"))
         return;
     int64_t planes = n * ch;
     /* The table passes no window; the forward pass remembered it by argmax buffer. */

@@ -488,6 +488,20 @@ static void test_alloc_failure_message(void **state)
     nn_backend_cuda_release(&key3);
 }
 
+/* A tensor past the kernels' 32-bit indexing is refused before any launch, with a message. */
+static void test_index_limit_message(void **state)
+{
+    (void)state;
+    float *buf = gpu->alloc(&gpu_key, 16);
+    gpu->relu_forward(buf, buf, (int64_t)1 << 32, 0.0f); /* sizes only: nothing is touched */
+    assert_int_equal(nn_backend_cuda_status(), TD_ERR_UNSUPPORTED);
+    const char *msg = td_error_message();
+    assert_non_null(strstr(msg, "relu input has 4294967296 elements"));
+    assert_non_null(strstr(msg, "32-bit indexing"));
+    nn_backend_cuda_clear_error();
+    assert_int_equal(nn_backend_cuda_status(), TD_OK);
+}
+
 int main(void)
 {
     if (nn_cuda_device_count() == 0) {
@@ -519,6 +533,7 @@ int main(void)
         cmocka_unit_test(test_optimizers),
         cmocka_unit_test(test_memory),
         cmocka_unit_test(test_alloc_failure_message),
+        cmocka_unit_test(test_index_limit_message),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     nn_backend_cuda_release(&gpu_key);
