@@ -24,7 +24,7 @@ static const char usage[] =
     "population as the first (Deb's NSGA-II code), so evaluations = P * G.\n"
     "\n"
     "      --problem NAME  zdt1|zdt2|zdt3|zdt4|zdt6|dtlz2 (required)\n"
-    "      --pop P         population size, even (default 100)\n"
+    "      --pop P         population size (default 100)\n"
     "      --gens G        generations (default 250)\n"
     "      --seed S        run seed (default 1)\n"
     "      --algo A        nsga2|random|regevo (default nsga2; the front of random and regevo\n"
@@ -164,8 +164,6 @@ int cmd_bench_moo(int argc, char **argv)
     cs_problems_id id;
     if (cs_problems_parse(problem, &id) != TD_OK)
         return cmd_usage_error(cmd, "--problem: %s", td_error_message());
-    if (o.algo == CS_ALGO_NSGA2 && pop % 2)
-        return cmd_usage_error(cmd, "--pop %lld: NSGA-II needs an even population", pop);
 
     cs_problems_bench b;
     if ((st = cs_problems_init(&b, id)) != TD_OK)

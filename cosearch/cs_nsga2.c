@@ -638,9 +638,6 @@ td_status cs_search_init(cs_search *s, const cs_problem *p, const cs_search_opti
         return td_fail(TD_ERR_CONFIG, "search: unknown algorithm %d", (int)o->algo);
     if (o->pop_size < 4)
         return td_fail(TD_ERR_CONFIG, "search: population size %zu, at least 4", o->pop_size);
-    if (o->algo == CS_ALGO_NSGA2 && o->pop_size % 2)
-        return td_fail(TD_ERR_CONFIG, "search: NSGA-II population size %zu must be even",
-                       o->pop_size);
     if (o->generations < 1)
         return td_fail(TD_ERR_CONFIG, "search: generations must be at least 1");
     if (!(o->crossover_prob >= 0.0 && o->crossover_prob <= 1.0))
@@ -676,7 +673,7 @@ td_status cs_search_init(cs_search *s, const cs_problem *p, const cs_search_opti
         return st;
     size_t n = o->pop_size;
     if ((st = cs_alloc_array(&s->pop, n, p)) != TD_OK ||
-        (st = cs_alloc_array(&s->off, n, p)) != TD_OK ||
+        (st = cs_alloc_array(&s->off, n + 1, p)) != TD_OK || /* + 1: odd pop, a spare child */
         (st = cs_alloc_array(&s->pop_next, n, p)) != TD_OK) {
         cs_search_free(s);
         return st;
@@ -694,7 +691,7 @@ void cs_search_free(cs_search *s)
 {
     size_t n = s->opt.pop_size;
     cs_free_array(s->pop, n);
-    cs_free_array(s->off, n);
+    cs_free_array(s->off, s->off ? n + 1 : 0);
     cs_free_array(s->pop_next, n);
     cs_free_array(s->history, s->history_n);
     free(s->perm);
@@ -898,16 +895,16 @@ static td_status cs_step_initial(cs_search *s)
 
 static td_status cs_step_nsga2(cs_search *s)
 {
-    size_t n = s->opt.pop_size, g = s->problem->n_genes;
+    size_t n = s->opt.pop_size;
     for (size_t i = 0; i < n; i += 2) {
         const cs_candidate *p1 = cs_tournament(s), *p2 = cs_tournament(s);
         cs_crossover(s, p1->genes, p2->genes, s->off[i].genes, s->off[i + 1].genes);
-        for (size_t k = 0; k < 2; k++) {
+        /* an odd population leaves the last pair's second child unused */
+        for (size_t k = 0; k < 2 && i + k < n; k++) {
             cs_mutate(s, s->off[i + k].genes, false);
             cs_make_unique(s, &s->off[i + k], s->pop, s->pop_n, s->off, i + k);
         }
     }
-    (void)g;
     td_status st = cs_evaluate(s, s->off, n);
     if (st != TD_OK)
         return st;

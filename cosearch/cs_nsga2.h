@@ -145,7 +145,7 @@ void cs_candidate_finish(cs_candidate *c, const cs_problem *p);
 
 typedef struct cs_search_options {
     cs_algo algo;
-    size_t pop_size;    /* NSGA-II: even, >= 4 */
+    size_t pop_size;    /* >= 4 (Deb's code wants a multiple of 4; any size works here) */
     size_t generations; /* >= 1; the initial population is generation 1 (Deb's code), so
                            evaluations = pop_size * generations */
     uint64_t seed;

@@ -35,7 +35,9 @@ expect_usage() {
 }
 expect_usage "--problem is required" --pop 10
 expect_usage "unknown problem 'zdt5'" --problem zdt5
-expect_usage "--pop 7: NSGA-II needs an even population" --problem zdt1 --pop 7
+expect_usage "--pop 3 is out of range" --problem zdt1 --pop 3
+"$bin" bench-moo --problem zdt1 --pop 7 --gens 3 --json | grep -q '"evaluations": 21' ||
+  fail "odd population"
 expect_usage "unknown option '--bogus'" --problem zdt1 --bogus
 expect_usage "unknown search algorithm 'nsga3'" --problem zdt1 --algo nsga3
 expect_usage "--gens 0 is out of range" --problem zdt1 --gens 0

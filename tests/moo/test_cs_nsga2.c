@@ -363,9 +363,13 @@ static void test_errors(void **state)
     cs_search_options o;
     cs_search_options_default(&o);
     cs_search s;
-    o.pop_size = 21;
-    assert_int_equal(cs_search_init(&s, &p, &o), TD_ERR_CONFIG);
-    assert_non_null(strstr(td_error_message(), "population size 21 must be even"));
+    o.pop_size = 21; /* odd populations work: 21 children per generation */
+    o.generations = 3;
+    assert_int_equal(cs_search_init(&s, &p, &o), TD_OK);
+    assert_int_equal(cs_search_run(&s), TD_OK);
+    assert_int_equal(s.evaluations, 63);
+    assert_int_equal(s.pop_n, 21);
+    cs_search_free(&s);
     o.pop_size = 2;
     assert_int_equal(cs_search_init(&s, &p, &o), TD_ERR_CONFIG);
     assert_non_null(strstr(td_error_message(), "population size 2, at least 4"));
