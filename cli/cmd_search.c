@@ -1,7 +1,12 @@
 #include "cmd_common.h"
 #include "commands.h"
 #include "cs_config.h"
+#include "cs_cosearch.h"
+#include "cs_mpi.h"
+#include "rep_report.h"
 #include "td_config.h"
+#include "td_log.h"
+#include "td_version.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -108,9 +113,57 @@ int cmd_search(int argc, char **argv)
         td_config_free(cfg);
         goto done;
     }
+    cs_run_options ro = {.out_dir = out_dir,
+                         .resume_dir = resume,
+                         .pool = CS_POOL_INPROCESS,
+                         .jobs = (size_t)td_config_int(cfg, "search.workers"),
+                         .version = TD_VERSION};
+    const char *stop_after = getenv("TANDEM_TEST_STOP_AFTER");
+    if (stop_after)
+        ro.stop_after = atoll(stop_after);
+    if (cs_mpi_launched()) {
+        /* mpirun -np N tandem search: rank 0 is the master, the other ranks train. */
+        st = cs_mpi_init(&argc, &argv);
+        if (st != TD_OK) {
+            td_config_free(cfg);
+            rc = cmd_fail("search", st);
+            goto done;
+        }
+        ro.pool = CS_POOL_MPI;
+    } else if (ro.jobs > 1) {
+        ro.pool = CS_POOL_FORK;
+    }
+    json_t *summary = NULL;
+    st = cs_cosearch_run(cfg, &ro, &summary);
     td_config_free(cfg);
-    rc = cmd_not_built("search", "the search loop (cosearch, issue #9) is being built; the "
-                                 "config is valid (see --print-config)");
+    if (st == TD_OK && summary) {
+        /* The report is part of the main job; its failure does not lose the run. */
+        const char *run_dir = json_string_value(json_object_get(summary, "run_dir"));
+        const char *dirs[1] = {run_dir};
+        json_t *written = json_array();
+        td_status rs = rep_report_write(dirs, 1, REP_FORMAT_ALL, NULL, written);
+        if (rs != TD_OK)
+            td_log_warn("report not written: %s (try: tandem report %s)", td_error_message(),
+                        run_dir);
+        else
+            json_object_set_new(summary, "report", json_incref(json_array_get(written, 0)));
+        json_decref(written);
+        if (c.json) {
+            td_json_print(summary);
+        } else {
+            printf("run %s: %lld evaluations, front of %lld designs, hypervolume %.6g, %.1f s\n",
+                   run_dir, (long long)json_integer_value(json_object_get(summary, "evaluations")),
+                   (long long)json_integer_value(json_object_get(summary, "front_size")),
+                   json_real_value(json_object_get(summary, "hypervolume")),
+                   json_real_value(json_object_get(summary, "wall_s")));
+            printf("report: %s/report/index.html\n", run_dir);
+            json_decref(summary);
+        }
+    } else if (st != TD_OK) {
+        rc = cmd_fail("search", st);
+    }
+    if (ro.pool == CS_POOL_MPI)
+        cs_mpi_finalize();
 done:
     free(sets);
     return rc;

@@ -1,0 +1,849 @@
+#include "cs_cosearch.h"
+
+#include "cs_archive.h"
+#include "cs_config.h"
+#include "cs_hv.h"
+#include "cs_mpi.h"
+#include "cs_nsga2.h"
+#include "cs_rundir.h"
+#include "hw_eval.h"
+#include "hw_space.h"
+#include "nn_quant.h"
+#include "nn_space.h"
+#include "nn_train.h"
+#include "td_hash.h"
+#include "td_json.h"
+#include "td_log.h"
+#include "td_progress.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ objectives */
+
+typedef enum cs_objective {
+    CS_OBJ_ERROR = 0, /* 1 - integer validation accuracy at the accelerator's bit width */
+    CS_OBJ_LATENCY_MS,
+    CS_OBJ_ENERGY_UJ,
+    CS_OBJ_AREA_MM2,
+    CS_OBJ_POWER_MW,
+    CS_OBJ_PARAMS,
+    CS_OBJ_MACS,
+    CS_OBJ_COUNT
+} cs_objective;
+
+static const char *const objective_names[CS_OBJ_COUNT] = {
+    "error", "latency_ms", "energy_uj", "area_mm2", "power_mw", "params", "macs"};
+
+/* Constraints: the accelerator's own violations (sum of relative shortfalls), then the
+ * user's budgets as relative excess (0 when the budget is 0 = none). */
+enum { CS_CON_HW = 0, CS_CON_AREA, CS_CON_POWER, CS_CON_LATENCY, CS_CON_ACCURACY, CS_CON_COUNT };
+
+static const int all_bits[4] = {4, 8, 16, 32};
+
+static int bits_index(int bits)
+{
+    for (int i = 0; i < 4; i++)
+        if (all_bits[i] == bits)
+            return i;
+    return -1;
+}
+
+/* ------------------------------------------------------------------ context */
+
+typedef struct cosearch {
+    const td_config *cfg;
+    nn_space net_space;
+    hw_space hw_space;
+    nn_data data;
+    bool data_loaded;
+    nn_budget budget;
+    uint64_t budget_hash;
+    uint64_t run_seed;
+    int threads;
+    int n_net_genes;
+    cs_gene *genes;
+    cs_problem problem;
+    cs_objective obj[CS_MAX_OBJ];
+    size_t n_obj;
+    double max_area, max_power, max_latency, min_accuracy;
+    /* master only */
+    cs_pool pool;
+    bool pool_ready;
+    cs_rundir run;
+    bool run_open;
+    hw_result hw;
+    int64_t *archive_ids; /* archive row id by cs_candidate.eval_id */
+    size_t archive_ids_cap;
+    double ref[CS_MAX_OBJ];
+    bool ref_set;
+    double hypervolume;
+    td_progress progress;
+    int64_t new_evaluations;
+    int64_t stop_after;
+    int64_t trainings, accuracy_cache_hits;
+} cosearch;
+
+static void genes_split(const cosearch *cs, const double *genes, int32_t *net, int32_t *hw)
+{
+    for (int i = 0; i < cs->n_net_genes; i++)
+        net[i] = (int32_t)lround(genes[i]);
+    for (int i = 0; i < HW_GENE_COUNT; i++)
+        hw[i] = (int32_t)lround(genes[cs->n_net_genes + i]);
+}
+
+/* Decodes a candidate into its network and accelerator. */
+static td_status candidate_decode(const cosearch *cs, const double *genes, nn_graph *g,
+                                  hw_config *hw)
+{
+    int32_t net[cs->n_net_genes > 0 ? cs->n_net_genes : 1], hwg[HW_GENE_COUNT];
+    genes_split(cs, genes, net, hwg);
+    hw_genome_decode(&cs->hw_space, hwg, hw);
+    return nn_genome_decode(&cs->net_space, net, g);
+}
+
+static uint64_t combine_hash(uint64_t a, uint64_t b)
+{
+    uint64_t w[2] = {a, b};
+    return td_hash64(w, sizeof w, 0x6a6f696e74ull);
+}
+
+static uint64_t problem_hash(void *ctx, const double *genes)
+{
+    cosearch *cs = ctx;
+    nn_graph g;
+    hw_config hw;
+    uint64_t h = 0;
+    if (candidate_decode(cs, genes, &g, &hw) == TD_OK)
+        h = combine_hash(nn_graph_hash(&g), hw_config_hash(&hw));
+    nn_graph_free(&g);
+    return h;
+}
+
+/* ------------------------------------------------------------------ training tasks */
+
+/* Task: one network trained once, scored at every requested bit width. */
+typedef struct train_task {
+    uint64_t seed;
+    uint32_t bits_mask; /* bit i: all_bits[i] */
+    int32_t n_genes;
+    int32_t genes[]; /* net genes */
+} train_task;
+
+typedef struct train_result {
+    double float_acc;
+    double int_acc[4];
+    double wall_s;
+} train_result;
+
+/* Trains the network of a task with the proxy budget and scores the validation images in
+ * float and as integer models. Runs in a worker process (or in-process for -j 1). */
+static td_status train_work(void *ctx, const void *task, size_t task_len, void **result,
+                            size_t *result_len)
+{
+    cosearch *cs = ctx;
+    const train_task *t = task;
+    if (task_len < sizeof *t || t->n_genes != cs->n_net_genes ||
+        task_len != sizeof *t + (size_t)t->n_genes * sizeof(int32_t))
+        return td_fail(TD_ERR_INTERNAL, "malformed training task (%zu bytes)", task_len);
+    double t0 = td_now_s();
+    nn_graph g;
+    td_status st = nn_genome_decode(&cs->net_space, t->genes, &g);
+    if (st != TD_OK)
+        return st;
+    nn_net net;
+    st = nn_net_init(&net, &g, cs->budget.batch, cs->threads, nn_backend_cpu(), t->seed);
+    if (st != TD_OK) {
+        nn_graph_free(&g);
+        return td_fail_context(st, "network %s: ", g.name);
+    }
+    nn_recipe r;
+    nn_recipe_default(&r);
+    r.epochs = cs->budget.epochs;
+    r.batch = cs->budget.batch;
+    r.images = cs->budget.images;
+    r.seed = t->seed;
+    r.threads = cs->threads;
+    r.augment.crop_pad = 0;
+    r.augment.flip = false;
+    nn_train_result tr;
+    train_result *out = calloc(1, sizeof *out);
+    if (!out)
+        st = td_fail(TD_ERR_NOMEM, "out of memory");
+    if (st == TD_OK)
+        st = nn_net_train(&net, &cs->data.train, NULL, &cs->data.norm, &r, NULL, NULL, &tr);
+    if (st == TD_OK)
+        st = nn_net_evaluate(&net, &cs->data.val, &cs->data.norm, cs->budget.val_images,
+                             &out->float_acc);
+    for (int i = 0; st == TD_OK && i < 4; i++) {
+        out->int_acc[i] = NAN;
+        if (!(t->bits_mask & (1u << i)))
+            continue;
+        nn_qmodel q;
+        st = nn_quantize(&q, &net, &cs->data.train, &cs->data.norm, 256, all_bits[i]);
+        if (st == TD_OK) {
+            st = nn_qmodel_evaluate(&q, &cs->data.val, &cs->data.norm, cs->budget.val_images, true,
+                                    cs->threads, &out->int_acc[i]);
+            nn_qmodel_free(&q);
+        }
+    }
+    nn_net_free(&net);
+    nn_graph_free(&g);
+    if (st != TD_OK) {
+        free(out);
+        return st;
+    }
+    out->wall_s = td_now_s() - t0;
+    *result = out;
+    *result_len = sizeof *out;
+    return TD_OK;
+}
+
+/* ------------------------------------------------------------------ evaluation */
+
+typedef struct pending_net {
+    uint64_t net_hash;
+    uint32_t bits_mask;
+    size_t first_cand; /* a candidate carrying the net's genes */
+    train_result res;
+    bool failed;
+    char reason[CS_REASON_MAX];
+} pending_net;
+
+static uint64_t net_seed(const cosearch *cs, uint64_t net_hash)
+{
+    return td_seed_derive(cs->run_seed, net_hash);
+}
+
+static json_t *genes_json(const cs_problem *p, const double *genes)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < p->n_genes; i++)
+        json_array_append_new(a, json_integer((json_int_t)lround(genes[i])));
+    return a;
+}
+
+/* Scores one candidate whose accuracy is known: hw_model, objectives, constraints. The
+ * metrics JSON (stolen by the candidate's archive record) is returned in *metrics. */
+static td_status score_candidate(cosearch *cs, cs_candidate *c, double float_acc, double int_acc,
+                                 json_t **metrics)
+{
+    nn_graph g;
+    hw_config hw;
+    td_status st = candidate_decode(cs, c->genes, &g, &hw);
+    if (st == TD_OK && g.n_nodes > cs->hw.cap_layers) {
+        hw_result_free(&cs->hw);
+        st = hw_result_init(&cs->hw, g.n_nodes * 2);
+    }
+    if (st == TD_OK)
+        st = hw_evaluate(&g, &hw, &cs->hw);
+    if (st != TD_OK) {
+        nn_graph_free(&g);
+        return st;
+    }
+    const hw_result *r = &cs->hw;
+    double values[CS_OBJ_COUNT] = {
+        [CS_OBJ_ERROR] = 1.0 - int_acc,
+        [CS_OBJ_LATENCY_MS] = r->latency_ms,
+        [CS_OBJ_ENERGY_UJ] = r->energy_uj,
+        [CS_OBJ_AREA_MM2] = r->area_mm2,
+        [CS_OBJ_POWER_MW] = r->power_mw,
+        [CS_OBJ_PARAMS] = (double)nn_graph_params(&g),
+        [CS_OBJ_MACS] = (double)nn_graph_macs(&g),
+    };
+    for (size_t i = 0; i < cs->n_obj; i++)
+        c->obj[i] = values[cs->obj[i]];
+    c->viol[CS_CON_HW] = r->violations.total;
+    c->viol[CS_CON_AREA] = cs->max_area > 0 ? fmax(0, r->area_mm2 / cs->max_area - 1) : 0;
+    c->viol[CS_CON_POWER] = cs->max_power > 0 ? fmax(0, r->power_mw / cs->max_power - 1) : 0;
+    c->viol[CS_CON_LATENCY] =
+        cs->max_latency > 0 ? fmax(0, r->latency_ms / cs->max_latency - 1) : 0;
+    c->viol[CS_CON_ACCURACY] =
+        cs->min_accuracy > 0 ? fmax(0, (cs->min_accuracy - int_acc) / cs->min_accuracy) : 0;
+
+    json_t *m = json_object();
+    json_object_set_new(m, "accuracy", td_json_real(int_acc));
+    json_object_set_new(m, "float_accuracy", td_json_real(float_acc));
+    json_object_set_new(m, "bits", json_integer(hw.bits));
+    json_object_set_new(m, "latency_ms", td_json_real(r->latency_ms));
+    json_object_set_new(m, "inferences_per_s", td_json_real(r->inferences_per_s));
+    json_object_set_new(m, "energy_uj", td_json_real(r->energy_uj));
+    json_object_set_new(m, "power_mw", td_json_real(r->power_mw));
+    json_object_set_new(m, "area_mm2", td_json_real(r->area_mm2));
+    json_object_set_new(m, "peak_tops", td_json_real(r->peak_tops));
+    json_object_set_new(m, "effective_tops", td_json_real(r->effective_tops));
+    json_object_set_new(m, "utilization", td_json_real(r->utilization));
+    json_object_set_new(m, "params", json_integer(nn_graph_params(&g)));
+    json_object_set_new(m, "macs", json_integer(nn_graph_macs(&g)));
+    json_object_set_new(m, "network", json_string(g.name));
+    json_object_set_new(m, "layers_count", json_integer((json_int_t)g.n_nodes));
+    json_object_set_new(m, "hw", hw_config_to_json(&hw));
+    json_t *viol = json_array();
+    for (size_t i = 0; i < r->violations.n; i++) {
+        char buf[256];
+        hw_violation_format(&r->violations.v[i], &hw, buf, sizeof buf);
+        json_array_append_new(viol, json_string(buf));
+    }
+    json_object_set_new(m, "violations", viol);
+    json_t *vv = json_array();
+    for (int i = 0; i < CS_CON_COUNT; i++)
+        json_array_append_new(vv, td_json_real(c->viol[i]));
+    json_object_set_new(m, "constraint_values", vv);
+    json_object_set_new(m, "fidelity", json_string("analytical"));
+    json_object_set_new(m, "energy_source", json_string(hw_tech_active()->origin));
+    *metrics = m;
+    nn_graph_free(&g);
+    return TD_OK;
+}
+
+/* Metrics of each candidate of the batch in flight, by batch index, until committed. */
+typedef struct batch_state {
+    cosearch *cs;
+    cs_candidate **cands;
+    json_t **metrics;
+    uint64_t *net_hashes;
+    int *bits;
+} batch_state;
+
+static cosearch *current_cs; /* the search in flight (one per process) */
+static json_t **current_metrics;
+static cs_candidate **current_cands;
+static size_t current_n;
+
+static json_t *metrics_of(const cs_candidate *c)
+{
+    for (size_t i = 0; i < current_n; i++)
+        if (current_cands[i] == c)
+            return current_metrics[i];
+    return NULL;
+}
+
+/* The evaluator: cached accuracies from the archive, one training task per missing
+ * (network, bit widths), hw_model for every candidate; done() as each finishes. */
+static td_status evaluate_batch(void *ctx, const cs_problem *p, cs_candidate **cands, size_t n,
+                                cs_eval_done_fn done, void *done_ctx)
+{
+    cosearch *cs = ctx;
+    td_status st = TD_OK;
+    uint64_t *net_hash = calloc(n ? n : 1, sizeof *net_hash);
+    int *bits = calloc(n ? n : 1, sizeof *bits);
+    double *facc = calloc(n ? n : 1, sizeof *facc), *iacc = calloc(n ? n : 1, sizeof *iacc);
+    bool *have = calloc(n ? n : 1, sizeof *have);
+    size_t *which = calloc(n ? n : 1, sizeof *which);
+    pending_net *pend = calloc(n ? n : 1, sizeof *pend);
+    json_t **metrics = calloc(n ? n : 1, sizeof *metrics);
+    size_t n_pend = 0;
+    if (!net_hash || !bits || !facc || !iacc || !have || !which || !pend || !metrics) {
+        st = td_fail(TD_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    current_cands = cands;
+    current_metrics = metrics;
+    current_n = n;
+    /* 1. Which accuracies are cached, which networks must be trained. */
+    for (size_t i = 0; i < n && st == TD_OK; i++) {
+        nn_graph g;
+        hw_config hw;
+        st = candidate_decode(cs, cands[i]->genes, &g, &hw);
+        if (st != TD_OK)
+            break;
+        net_hash[i] = nn_graph_hash(&g);
+        bits[i] = hw.bits;
+        nn_graph_free(&g);
+        st = cs_archive_cache_get(&cs->run.archive, net_hash[i], bits[i], cs->budget_hash,
+                                  net_seed(cs, net_hash[i]), &have[i], &facc[i], &iacc[i]);
+        if (st != TD_OK || have[i]) {
+            cs->accuracy_cache_hits += have[i];
+            continue;
+        }
+        size_t k = 0;
+        while (k < n_pend && pend[k].net_hash != net_hash[i])
+            k++;
+        if (k == n_pend) {
+            pend[n_pend].net_hash = net_hash[i];
+            pend[n_pend].first_cand = i;
+            n_pend++;
+        }
+        pend[k].bits_mask |= 1u << bits_index(bits[i]);
+        which[i] = k;
+    }
+    if (st != TD_OK)
+        goto out;
+    /* 2. Train the missing networks on the pool. */
+    if (n_pend) {
+        cs_pool_job *jobs = calloc(n_pend, sizeof *jobs);
+        train_task **tasks = calloc(n_pend, sizeof *tasks);
+        size_t task_len = sizeof(train_task) + (size_t)cs->n_net_genes * sizeof(int32_t);
+        if (!jobs || !tasks) {
+            free(jobs);
+            free(tasks);
+            st = td_fail(TD_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        for (size_t k = 0; k < n_pend && st == TD_OK; k++) {
+            tasks[k] = calloc(1, task_len);
+            if (!tasks[k]) {
+                st = td_fail(TD_ERR_NOMEM, "out of memory");
+                break;
+            }
+            tasks[k]->seed = net_seed(cs, pend[k].net_hash);
+            tasks[k]->bits_mask = pend[k].bits_mask;
+            tasks[k]->n_genes = cs->n_net_genes;
+            int32_t hwg[HW_GENE_COUNT];
+            genes_split(cs, cands[pend[k].first_cand]->genes, tasks[k]->genes, hwg);
+            jobs[k].task = tasks[k];
+            jobs[k].task_len = task_len;
+        }
+        if (st == TD_OK)
+            st = cs_pool_run(&cs->pool, jobs, n_pend);
+        for (size_t k = 0; k < n_pend; k++) {
+            if (st == TD_OK && jobs[k].outcome == CS_POOL_OUTCOME_OK &&
+                jobs[k].result_len == sizeof(train_result)) {
+                memcpy(&pend[k].res, jobs[k].result, sizeof(train_result));
+                cs->trainings++;
+                for (int b = 0; b < 4 && st == TD_OK; b++)
+                    if (pend[k].bits_mask & (1u << b))
+                        st = cs_archive_cache_put(&cs->run.archive, pend[k].net_hash, all_bits[b],
+                                                  cs->budget_hash, net_seed(cs, pend[k].net_hash),
+                                                  pend[k].res.float_acc, pend[k].res.int_acc[b],
+                                                  pend[k].res.wall_s);
+            } else {
+                pend[k].failed = true;
+                snprintf(pend[k].reason, sizeof pend[k].reason, "training failed: %s (%s)",
+                         jobs[k].reason[0] ? jobs[k].reason : "no result",
+                         cs_pool_outcome_name(jobs[k].outcome));
+            }
+            cs_pool_job_clear(&jobs[k]);
+            free(tasks[k]);
+        }
+        free(jobs);
+        free(tasks);
+        if (st != TD_OK)
+            goto out;
+    }
+    /* 3. Score every candidate on its accelerator. */
+    for (size_t i = 0; i < n && st == TD_OK; i++) {
+        cs_candidate *c = cands[i];
+        if (!have[i]) {
+            const pending_net *pn = &pend[which[i]];
+            if (pn->failed) {
+                cs_candidate_set_failed(c, p, pn->reason);
+                st = done(done_ctx, p, c);
+                continue;
+            }
+            facc[i] = pn->res.float_acc;
+            iacc[i] = pn->res.int_acc[bits_index(bits[i])];
+        }
+        td_status es = score_candidate(cs, c, facc[i], iacc[i], &metrics[i]);
+        if (es != TD_OK)
+            cs_candidate_set_failed(c, p, td_error_message());
+        st = done(done_ctx, p, c);
+    }
+out:
+    for (size_t i = 0; i < n && metrics; i++)
+        json_decref(metrics[i]);
+    current_n = 0;
+    current_cands = NULL;
+    current_metrics = NULL;
+    free(net_hash);
+    free(bits);
+    free(facc);
+    free(iacc);
+    free(have);
+    free(which);
+    free(pend);
+    free(metrics);
+    return st;
+}
+
+/* ------------------------------------------------------------------ archive hooks */
+
+static td_status remember_archive_id(cosearch *cs, int64_t eval_id, int64_t archive_id)
+{
+    if ((size_t)eval_id >= cs->archive_ids_cap) {
+        size_t cap = cs->archive_ids_cap ? cs->archive_ids_cap : 256;
+        while (cap <= (size_t)eval_id)
+            cap *= 2;
+        int64_t *p = realloc(cs->archive_ids, cap * sizeof *p);
+        if (!p)
+            return td_fail(TD_ERR_NOMEM, "out of memory");
+        for (size_t i = cs->archive_ids_cap; i < cap; i++)
+            p[i] = -1;
+        cs->archive_ids = p;
+        cs->archive_ids_cap = cap;
+    }
+    cs->archive_ids[eval_id] = archive_id;
+    return TD_OK;
+}
+
+/* Resume: a candidate already in the archive takes its stored result. */
+static td_status archive_lookup(void *ctx, const cs_problem *p, cs_candidate *c, bool *found)
+{
+    cosearch *cs = ctx;
+    cs_eval_record rec;
+    static char buf[1 << 16];
+    td_status st = cs_archive_find_evaluation(&cs->run.archive, c->hash, "analytical", found, &rec,
+                                              buf, sizeof buf);
+    if (st != TD_OK || !*found)
+        return st;
+    if (rec.status == CS_EVAL_FAILED) {
+        cs_candidate_set_failed(c, p, rec.failure ? rec.failure : "failed");
+    } else {
+        json_error_t err;
+        json_t *o = json_loads(rec.objectives_json, 0, &err);
+        json_t *m = json_loads(rec.metrics_json, 0, &err);
+        json_t *vv = m ? json_object_get(m, "constraint_values") : NULL;
+        if (!json_is_array(o) || json_array_size(o) != p->n_obj || !json_is_array(vv) ||
+            json_array_size(vv) != p->n_con) {
+            json_decref(o);
+            json_decref(m);
+            return td_fail(TD_ERR_FORMAT,
+                           "%s: evaluation %lld does not match this run's objectives",
+                           cs->run.archive.path, (long long)rec.id);
+        }
+        for (size_t i = 0; i < p->n_obj; i++)
+            c->obj[i] = json_number_value(json_array_get(o, i));
+        for (size_t i = 0; i < p->n_con; i++)
+            c->viol[i] = json_number_value(json_array_get(vv, i));
+        json_decref(o);
+        json_decref(m);
+    }
+    return remember_archive_id(cs, c->eval_id, rec.id);
+}
+
+/* Commits each new evaluation to the archive as soon as it is in. */
+static td_status archive_commit(void *ctx, const cs_search *s, const cs_candidate *c)
+{
+    cosearch *cs = ctx;
+    const cs_problem *p = s->problem;
+    json_t *genome = genes_json(p, c->genes);
+    json_t *obj = json_array();
+    for (size_t i = 0; i < p->n_obj; i++)
+        json_array_append_new(obj, td_json_real(c->obj[i]));
+    json_t *m = metrics_of(c);
+    char *genome_s = json_dumps(genome, JSON_COMPACT);
+    char *obj_s = json_dumps(obj, JSON_COMPACT);
+    char *m_s = m ? json_dumps(m, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
+    nn_graph g;
+    hw_config hw;
+    uint64_t nh = 0, hh = 0;
+    if (candidate_decode(cs, c->genes, &g, &hw) == TD_OK) {
+        nh = nn_graph_hash(&g);
+        hh = hw_config_hash(&hw);
+    }
+    nn_graph_free(&g);
+    cs_eval_record r = {
+        .candidate_hash = c->hash,
+        .net_hash = nh,
+        .hw_hash = hh,
+        .generation = c->generation,
+        .fidelity = "analytical",
+        .status = c->failed ? CS_EVAL_FAILED : CS_EVAL_OK,
+        .failure = c->failed ? c->reason : NULL,
+        .genome_json = genome_s,
+        .objectives_json = obj_s,
+        .metrics_json = m_s ? m_s : "{}",
+        .violation = isfinite(c->violation) ? c->violation : 1e300,
+        .seed = c->seed,
+        .wall_s = 0,
+    };
+    td_status st = cs_archive_add_evaluation(&cs->run.archive, &r);
+    free(genome_s);
+    free(obj_s);
+    free(m_s);
+    json_decref(genome);
+    json_decref(obj);
+    if (st == TD_OK)
+        st = remember_archive_id(cs, c->eval_id, r.id);
+    cs->new_evaluations++;
+    if (st == TD_OK && cs->stop_after > 0 && cs->new_evaluations >= cs->stop_after)
+        st = td_fail(TD_ERR_INTERNAL, "stopped after %lld new evaluations (test hook)",
+                     (long long)cs->stop_after);
+    return st;
+}
+
+/* After each generation: hypervolume, population and front into the archive, progress. */
+static td_status on_generation(void *ctx, const cs_search *s)
+{
+    cosearch *cs = ctx;
+    const cs_problem *p = s->problem;
+    size_t *idx = NULL, n_front = 0;
+    td_status st = cs_search_front(s, false, &idx, &n_front);
+    double *pts = NULL;
+    if (st == TD_OK && n_front)
+        st = cs_objectives_matrix(s->pop, idx, n_front, p->n_obj, &pts);
+    if (st == TD_OK && !cs->ref_set && n_front) {
+        /* Derived once from the first front, then fixed so generations compare. */
+        st = cs_hv_reference_derive(pts, n_front, p->n_obj, 0.1, cs->ref);
+        cs->ref_set = st == TD_OK;
+    }
+    cs->hypervolume = 0;
+    if (st == TD_OK && cs->ref_set)
+        st = cs_hv_compute(pts, n_front, p->n_obj, cs->ref, &cs->hypervolume);
+    int64_t *ids = calloc(s->pop_n ? s->pop_n : 1, sizeof *ids);
+    int32_t *ranks = calloc(s->pop_n ? s->pop_n : 1, sizeof *ranks);
+    double *crowd = calloc(s->pop_n ? s->pop_n : 1, sizeof *crowd);
+    int64_t *front_ids = calloc(n_front ? n_front : 1, sizeof *front_ids);
+    if (st == TD_OK && (!ids || !ranks || !crowd || !front_ids))
+        st = td_fail(TD_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; st == TD_OK && i < s->pop_n; i++) {
+        ids[i] = cs->archive_ids[s->pop[i].eval_id];
+        ranks[i] = s->pop[i].rank;
+        crowd[i] = s->pop[i].crowding;
+    }
+    for (size_t i = 0; st == TD_OK && i < n_front; i++)
+        front_ids[i] = cs->archive_ids[s->pop[idx[i]].eval_id];
+    if (st == TD_OK)
+        st = cs_archive_add_generation(&cs->run.archive, (int64_t)s->generation, cs->hypervolume,
+                                       s->evaluations, td_now_s() - cs->progress.start_s, ids,
+                                       ranks, crowd, (int64_t)s->pop_n);
+    if (st == TD_OK)
+        st = cs_archive_set_front(&cs->run.archive, front_ids, (int64_t)n_front);
+    char status[160];
+    snprintf(status, sizeof status, "gen %zu/%zu evals %lld trained %lld cache %lld hv %.4g",
+             s->generation, s->opt.generations, (long long)s->evaluations, (long long)cs->trainings,
+             (long long)(s->cache_hits + cs->accuracy_cache_hits), cs->hypervolume);
+    td_progress_update(&cs->progress, s->evaluations, status);
+    td_log(TD_LOG_DEBUG, "%s", status);
+    free(idx);
+    free(pts);
+    free(ids);
+    free(ranks);
+    free(crowd);
+    free(front_ids);
+    return st;
+}
+
+/* ------------------------------------------------------------------ setup */
+
+static td_status setup_problem(cosearch *cs, const td_config *cfg)
+{
+    nn_shape input = {1, 28, 28};
+    td_status st = nn_space_from_config(&cs->net_space, cfg, input, 10);
+    if (st == TD_OK)
+        st = hw_space_from_config(&cs->hw_space, cfg);
+    if (st != TD_OK)
+        return st;
+    cs->n_net_genes = nn_genome_length(&cs->net_space);
+    size_t n = (size_t)cs->n_net_genes + HW_GENE_COUNT;
+    cs->genes = calloc(n, sizeof *cs->genes);
+    int32_t *lo = calloc(n, sizeof *lo), *hi = calloc(n, sizeof *hi);
+    if (!cs->genes || !lo || !hi) {
+        free(lo);
+        free(hi);
+        return td_fail(TD_ERR_NOMEM, "out of memory");
+    }
+    nn_genome_ranges(&cs->net_space, lo, hi);
+    int32_t hw_hi[HW_GENE_COUNT];
+    hw_genome_ranges(&cs->hw_space, hw_hi);
+    for (size_t i = 0; i < n; i++) {
+        bool net = i < (size_t)cs->n_net_genes;
+        cs->genes[i].lo = net ? lo[i] : 0;
+        cs->genes[i].hi = net ? hi[i] : hw_hi[i - (size_t)cs->n_net_genes];
+        cs->genes[i].kind = CS_GENE_INT;
+    }
+    /* Unordered genes: block ops (first gene of each block triple) and the dataflow. */
+    int32_t blocks_at = 2 + 3 * cs->net_space.stages_max;
+    for (int32_t i = blocks_at; i < cs->n_net_genes; i += 3)
+        cs->genes[i].kind = CS_GENE_CATEGORICAL;
+    cs->genes[(size_t)cs->n_net_genes + HW_GENE_DATAFLOW].kind = CS_GENE_CATEGORICAL;
+    free(lo);
+    free(hi);
+
+    cs->n_obj = td_config_list_len(cfg, "search.objectives");
+    for (size_t i = 0; i < cs->n_obj; i++) {
+        const char *name = td_config_list_str(cfg, "search.objectives", i);
+        for (int k = 0; k < CS_OBJ_COUNT; k++)
+            if (strcmp(name, objective_names[k]) == 0)
+                cs->obj[i] = (cs_objective)k;
+    }
+    cs->max_area = td_config_float(cfg, "constraints.max_area_mm2");
+    cs->max_power = td_config_float(cfg, "constraints.max_power_mw");
+    cs->max_latency = td_config_float(cfg, "constraints.max_latency_ms");
+    cs->min_accuracy = td_config_float(cfg, "constraints.min_accuracy");
+    size_t n_ref = td_config_list_len(cfg, "search.reference_point");
+    for (size_t i = 0; i < n_ref; i++)
+        cs->ref[i] = td_config_list_float(cfg, "search.reference_point", i);
+    cs->ref_set = n_ref > 0;
+
+    cs->budget.images = td_config_int(cfg, "train.images");
+    cs->budget.epochs = (int32_t)td_config_int(cfg, "train.epochs");
+    cs->budget.batch = (int32_t)td_config_int(cfg, "train.batch");
+    cs->budget.val_images = td_config_int(cfg, "data.val_images");
+    cs->threads = (int)td_config_int(cfg, "train.threads");
+    int64_t bw[4] = {cs->budget.images, cs->budget.epochs, cs->budget.batch, cs->budget.val_images};
+    cs->budget_hash = td_hash64(bw, sizeof bw, 0x62756467ull);
+    cs->run_seed = (uint64_t)td_config_int(cfg, "run.seed");
+
+    cs->problem.name = "cosearch";
+    cs->problem.n_genes = n;
+    cs->problem.genes = cs->genes;
+    cs->problem.n_obj = cs->n_obj;
+    cs->problem.n_con = CS_CON_COUNT;
+    cs->problem.ctx = cs;
+    cs->problem.hash = problem_hash;
+    cs->problem.evaluate = NULL; /* evaluate_batch does the work */
+    return cs_problem_check(&cs->problem);
+}
+
+static json_t *front_json(cosearch *cs, const cs_search *s, double *hv, size_t *front_n)
+{
+    size_t *idx = NULL, n = 0;
+    json_t *arr = json_array();
+    if (cs_search_front(s, false, &idx, &n) != TD_OK)
+        return arr;
+    for (size_t i = 0; i < n; i++) {
+        const cs_candidate *c = &s->pop[idx[i]];
+        json_t *d = json_object();
+        char hex[17];
+        td_hash_hex(c->hash, hex);
+        json_object_set_new(d, "id", json_integer(cs->archive_ids[c->eval_id]));
+        json_object_set_new(d, "candidate", json_string(hex));
+        json_t *o = json_object();
+        for (size_t k = 0; k < cs->n_obj; k++)
+            json_object_set_new(o, objective_names[cs->obj[k]], td_json_real(c->obj[k]));
+        json_object_set_new(d, "objectives", o);
+        nn_graph g;
+        hw_config hw;
+        if (candidate_decode(cs, c->genes, &g, &hw) == TD_OK) {
+            json_object_set_new(d, "network", json_string(g.name));
+            json_object_set_new(d, "params", json_integer(nn_graph_params(&g)));
+            json_object_set_new(d, "macs", json_integer(nn_graph_macs(&g)));
+            json_object_set_new(d, "hw", hw_config_to_json(&hw));
+        }
+        nn_graph_free(&g);
+        json_array_append_new(arr, d);
+    }
+    free(idx);
+    *hv = cs->hypervolume;
+    *front_n = n;
+    return arr;
+}
+
+td_status cs_cosearch_run(const td_config *cfg_in, const cs_run_options *o, json_t **summary)
+{
+    cosearch cs;
+    memset(&cs, 0, sizeof cs);
+    *summary = NULL;
+    td_config *resumed_cfg = NULL;
+    const td_config *cfg = cfg_in;
+    td_status st = TD_OK;
+    bool master = o->pool != CS_POOL_MPI || cs_mpi_rank() == 0;
+    if (o->resume_dir && master) {
+        st = cs_rundir_resume(&cs.run, o->resume_dir, &resumed_cfg);
+        if (st != TD_OK)
+            return st;
+        cs.run_open = true;
+        cfg = resumed_cfg;
+    }
+    cs.cfg = cfg;
+    cs.stop_after = o->stop_after;
+    st = setup_problem(&cs, cfg);
+    /* Data before the pool: forked workers share it copy-on-write. */
+    if (st == TD_OK) {
+        const char *dir = td_config_str(cfg, "data.dir");
+        st = nn_data_load(&cs.data, *dir ? dir : NULL, td_config_int(cfg, "data.val_images"),
+                          cs.run_seed);
+        cs.data_loaded = st == TD_OK;
+    }
+    if (st == TD_OK) {
+        cs_pool_options po = {.kind = o->pool,
+                              .jobs = o->jobs ? o->jobs : 1,
+                              .timeout_s = td_config_float(cfg, "search.eval_timeout_s")};
+        st = cs_pool_init(&cs.pool, &po, train_work, &cs);
+        cs.pool_ready = st == TD_OK;
+    }
+    if (st == TD_OK && cs.pool_ready && cs_pool_is_mpi_worker(&cs.pool))
+        goto cleanup; /* an MPI worker rank has served its tasks */
+    if (st == TD_OK && !cs.run_open) {
+        st = cs_rundir_create(&cs.run, o->out_dir, cfg, o->version);
+        cs.run_open = st == TD_OK;
+    }
+    if (st == TD_OK)
+        st = hw_result_init(&cs.hw, 256);
+    cs_search s;
+    memset(&s, 0, sizeof s);
+    bool search_ready = false;
+    if (st == TD_OK) {
+        cs_search_options so;
+        cs_search_options_default(&so);
+        st = cs_algo_parse(td_config_str(cfg, "search.algorithm"), &so.algo);
+        so.pop_size = (size_t)td_config_int(cfg, "search.population");
+        so.generations = (size_t)td_config_int(cfg, "search.generations");
+        so.seed = cs.run_seed;
+        so.crossover_prob = td_config_float(cfg, "search.crossover_prob");
+        so.mutation_prob = td_config_float(cfg, "search.mutation_rate");
+        so.int_crossover = CS_INT_CROSSOVER_UNIFORM;
+        so.evaluator.ctx = &cs;
+        so.evaluator.evaluate_batch = evaluate_batch;
+        so.lookup = archive_lookup;
+        so.lookup_ctx = &cs;
+        so.on_evaluated = archive_commit;
+        so.on_evaluated_ctx = &cs;
+        so.on_generation = on_generation;
+        so.on_generation_ctx = &cs;
+        if (st == TD_OK)
+            st = cs_search_init(&s, &cs.problem, &so);
+        search_ready = st == TD_OK;
+    }
+    if (st == TD_OK) {
+        current_cs = &cs;
+        td_log_info("search: %s, population %zu, %zu generations, %zu genes (%d network, %d "
+                    "accelerator), run directory %s",
+                    td_config_str(cfg, "search.algorithm"), s.opt.pop_size, s.opt.generations,
+                    cs.problem.n_genes, cs.n_net_genes, HW_GENE_COUNT, cs.run.path);
+        td_progress_init(&cs.progress, "search", (int64_t)(s.opt.pop_size * s.opt.generations));
+        st = cs_search_run(&s);
+        current_cs = NULL;
+    }
+    if (st == TD_OK) {
+        double hv = 0;
+        size_t front_n = 0;
+        json_t *front = front_json(&cs, &s, &hv, &front_n);
+        double wall = td_now_s() - cs.progress.start_s;
+        char status[128];
+        snprintf(status, sizeof status, "front %zu designs, hypervolume %.4g", front_n, hv);
+        td_progress_finish(&cs.progress, status);
+        st = cs_archive_run_finish(&cs.run.archive, "finished", wall);
+        json_t *sum = json_object();
+        json_object_set_new(sum, "run_dir", json_string(cs.run.path));
+        json_object_set_new(sum, "evaluations", json_integer(s.evaluations));
+        json_object_set_new(sum, "new_evaluations", json_integer(cs.new_evaluations));
+        json_object_set_new(sum, "failures", json_integer(s.failures));
+        json_object_set_new(sum, "resumed_evaluations", json_integer(s.cache_hits));
+        json_object_set_new(sum, "trainings", json_integer(cs.trainings));
+        json_object_set_new(sum, "accuracy_cache_hits", json_integer(cs.accuracy_cache_hits));
+        json_object_set_new(sum, "front_size", json_integer((json_int_t)front_n));
+        json_object_set_new(sum, "hypervolume", td_json_real(hv));
+        json_t *ref = json_array();
+        for (size_t i = 0; i < cs.n_obj; i++)
+            json_array_append_new(ref, td_json_real(cs.ref[i]));
+        json_object_set_new(sum, "reference_point", ref);
+        json_t *names = json_array();
+        for (size_t i = 0; i < cs.n_obj; i++)
+            json_array_append_new(names, json_string(objective_names[cs.obj[i]]));
+        json_object_set_new(sum, "objectives", names);
+        json_object_set_new(sum, "wall_s", td_json_real(wall));
+        json_object_set_new(sum, "front", front);
+        *summary = sum;
+    } else if (cs.run_open) {
+        td_log_error("search stopped: %s (finished evaluations are in %s; continue with "
+                     "tandem search --resume %s)",
+                     td_error_message(), cs.run.path, cs.run.path);
+    }
+    if (search_ready)
+        cs_search_free(&s);
+cleanup:
+    if (cs.pool_ready)
+        cs_pool_free(&cs.pool);
+    if (cs.run_open)
+        cs_rundir_close(&cs.run);
+    hw_result_free(&cs.hw);
+    if (cs.data_loaded)
+        nn_data_free(&cs.data);
+    free(cs.genes);
+    free(cs.archive_ids);
+    td_config_free(resumed_cfg);
+    return st;
+}
