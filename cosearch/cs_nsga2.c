@@ -24,9 +24,6 @@ td_status cs_problem_check(const cs_problem *p)
     if (p->n_obj < 1 || p->n_obj > CS_MAX_OBJ)
         return td_fail(TD_ERR_CONFIG, "%s: %zu objectives, expected 1..%d", name, p->n_obj,
                        CS_MAX_OBJ);
-    if (p->n_con > CS_MAX_CON)
-        return td_fail(TD_ERR_CONFIG, "%s: %zu constraints, at most %d", name, p->n_con,
-                       CS_MAX_CON);
     if (!p->evaluate)
         return td_fail(TD_ERR_CONFIG, "%s: no evaluate function", name);
     for (size_t i = 0; i < p->n_genes; i++) {

@@ -18,7 +18,6 @@
 #include <stdint.h>
 
 #define CS_MAX_OBJ 6      /* objectives: 1 (regularized evolution) or 2..6 */
-#define CS_MAX_CON 64     /* constraints */
 #define CS_REASON_MAX 160 /* failure reason text, NUL included */
 
 typedef enum cs_gene_kind {
@@ -40,7 +39,7 @@ typedef struct cs_problem {
     size_t n_genes;
     const cs_gene *genes;
     size_t n_obj; /* 1..CS_MAX_OBJ (NSGA-II and random search need >= 2 for a front) */
-    size_t n_con; /* 0..CS_MAX_CON */
+    size_t n_con; /* any number, 0 included */
     void *ctx;
     /* Identity of the decoded candidate: duplicate elimination and the evaluation seed
      * td_seed_derive(run seed, hash) use it. NULL: a hash of the gene values. */

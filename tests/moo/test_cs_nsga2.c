@@ -432,10 +432,6 @@ static void test_errors(void **state)
     assert_int_equal(cs_problem_check(&q), TD_ERR_CONFIG);
     assert_non_null(strstr(td_error_message(), "badgenes: 7 objectives, expected 1..6"));
     q.n_obj = 2;
-    q.n_con = 65;
-    assert_int_equal(cs_problem_check(&q), TD_ERR_CONFIG);
-    assert_non_null(strstr(td_error_message(), "badgenes: 65 constraints, at most 64"));
-    q.n_con = 0;
     bad[0].kind = CS_GENE_KIND_COUNT;
     assert_int_equal(cs_problem_check(&q), TD_ERR_CONFIG);
     assert_non_null(strstr(td_error_message(), "badgenes: gene 0 has unknown kind 3"));
