@@ -60,6 +60,10 @@ typedef struct cu_ctx {
     size_t rows_bytes;
     cu_pool_win pool_win[CU_POOL_WINDOWS]; /* max-pool windows by argmax buffer */
     int n_pool_win, pool_win_next;
+    int32_t *meta_host; /* batch-fill descriptors (host, grown) and their device copy */
+    size_t meta_host_bytes;
+    void *meta_dev;
+    size_t meta_dev_bytes;
     td_status err; /* first failure of this thread, TD_OK when none */
     char msg[512];
 } cu_ctx;
@@ -157,6 +161,7 @@ static void cu_ctx_destroy(void *p)
         cudaFree(c->red);
         cudaFree(c->rows_dev);
         cudaFreeHost(c->rows_host);
+        cudaFree(c->meta_dev);
         for (int i = 0; i < 2; i++) {
             cudaFreeHost(c->stage[i]);
             cudaEventDestroy(c->stage_done[i]);
@@ -164,6 +169,7 @@ static void cu_ctx_destroy(void *p)
         cublasDestroy(c->blas);
         cudaStreamDestroy(c->stream);
     }
+    free(c->meta_host);
     free(c);
 }
 
@@ -1503,6 +1509,138 @@ static void cu_maxpool_backward(float *dx, const float *dy, const int32_t *argma
         LAUNCH(k_maxpool_bwd_plane, cu_blocks(planes), CU_BLOCK, c->stream, dx, dy, argmax, planes,
                h * w, oh * ow);
     }
+    LAUNCH_CHECK(c);
+}
+
+/* ------------------------------------------------------------------ resident dataset */
+
+typedef struct cu_norm {
+    float mean[NN_DATA_MAX_CHANNELS], inv[NN_DATA_MAX_CHANNELS];
+} cu_norm;
+
+/* One thread per output value; meta per image: index, dy, dx, flip. The arithmetic is
+ * nn_batch_fill's with rounding per operation (no FMA contraction), so x is bit-identical. */
+__global__ void k_batch_fill(float *x, const uint8_t *pixels, const int32_t *meta, ix_t n, ix_t C,
+                             ix_t H, ix_t W, cu_norm nm)
+{
+    ix_t total = n * C * H * W;
+    GRID_LOOP(t, total)
+    {
+        ix_t j = t % W, i = (t / W) % H, c = (t / (H * W)) % C, b = t / (C * H * W);
+        const int32_t *mt = meta + 4 * b;
+        ix_t si = i + mt[1], sj = (mt[3] ? W - 1 - j : j) + mt[2];
+        float m = nm.mean[c], inv = nm.inv[c];
+        float v;
+        if (si < 0 || si >= H || sj < 0 || sj >= W) {
+            v = __fmul_rn(__fsub_rn(0.0f, m), inv);
+        } else {
+            float p = (float)pixels[(((int64_t)mt[0] * C + c) * H + si) * W + sj];
+            v = __fmul_rn(__fsub_rn(__fmul_rn(p, 1.0f / 255.0f), m), inv);
+        }
+        x[t] = v;
+    }
+}
+
+extern "C" td_status nn_cuda_dataset_upload(nn_cuda_dataset *dd, const nn_dataset *ds,
+                                            size_t max_bytes)
+{
+    memset(dd, 0, sizeof *dd);
+    cu_ctx *c = cu_get();
+    if (c->err != TD_OK)
+        return td_fail(c->err, "%s", c->msg);
+    size_t bytes = (size_t)(ds->n * ds->c * ds->h * ds->w);
+    if (max_bytes == 0) {
+        size_t free_b = 0, total_b = 0;
+        if (!CUDA_CHECK(c, cudaMemGetInfo(&free_b, &total_b)))
+            return c->err;
+        max_bytes = free_b > ((size_t)1 << 30) ? free_b - ((size_t)1 << 30) : 0;
+    }
+    if (bytes > max_bytes)
+        return td_fail(TD_ERR_NOMEM,
+                       "dataset of %lld images (%zu bytes) does not fit the %zu bytes allowed on "
+                       "the GPU; batches are made on the host",
+                       (long long)ds->n, bytes, max_bytes);
+    if (ds->c > NN_DATA_MAX_CHANNELS || !cu_fits(c, (int64_t)bytes, "dataset"))
+        return td_fail(TD_ERR_UNSUPPORTED, "dataset too large for the GPU batch fill");
+    void *p = NULL;
+    if (!CUDA_CHECK(c, cudaMalloc(&p, bytes ? bytes : 1)))
+        return c->err;
+    if (!CUDA_CHECK(c, cudaMemcpyAsync(p, ds->pixels, bytes, cudaMemcpyHostToDevice, c->stream)) ||
+        !CUDA_CHECK(c, cudaStreamSynchronize(c->stream))) {
+        cudaFree(p);
+        return c->err;
+    }
+    dd->pixels = (uint8_t *)p;
+    dd->n = ds->n;
+    dd->c = ds->c;
+    dd->h = ds->h;
+    dd->w = ds->w;
+    return TD_OK;
+}
+
+extern "C" void nn_cuda_dataset_free(nn_cuda_dataset *dd)
+{
+    if (dd->pixels)
+        cudaFree(dd->pixels);
+    memset(dd, 0, sizeof *dd);
+}
+
+extern "C" void nn_cuda_batch_fill(float *x_dev, int32_t *y, const nn_cuda_dataset *dd,
+                                   const nn_dataset *ds, const int64_t *idx, int64_t n,
+                                   const nn_norm *norm, const nn_augment *aug, td_rng *rng)
+{
+    cu_ctx *c = cu_get();
+    if (c->err != TD_OK || n <= 0 || !cu_fits(c, n * dd->c * dd->h * dd->w, "batch"))
+        return;
+    size_t mb = (size_t)n * 4 * sizeof(int32_t);
+    if (mb > c->meta_host_bytes) {
+        int32_t *m = (int32_t *)realloc(c->meta_host, mb);
+        if (!m) {
+            cu_fail(c, TD_ERR_NOMEM, __FILE__, __LINE__, "out of host memory");
+            return;
+        }
+        c->meta_host = m;
+        c->meta_host_bytes = mb;
+    }
+    /* the draws of nn_batch_fill, in its order */
+    for (int64_t b = 0; b < n; b++) {
+        int64_t dy = 0, dx = 0;
+        bool flip = false;
+        if (aug && rng) {
+            if (aug->crop_pad > 0) {
+                dy = td_rng_range(rng, -aug->crop_pad, aug->crop_pad);
+                dx = td_rng_range(rng, -aug->crop_pad, aug->crop_pad);
+            }
+            if (aug->flip)
+                flip = td_rng_uniform(rng) < 0.5;
+        }
+        if (idx[b] < 0 || idx[b] >= dd->n) {
+            cu_fail(c, TD_ERR_INTERNAL, __FILE__, __LINE__,
+                    "batch image %lld is index %lld, outside the resident dataset of %lld",
+                    (long long)b, (long long)idx[b], (long long)dd->n);
+            return;
+        }
+        int32_t *mt = c->meta_host + 4 * b;
+        mt[0] = (int32_t)idx[b];
+        mt[1] = (int32_t)dy;
+        mt[2] = (int32_t)dx;
+        mt[3] = flip;
+        if (y)
+            y[b] = ds->labels[idx[b]];
+    }
+    void *meta = cu_scratch(c, &c->meta_dev, &c->meta_dev_bytes, mb);
+    if (!meta)
+        return;
+    /* through the pinned staging of upload: asynchronous, and safe to reuse meta_host now */
+    cu_upload((float *)meta, (const float *)c->meta_host, (size_t)n * 4);
+    cu_norm nm;
+    memset(&nm, 0, sizeof nm);
+    for (int64_t ch = 0; ch < dd->c; ch++) {
+        nm.mean[ch] = norm->mean[ch];
+        nm.inv[ch] = 1.0f / norm->std[ch];
+    }
+    LAUNCH(k_batch_fill, cu_blocks(n * dd->c * dd->h * dd->w), CU_BLOCK, c->stream, x_dev,
+           dd->pixels, (const int32_t *)meta, n, dd->c, dd->h, dd->w, nm);
     LAUNCH_CHECK(c);
 }
 

@@ -31,7 +31,9 @@
 extern "C" {
 #endif
 
+#include "nn_data.h"
 #include "nn_train.h"
+#include "td_rng.h"
 #include "td_status.h"
 
 /* The CUDA backend, after checking that a device is present and can run this build's
@@ -62,6 +64,28 @@ size_t nn_backend_cuda_arena_bytes(void);
 /* Upper bound of the im2col workspace per thread in bytes (default 256 MiB); larger batches
  * are processed in chunks of images. Tests lower it to exercise chunking. */
 void nn_backend_cuda_set_workspace_limit(size_t bytes);
+
+/* ---- whole dataset resident on the device (engine hook, docs/cuda.md) ----
+ * The engine's step uploads a host batch made by nn_batch_fill. With the dataset's pixels on
+ * the device, the batch is gathered, normalized and augmented there instead: the host only
+ * draws the augmentation (the same rng draws in the same order as nn_batch_fill, so the
+ * batch is bit-identical) and sends 16 bytes per image. */
+typedef struct nn_cuda_dataset {
+    uint8_t *pixels; /* device copy of ds->pixels */
+    int64_t n, c, h, w;
+} nn_cuda_dataset;
+
+/* Copies ds's pixels to the device if they take at most max_bytes (0: the free device memory
+ * less 1 GiB); TD_ERR_NOMEM naming both sizes otherwise, and the caller keeps the host path. */
+td_status nn_cuda_dataset_upload(nn_cuda_dataset *dd, const nn_dataset *ds, size_t max_bytes);
+void nn_cuda_dataset_free(nn_cuda_dataset *dd);
+/* nn_batch_fill into device memory x_dev (n x C x H x W floats) from the resident images
+ * idx[0..n) of dd (a copy of ds, which supplies the labels into the host array y, may be
+ * NULL); same normalization, augmentation and rng draws as nn_batch_fill, bit for bit.
+ * Failures are recorded like the backend's (nn_backend_cuda_status). */
+void nn_cuda_batch_fill(float *x_dev, int32_t *y, const nn_cuda_dataset *dd, const nn_dataset *ds,
+                        const int64_t *idx, int64_t n, const nn_norm *norm, const nn_augment *aug,
+                        td_rng *rng);
 
 #ifdef __cplusplus
 }

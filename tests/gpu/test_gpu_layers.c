@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "gpu_tolerances.h"
+#include "nn_data.h"
 #include "nn_layers.h"
 #include "nn_train.h"
 #include "td_rng.h"
@@ -488,6 +489,56 @@ static void test_alloc_failure_message(void **state)
     nn_backend_cuda_release(&key3);
 }
 
+/* ---------------------------------------------------------------- resident dataset */
+
+/* The device batch fill equals nn_batch_fill bit for bit and draws the same random numbers. */
+static void test_batch_fill(void **state)
+{
+    (void)state;
+    nn_dataset ds;
+    assert_int_equal(nn_dataset_alloc(&ds, 20, 3, 5, 7, 10), TD_OK);
+    for (int64_t i = 0; i < 20 * 3 * 5 * 7; i++)
+        ds.pixels[i] = (uint8_t)td_rng_uniform_int(&rng, 256);
+    for (int64_t i = 0; i < 20; i++)
+        ds.labels[i] = (uint8_t)td_rng_uniform_int(&rng, 10);
+    nn_norm norm = {3, {0.2f, 0.5f, 0.7f}, {0.3f, 0.25f, 0.9f}};
+    nn_cuda_dataset dd;
+    assert_int_equal(nn_cuda_dataset_upload(&dd, &ds, 0), TD_OK);
+    int64_t idx[9] = {3, 0, 19, 7, 7, 12, 1, 5, 18};
+    size_t nx = 9 * 3 * 5 * 7;
+    float *x = malloc(nx * sizeof *x), *gx = gpu->alloc(&gpu_key, nx);
+    int32_t y[9], gy[9];
+    for (int mode = 0; mode < 3; mode++) {
+        nn_augment aug = {mode == 2 ? 2 : 0, mode >= 1};
+        td_rng r1, r2;
+        assert_int_equal(td_rng_init(&r1, 99), TD_OK);
+        assert_int_equal(td_rng_init(&r2, 99), TD_OK);
+        nn_batch_fill(x, y, &ds, idx, 9, &norm, mode ? &aug : NULL, &r1);
+        nn_cuda_batch_fill(gx, gy, &dd, &ds, idx, 9, &norm, mode ? &aug : NULL, &r2);
+        float *h = host_from(gx, nx);
+        assert_memory_equal(h, x, nx * sizeof *x);
+        assert_memory_equal(gy, y, sizeof y);
+        assert_true(td_rng_uniform(&r1) == td_rng_uniform(&r2));
+        free(h);
+        td_rng_free(&r1);
+        td_rng_free(&r2);
+    }
+    /* an index outside the resident set */
+    int64_t bad[1] = {20};
+    nn_cuda_batch_fill(gx, NULL, &dd, &ds, bad, 1, &norm, NULL, NULL);
+    assert_int_equal(nn_backend_cuda_status(), TD_ERR_INTERNAL);
+    assert_non_null(strstr(td_error_message(), "index 20, outside the resident dataset of 20"));
+    nn_backend_cuda_clear_error();
+    /* a dataset over the allowed size stays on the host */
+    nn_cuda_dataset small;
+    assert_int_equal(nn_cuda_dataset_upload(&small, &ds, 100), TD_ERR_NOMEM);
+    assert_non_null(strstr(td_error_message(), "(2100 bytes) does not fit the 100 bytes"));
+    assert_null(small.pixels);
+    nn_cuda_dataset_free(&dd);
+    nn_dataset_free(&ds);
+    free(x);
+}
+
 /* A tensor past the kernels' 32-bit indexing is refused before any launch, with a message. */
 static void test_index_limit_message(void **state)
 {
@@ -534,6 +585,7 @@ int main(void)
         cmocka_unit_test(test_memory),
         cmocka_unit_test(test_alloc_failure_message),
         cmocka_unit_test(test_index_limit_message),
+        cmocka_unit_test(test_batch_fill),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     nn_backend_cuda_release(&gpu_key);

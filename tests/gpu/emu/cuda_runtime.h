@@ -78,7 +78,17 @@ cudaError_t cudaEventDestroy(cudaEvent_t e);
 cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s);
 cudaError_t cudaEventSynchronize(cudaEvent_t e);
 
+cudaError_t cudaMemGetInfo(size_t *free_bytes, size_t *total_bytes);
+
 /* Kernel side. */
+inline float __fmul_rn(float a, float b)
+{
+    return a * b;
+}
+inline float __fsub_rn(float a, float b)
+{
+    return a - b;
+}
 void __syncthreads(void);
 void *emu_shfl_slots(void); /* one slot per thread of the block, 8 bytes each */
 template <typename T> T __shfl_down_sync(unsigned mask, T v, int off)
