@@ -360,6 +360,27 @@
       s.appendChild(el('h3', { text: 'Failures' }));
       s.appendChild(kvTable(r.failures.map(function (f) { return [f[0], f[1]]; })));
     }
+    /* where the numbers come from, over the front designs */
+    s.appendChild(el('h3', { text: 'Where the numbers come from' }));
+    var prov = {};
+    r.designs.forEach(function (d) {
+      var p = d.metrics && (d.metrics.provenance || d.metrics.sources || d.metrics.tech_source);
+      if (typeof p === 'string') p = { all: p };
+      if (!p || typeof p !== 'object') return;
+      Object.keys(p).forEach(function (k) {
+        prov[k] = prov[k] || {};
+        prov[k][String(p[k])] = (prov[k][String(p[k])] || 0) + 1;
+      });
+    });
+    var pk = Object.keys(prov);
+    if (pk.length) {
+      s.appendChild(kvTable(pk.map(function (k) {
+        return [k, Object.keys(prov[k]).map(function (v) { return v + ' (' + prov[k][v] + ' designs)'; }).join('; ')];
+      })));
+      s.appendChild(el('p', { cls: 'note', text: 'From the "provenance" metric of the ' + r.designs.length + ' Pareto designs; designs without it are not counted.' }));
+    } else {
+      s.appendChild(na('not recorded for this run: no Pareto design carries a "provenance" metric saying which numbers come from synthesis, published tables or scaling'));
+    }
     var det = el('details', null, [el('summary', { text: 'Resolved config (config.yaml as stored in the archive)' }),
                                    el('pre', { text: r.config_yaml || '(not stored)' })]);
     s.appendChild(det);
@@ -524,7 +545,7 @@
     box.appendChild(el('h4', { text: 'Network layers' }));
     if (layers && layers.length) {
       var keys = [];
-      layers.forEach(function (l) { Object.keys(l).forEach(function (k) { if (isScalar(l[k]) && keys.indexOf(k) < 0) keys.push(k); }); });
+      layers.forEach(function (l) { Object.keys(l).forEach(function (k) { if (keys.indexOf(k) < 0) keys.push(k); }); });
       var t = el('table', null, [el('tr', null, keys.map(function (k) { return el('th', { text: label(k) }); }))]);
       layers.forEach(function (l) {
         t.appendChild(el('tr', null, keys.map(function (k) {
@@ -535,12 +556,20 @@
     } else {
       box.appendChild(na('not available for this run (the metrics hold no "layers" list)'));
     }
-    /* per-layer latency and energy */
+    /* per-layer latency and energy; latency from cycles and the clock when not given */
+    var h = hw ? hw.value : {};
+    var clock = typeof h.clock_mhz === 'number' ? h.clock_mhz : (typeof m.clock_mhz === 'number' ? m.clock_mhz : null);
+    function layerMs(l) {
+      if (typeof l.latency_ms === 'number') return l.latency_ms;
+      if (typeof l.cycles === 'number' && clock) return l.cycles / (clock * 1e3);
+      return null;
+    }
     box.appendChild(el('h4', { text: 'Per-layer latency and energy' }));
     var lat = layers ? layers.map(function (l, i) {
-      return { name: layerName(l, i), v: typeof l.latency_ms === 'number' ? l.latency_ms : (typeof l.cycles === 'number' ? l.cycles : null) };
+      var ms = layerMs(l);
+      return { name: layerName(l, i), v: ms !== null ? ms : (typeof l.cycles === 'number' ? l.cycles : null) };
     }).filter(function (x) { return x.v !== null; }) : [];
-    var latUnit = layers && layers.some(function (l) { return typeof l.latency_ms === 'number'; }) ? 'latency (ms)' : 'cycles';
+    var latUnit = layers && layers.some(function (l) { return layerMs(l) !== null; }) ? 'latency (ms)' : 'cycles';
     var en = layers ? layers.filter(function (l) { return typeof l.energy_uj === 'number'; })
       .map(function (l, i) { return { name: layerName(l, i), v: l.energy_uj }; }) : [];
     if (lat.length || en.length) {
@@ -548,23 +577,24 @@
       box.appendChild(row);
       if (lat.length) { var c1 = el('div', { cls: 'plot' }); row.appendChild(c1); track(makeView(barSpec(lat, latUnit), c1), false); }
       if (en.length) { var c2 = el('div', { cls: 'plot' }); row.appendChild(c2); track(makeView(barSpec(en, 'energy (uJ)'), c2), false); }
+      if (latUnit === 'latency (ms)' && !layers.some(function (l) { return typeof l.latency_ms === 'number'; })) {
+        box.appendChild(el('p', { cls: 'note', text: 'Layer latency = cycles / clock (' + fmt(clock) + ' MHz).' }));
+      }
     } else {
       box.appendChild(na('not available for this run'));
     }
     /* roofline */
     box.appendChild(el('h4', { text: 'Roofline' }));
-    var h = hw ? hw.value : {};
     var peak = typeof m.peak_tops === 'number' ? m.peak_tops * 1e3 : null; /* GOPS */
-    if (peak === null && typeof h.rows === 'number' && typeof h.cols === 'number' && typeof h.clock_mhz === 'number') {
-      peak = 2 * h.rows * h.cols * h.clock_mhz / 1e3;
+    if (peak === null && typeof h.rows === 'number' && typeof h.cols === 'number' && clock) {
+      peak = 2 * h.rows * h.cols * clock / 1e3;
     }
     var bw = typeof h.dram_gbps === 'number' ? h.dram_gbps : (typeof m.dram_gbps === 'number' ? m.dram_gbps : null);
-    var rp = layers ? layers.filter(function (l) {
-      return typeof l.macs === 'number' && l.macs > 0 && typeof l.dram_bytes === 'number' && l.dram_bytes > 0 &&
-             (typeof l.latency_ms === 'number' && l.latency_ms > 0);
-    }).map(function (l, i) {
-      return { name: layerName(l, i), i: 2 * l.macs / l.dram_bytes, p: 2 * l.macs / (l.latency_ms * 1e-3) / 1e9 };
-    }) : [];
+    var rp = layers ? layers.map(function (l, i) {
+      var ms = layerMs(l);
+      if (!(typeof l.macs === 'number' && l.macs > 0 && typeof l.dram_bytes === 'number' && l.dram_bytes > 0 && ms > 0)) return null;
+      return { name: layerName(l, i), i: 2 * l.macs / l.dram_bytes, p: 2 * l.macs / (ms * 1e-3) / 1e9 };
+    }).filter(function (x) { return x !== null; }) : [];
     if (peak && bw && rp.length) {
       var lo = Math.min.apply(null, rp.map(function (x) { return x.i; }).concat([peak / bw])) / 4;
       var hi2 = Math.max.apply(null, rp.map(function (x) { return x.i; }).concat([peak / bw])) * 4;
@@ -580,7 +610,7 @@
       box.appendChild(el('p', { cls: 'note', text: 'Peak ' + fmt(peak) + ' GOPS, DRAM ' + fmt(bw) + ' GB/s; one point per layer (2 ops per MAC).' }));
       track(makeView(rooflineSpec(roof, rp, peak / bw), c3), false);
     } else {
-      box.appendChild(na('not available for this run (needs peak_tops or hw rows/cols/clock_mhz, dram_gbps, and per-layer macs, dram_bytes and latency_ms)'));
+      box.appendChild(na('not available for this run (needs peak_tops or hw rows/cols/clock_mhz, dram_gbps, and per-layer macs, dram_bytes and latency_ms or cycles)'));
     }
     /* area and power breakdown */
     box.appendChild(el('h4', { text: 'Area and power breakdown' }));

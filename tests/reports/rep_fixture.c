@@ -62,13 +62,12 @@ static json_t *make_metrics(uint64_t *s, int rows, int cols, int bits, double cl
         double e = (double)macs * 0.4e-6 * bits / 8 + (double)bytes * 20e-6;
         char name[32];
         snprintf(name, sizeof name, "%s%d", kind, l);
-        json_array_append_new(layers,
-                              json_pack("{s:i,s:s,s:s,s:I,s:I,s:f,s:f,s:I,s:s,s:f}", "node", l,
-                                        "name", name, "type", kind, "macs", (json_int_t)macs,
-                                        "dram_bytes", (json_int_t)bytes, "latency_ms", t * 1e3,
-                                        "energy_uj", e, "cycles", (json_int_t)(t * clock_mhz * 1e6),
-                                        "bound", t_compute > t_mem ? "compute" : "memory",
-                                        "utilization", fmin(1.0, t_compute / t)));
+        json_array_append_new(layers, json_pack("{s:i,s:s,s:s,s:I,s:I,s:f,s:I,s:s,s:f}", "node", l,
+                                                "name", name, "op", kind, "macs", (json_int_t)macs,
+                                                "dram_bytes", (json_int_t)bytes, "energy_uj", e,
+                                                "cycles", (json_int_t)(t * clock_mhz * 1e6),
+                                                "bound", t_compute > t_mem ? "compute" : "memory",
+                                                "utilization", fmin(1.0, t_compute / t)));
         lat += t * 1e3;
         en += e;
         macs_total += macs;
@@ -107,6 +106,9 @@ static json_t *make_metrics(uint64_t *s, int rows, int cols, int bits, double cl
                         json_pack("{s:f,s:f,s:f,s:f,s:f}", "pe_array_mm2", area_pe, "l1_mm2",
                                   area_l1, "l2_mm2", area_l2, "vector_mm2", area_vec, "ctrl_mm2",
                                   area_ctrl));
+    json_object_set_new(
+        m, "energy_breakdown",
+        json_pack("{s:f,s:f,s:f}", "mac_uj", 0.5 * en, "l1_uj", 0.2 * en, "dram_uj", 0.3 * en));
     json_object_set_new(m, "power_breakdown",
                         json_pack("{s:f,s:f,s:f}", "array_mw", 0.6 * en / lat, "sram_mw",
                                   0.3 * en / lat, "leakage_mw", 0.1 * en / lat));
