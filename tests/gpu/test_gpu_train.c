@@ -97,7 +97,7 @@ static void test_refcnn_few_steps(void **state)
     nn_recipe r;
     nn_recipe_default(&r);
 #ifdef NN_CUDA_EMULATE
-    r.batch = 16; /* the emulation runs a fiber per GPU thread: keep it to seconds */
+    r.batch = 8; /* the emulation runs a fiber per GPU thread: keep it to seconds */
 #else
     r.batch = 32;
 #endif

@@ -13,6 +13,8 @@
 uint3 threadIdx, blockIdx;
 dim3 blockDim, gridDim;
 
+/* The emulated device has this much memory (what cudaMemGetInfo reports as total). */
+#define EMU_DEVICE_BYTES ((size_t)16 << 30)
 #define EMU_MAX_THREADS 1024
 #define EMU_STACK_BYTES (64 * 1024)
 
@@ -147,8 +149,8 @@ cudaError_t cudaGetDeviceProperties(cudaDeviceProp *prop, int dev)
 
 cudaError_t cudaMemGetInfo(size_t *free_bytes, size_t *total_bytes)
 {
-    *free_bytes = (size_t)8 << 30;
-    *total_bytes = (size_t)16 << 30;
+    *free_bytes = EMU_DEVICE_BYTES / 2;
+    *total_bytes = EMU_DEVICE_BYTES;
     return cudaSuccess;
 }
 
@@ -189,7 +191,7 @@ const char *cudaGetErrorString(cudaError_t e)
 
 cudaError_t cudaMalloc(void **p, size_t bytes)
 {
-    *p = malloc(bytes ? bytes : 1);
+    *p = bytes > EMU_DEVICE_BYTES ? NULL : malloc(bytes ? bytes : 1);
     return *p ? cudaSuccess : emu_err(cudaErrorMemoryAllocation);
 }
 
