@@ -162,6 +162,64 @@ td_status sim_run_program(const rtl_program *p, const hw_config *cfg, sim_core_k
                           const sim_params *params, sim_prog_result *r);
 void sim_prog_result_free(sim_prog_result *r);
 
+/* ---------------------------------------------------------------- regression suites */
+
+/* A suite file (docs/sim.md, "Regression suites"):
+ *   suite: NAME
+ *   cores: [rtl, twin]              # optional, default both
+ *   cases:
+ *     - {name: N, hw: HW, gemm: {m: 9, k: 13, n: 7}, seed: 1}
+ *     - {name: N, hw: HW, conv: {c_in: 3, h: 8, w: 8, c_out: 5, k: 3, stride: 1, pad: 1}}
+ *     - {name: N, hw: HW, net: ref-cnn}
+ * HW is a preset or an accelerator YAML path relative to the suite file. Every case runs on
+ * each core against the C integer reference; with both cores, their cycle counts (total and
+ * per command) must also agree. */
+typedef enum sim_case_kind {
+    SIM_CASE_GEMM = 0,
+    SIM_CASE_CONV,
+    SIM_CASE_NET,
+    SIM_CASE_COUNT
+} sim_case_kind;
+
+typedef struct sim_case {
+    char name[64];
+    char where[300]; /* "suite.yaml:12:5" */
+    sim_case_kind kind;
+    hw_config cfg;
+    int64_t m, k, n;                                /* gemm */
+    int64_t c_in, h, w, c_out, ksize, stride, pad;  /* conv */
+    char net[256];                                  /* net: built-in name or YAML path */
+    uint64_t seed;
+} sim_case;
+
+typedef struct sim_suite {
+    char name[64];
+    char path[256];
+    bool cores[SIM_CORE_COUNT];
+    sim_case *cases;
+    size_t n_cases;
+} sim_suite;
+
+typedef struct sim_case_result {
+    bool pass;
+    char message[600]; /* first mismatch or error; "" on pass */
+    double seconds;
+    int64_t cycles[SIM_CORE_COUNT]; /* -1 when the core did not run */
+} sim_case_result;
+
+/* Errors name FILE:LINE:COL and the key. */
+td_status sim_suite_load(const char *path, sim_suite *s);
+void sim_suite_free(sim_suite *s);
+/* Runs one case (forks its simulations). */
+void sim_case_run(const sim_suite *s, size_t i, sim_case_result *r);
+/* Runs every case with up to jobs in parallel (processes); results[i] per case. */
+td_status sim_suite_run(const sim_suite *s, int jobs, sim_case_result *results);
+/* One line per case and "N passed, N failed"; returns the number of failures. */
+size_t sim_suite_report(const sim_suite *s, const sim_case_result *results, FILE *fp);
+/* JUnit XML (one testsuite, one testcase per case, <failure> with the message). */
+td_status sim_suite_write_junit(const sim_suite *s, const sim_case_result *results,
+                                const char *path);
+
 /* ---------------------------------------------------------------- output */
 
 json_t *sim_result_to_json(const sim_result *r, const nn_graph *g, const hw_config *cfg,
