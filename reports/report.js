@@ -388,6 +388,25 @@
     return s;
   }
 
+  /* --compare: the two summaries side by side (each run's details follow the designs) */
+  function compareSummary() {
+    var s = el('section', { id: 'compare' }, [el('h2', { text: 'Runs compared' })]);
+    var labels = [];
+    runs.forEach(function (r) { r.summary.forEach(function (x) { if (labels.indexOf(x[0]) < 0) labels.push(x[0]); }); });
+    var t = el('table', { cls: 'kv' }, [el('tr', null, [el('th', { text: '' })].concat(runs.map(function (r, ri) {
+      return el('th', { text: runLabel(ri) + ' (' + r.dir + ')' });
+    })))]);
+    labels.forEach(function (lab) {
+      t.appendChild(el('tr', null, [el('td', { text: lab })].concat(runs.map(function (r) {
+        var row = r.summary.filter(function (x) { return x[0] === lab; })[0];
+        return el('td', { cls: row && typeof row[1] === 'number' ? 'num' : '', text: row ? fmt(row[1]) : '' });
+      }))));
+    });
+    s.appendChild(t);
+    s.appendChild(el('p', { cls: 'note', text: 'Each run\'s config, budget, search space and failures are at the end of the page.' }));
+    return s;
+  }
+
   function frontSection() {
     var s = el('section', { id: 'front' }, [el('h2', { text: 'The front' })]);
     selPanel = el('div', { cls: 'panel', id: 'selection' }, [el('span', { cls: 'note', text: 'Click a point or a table row to select a design in every plot.' })]);
@@ -696,11 +715,13 @@
   var main = el('main');
   app.appendChild(main);
   var sections = [];
-  runs.forEach(function (r, ri) { sections.push(summarySection(r, ri)); });
+  if (compare) sections.push(compareSummary());
+  else sections.push(summarySection(runs[0], 0));
   sections.push(frontSection());
   sections.push(hvSection());
   runs.forEach(function (r, ri) { sections.push(tableSection(r, ri)); });
   runs.forEach(function (r, ri) { sections.push(designSection(r, ri)); });
+  if (compare) runs.forEach(function (r, ri) { sections.push(summarySection(r, ri)); });
   sections.forEach(function (s) {
     main.appendChild(s);
     var h = s.querySelector('h2');
