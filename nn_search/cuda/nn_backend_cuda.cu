@@ -279,9 +279,10 @@ static float *cu_alloc(void *ctx, size_t n)
         void *base = NULL;
         if (nb && !CUDA_CHECK(c, cudaMalloc(&base, size)))
             base = NULL;
-        /* fresh blocks are zeroed once (on this thread's stream, so that the zeros land
-         * before any later copy or kernel of the stream); carved pieces are never reused */
-        if (base && !CUDA_CHECK(c, cudaMemsetAsync(base, 0, size, c->stream))) {
+        /* fresh blocks are zeroed once, and waited for, so that the zeros land before any
+         * later copy or kernel of any thread's stream; carved pieces are never reused */
+        if (base && (!CUDA_CHECK(c, cudaMemsetAsync(base, 0, size, c->stream)) ||
+                     !CUDA_CHECK(c, cudaStreamSynchronize(c->stream)))) {
             cudaFree(base);
             base = NULL;
         }

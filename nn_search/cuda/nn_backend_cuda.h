@@ -11,7 +11,9 @@
  *   - streams: each host thread drives its own non-blocking stream, cuBLAS handle and scratch
  *     (im2col workspace, reduction partials, pinned staging buffers), created on first use
  *     and freed at thread exit. Networks trained from different threads therefore run
- *     concurrently on one GPU. A network must be driven by one thread at a time.
+ *     concurrently on one GPU. A network must be driven by one thread at a time; to hand
+ *     it to another thread, call nn_backend_cuda_status() on the old one first (it waits for
+ *     that thread's queued work, e.g. the uploads of nn_net_init).
  *   - GEMMs: im2col (whole batch, chunked to the workspace limit) + cuBLAS SGEMM, FP32 by
  *     default (TANDEM_CUDA_TF32=1 in the environment enables TF32 tensor cores);
  *     depthwise convolutions use direct kernels.
