@@ -338,7 +338,7 @@ static scale_kind entry_scale(int id)
 }
 
 /* Origin strings live in static storage per node (one table per node is what callers build). */
-static char origin_buf[NODE_ROWS][640];
+static char origin_buf[NODE_ROWS][1024];
 static char source_buf[NODE_ROWS][HW_CONST_COUNT][256];
 
 td_status hw_calib_table(const hw_calib *c, int node_nm, hw_tech_table *out)
@@ -351,7 +351,7 @@ td_status hw_calib_table(const hw_calib *c, int node_nm, hw_tech_table *out)
     size_t row = (size_t)(node_find(node_nm) - node_rows);
     *out = *def;
     snprintf(origin_buf[row], sizeof origin_buf[row],
-             "calibration %s (%s, %d nm synthesis) scaled to %d nm (%s); SRAM, DRAM and "
+             "calibration %.300s (%s, %d nm synthesis) scaled to %d nm (%s); SRAM, DRAM and "
              "command energy stay on the published model",
              c->path, c->library, c->lib_nm, node_nm, STILLMAKER);
     out->origin = origin_buf[row];
