@@ -1,9 +1,12 @@
-/* ref-cnn trained on the GPU reaches the CPU's accuracy band (label gpu, issue #4): one
- * epoch of 12,000 Fashion-MNIST images with the default recipe on both backends from the
- * same seed; the validation accuracies must agree within GPU_TOL_REFCNN_ACC_DIFF and the
- * GPU's must reach GPU_REFCNN_MIN_ACCURACY. Two short GPU runs with the same seed must give
- * the same weights bit for bit. Exits 77 where the CUDA backend is not built or no GPU is
- * present. */
+/* Training through the engine on the GPU (label gpu, issue #4):
+ *   - three optimizer steps of ref-cnn (SGD) and of a small network with every op (SGD and
+ *     AdamW) on both backends end within GPU_TOL_NMSE_TRAIN_STEPS of each other;
+ *   - ref-cnn, one epoch of 12,000 Fashion-MNIST images with the default recipe on both
+ *     backends from the same seed: validation accuracies within GPU_TOL_REFCNN_ACC_DIFF, the
+ *     GPU's at least GPU_REFCNN_MIN_ACCURACY;
+ *   - two GPU runs with the same seed give the same weights bit for bit.
+ * Exits 77 where the CUDA backend is not built or no GPU is present. Built against the CPU
+ * emulation of CUDA (test_gpu_emulated_train), only the three-step tests run. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,13 +28,55 @@
 #include "nn_backend_cuda.h"
 
 static nn_data data;
-static nn_graph graph;
+static nn_graph graph, mixed;
 static const nn_backend *gpu;
 
-/* Trains ref-cnn on be for one epoch of `images` images with recipe r0; returns the
- * validation accuracy and (optionally) the weights then statistics. */
-static double train_refcnn_recipe(const nn_backend *be, const nn_recipe *r0, int64_t images,
-                                  float **weights, int64_t *np)
+/* A small network with every op the engine has: strided conv with bias, batch norm, ReLU6,
+ * depthwise and pointwise convs, a residual add, overlapping max pool, padded avg pool, a
+ * grouped conv, global average pool and fc. */
+static td_status build_mixed(nn_graph *g)
+{
+    nn_shape in = {1, 28, 28};
+    int32_t x, a, b;
+    td_status st = nn_graph_init(g, "mixed", in, 10);
+    if (st == TD_OK)
+        st = nn_graph_add_conv(g, &x, 0, "stem", 8, 3, 2, 1, 1, true);
+    if (st == TD_OK)
+        st = nn_graph_add_batchnorm(g, &x, x, "stem.bn");
+    if (st == TD_OK)
+        st = nn_graph_add_relu(g, &a, x, "stem.relu6", true);
+    if (st == TD_OK)
+        st = nn_graph_add_conv(g, &x, a, "dw", 8, 3, 1, 1, 8, false);
+    if (st == TD_OK)
+        st = nn_graph_add_batchnorm(g, &x, x, "dw.bn");
+    if (st == TD_OK)
+        st = nn_graph_add_relu(g, &x, x, "dw.relu", false);
+    if (st == TD_OK)
+        st = nn_graph_add_conv(g, &x, x, "pw", 8, 1, 1, 0, 1, false);
+    if (st == TD_OK)
+        st = nn_graph_add_batchnorm(g, &b, x, "pw.bn");
+    if (st == TD_OK)
+        st = nn_graph_add_add(g, &x, a, b, "res");
+    if (st == TD_OK)
+        st = nn_graph_add_pool(g, &x, x, "maxpool", NN_OP_MAXPOOL, 3, 2, 1);
+    if (st == TD_OK)
+        st = nn_graph_add_pool(g, &x, x, "avgpool", NN_OP_AVGPOOL, 3, 1, 1);
+    if (st == TD_OK)
+        st = nn_graph_add_conv(g, &x, x, "grouped", 16, 3, 1, 1, 2, true);
+    if (st == TD_OK)
+        st = nn_graph_add_relu(g, &x, x, "grouped.relu", false);
+    if (st == TD_OK)
+        st = nn_graph_add_global_avgpool(g, &x, x, "gap");
+    if (st == TD_OK)
+        st = nn_graph_add_fc(g, &x, x, "fc", 10, true);
+    return st;
+}
+
+/* Trains g on be for one epoch of `images` images with recipe r0; returns the validation
+ * accuracy and (optionally) the weights then statistics, before (initial) and after
+ * (weights) training. */
+static double train_net(const nn_graph *g, const nn_backend *be, const nn_recipe *r0,
+                        int64_t images, float **weights, float **initial, int64_t *np)
 {
     nn_recipe r = *r0;
     r.epochs = 1;
@@ -39,10 +84,15 @@ static double train_refcnn_recipe(const nn_backend *be, const nn_recipe *r0, int
     r.threads = 4;
     r.seed = 7;
     nn_net net;
-    td_status st = nn_net_init(&net, &graph, r.batch, r.threads, be, 11);
+    td_status st = nn_net_init(&net, g, r.batch, r.threads, be, 11);
     if (st != TD_OK)
         print_error("nn_net_init on %s: %s\n", be->name, td_error_message());
     assert_int_equal(st, TD_OK);
+    if (initial) {
+        *initial = malloc((size_t)(net.n_params + net.n_stats) * sizeof **initial);
+        assert_non_null(*initial);
+        nn_net_get_weights(&net, *initial, *initial + net.n_params);
+    }
     nn_train_result res;
     st = nn_net_train(&net, &data.train, images >= 1000 ? &data.val : NULL, &data.norm, &r, NULL,
                       NULL, &res);
@@ -71,7 +121,7 @@ static double train_refcnn(const nn_backend *be, int64_t images, float **weights
 {
     nn_recipe r;
     nn_recipe_default(&r);
-    return train_refcnn_recipe(be, &r, images, weights, np);
+    return train_net(&graph, be, &r, images, weights, NULL, np);
 }
 #endif
 
@@ -86,30 +136,51 @@ static double nmse(const float *a, const float *ref, int64_t n)
     return den > 0 ? num / den : num;
 }
 
-/* A few SGD steps through the whole engine (nn_net_train) on both backends from the same
- * weights and batches: the parameters and batch-norm statistics stay within
+/* A few optimizer steps through the whole engine (nn_net_train) on both backends from the
+ * same weights and batches: the parameters and batch-norm statistics stay within
  * GPU_TOL_NMSE_TRAIN_STEPS of each other. */
-static void test_refcnn_few_steps(void **state)
+static void few_steps(const nn_graph *g, nn_optimizer opt)
 {
-    (void)state;
-    float *wg, *wc;
+    float *wg, *wc, *w0g, *w0c;
     int64_t ng, nc;
     nn_recipe r;
     nn_recipe_default(&r);
+    r.optimizer = opt;
+    if (opt == NN_OPT_ADAMW)
+        r.lr = 1e-3;
 #ifdef NN_CUDA_EMULATE
     r.batch = 8; /* the emulation runs a fiber per GPU thread: keep it to seconds */
 #else
     r.batch = 32;
 #endif
-    train_refcnn_recipe(gpu, &r, 3 * r.batch, &wg, &ng);
-    train_refcnn_recipe(nn_backend_cpu(), &r, 3 * r.batch, &wc, &nc);
+    train_net(g, gpu, &r, 3 * r.batch, &wg, &w0g, &ng);
+    train_net(g, nn_backend_cpu(), &r, 3 * r.batch, &wc, &w0c, &nc);
     assert_int_equal(ng, nc);
+    assert_memory_equal(w0g, w0c, (size_t)ng * sizeof *w0g); /* same start */
+    /* compare what training changed, which a wrong gradient changes most */
+    for (int64_t i = 0; i < ng; i++) {
+        wg[i] -= w0g[i];
+        wc[i] -= w0c[i];
+    }
     double e = nmse(wg, wc, ng);
-    print_message("weights after 3 steps: normalized MSE %.3g (bound %.3g)\n", e,
-                  GPU_TOL_NMSE_TRAIN_STEPS);
-    assert_true(e <= GPU_TOL_NMSE_TRAIN_STEPS);
-    free(wg);
-    free(wc);
+    double tol = opt == NN_OPT_SGD ? GPU_TOL_NMSE_TRAIN_STEPS : GPU_TOL_NMSE_TRAIN_STEPS_ADAMW;
+    print_message("%s, %s: change of the weights in 3 steps: normalized MSE %.3g (bound %.3g)\n",
+                  g->name, opt == NN_OPT_SGD ? "sgd" : "adamw", e, tol);
+    assert_true(e <= tol);
+    free(wg), free(wc), free(w0g), free(w0c);
+}
+
+static void test_refcnn_few_steps(void **state)
+{
+    (void)state;
+    few_steps(&graph, NN_OPT_SGD);
+}
+
+static void test_mixed_few_steps(void **state)
+{
+    (void)state;
+    few_steps(&mixed, NN_OPT_SGD);
+    few_steps(&mixed, NN_OPT_ADAMW);
 }
 
 #ifndef NN_CUDA_EMULATE
@@ -151,12 +222,13 @@ int main(void)
         return 1;
     }
     if (nn_data_load(&data, NULL, 2000, 1) != TD_OK ||
-        nn_builtin_graph(&graph, "ref-cnn") != TD_OK) {
+        nn_builtin_graph(&graph, "ref-cnn") != TD_OK || build_mixed(&mixed) != TD_OK) {
         fprintf(stderr, "setup: %s\n", td_error_message());
         return 1;
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_refcnn_few_steps),
+        cmocka_unit_test(test_mixed_few_steps),
 #ifndef NN_CUDA_EMULATE /* too slow on the CPU emulation, and trivially deterministic there */
         cmocka_unit_test(test_refcnn_accuracy_band),
         cmocka_unit_test(test_refcnn_deterministic),
@@ -164,6 +236,7 @@ int main(void)
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     nn_graph_free(&graph);
+    nn_graph_free(&mixed);
     nn_data_free(&data);
     return rc;
 }
