@@ -125,38 +125,50 @@
   /* dominated first, so the front is drawn on top */
   points.sort(function (a, b) { return a.front - b.front; });
 
-  function scatterSpec(i, j) {
+  /* All pairwise scatter plots in one view (one dataflow: the points are ingested once),
+   * a grid of groups, each with its own scales and axes. */
+  var PW = 250, PH = 210, CELL_W = 320, CELL_H = 270, PER_ROW = 4;
+  function matrixSpec(pairs) {
+    var rows = Math.ceil(pairs.length / PER_ROW);
+    var groups = pairs.map(function (pr, g) {
+      var i = pr[0], j = pr[1];
+      return {
+        type: 'group', name: 'cell' + g,
+        encode: { enter: { x: { value: 55 + (g % PER_ROW) * CELL_W }, y: { value: 10 + Math.floor(g / PER_ROW) * CELL_H },
+                           width: { value: PW }, height: { value: PH } } },
+        scales: [
+          { name: 'x', type: 'linear', domain: { data: 'points', field: 'o' + i }, range: [0, PW], nice: true, zero: false },
+          { name: 'y', type: 'linear', domain: { data: 'points', field: 'o' + j }, range: [PH, 0], nice: true, zero: false }
+        ],
+        axes: [
+          { scale: 'x', orient: 'bottom', title: label(objNames[i]), tickCount: 5, grid: true,
+            gridOpacity: 0.35, labelFontSize: 10, titleFontSize: 11 },
+          { scale: 'y', orient: 'left', title: label(objNames[j]), tickCount: 5, grid: true,
+            gridOpacity: 0.35, labelFontSize: 10, titleFontSize: 11 }
+        ],
+        marks: [
+          { type: 'symbol', from: { data: 'points' },
+            encode: { enter: { x: { scale: 'x', field: 'o' + i }, y: { scale: 'y', field: 'o' + j },
+                               fill: { scale: 'c', field: 'run' }, tooltip: { field: 'tip' },
+                               size: { field: 'size' }, fillOpacity: { field: 'opacity' },
+                               stroke: { field: 'stroke' }, strokeWidth: { value: 0.7 } } } },
+          /* the selected design, on top: the `sel` signal filters it out of the points */
+          { type: 'symbol', from: { data: 'selected' }, interactive: false,
+            encode: { update: { x: { scale: 'x', field: 'o' + i }, y: { scale: 'y', field: 'o' + j },
+                                fill: { scale: 'c', field: 'run' }, size: { value: 180 },
+                                stroke: { value: '#000' }, strokeWidth: { value: 2.5 } } } }
+        ]
+      };
+    });
     return {
-      width: 250, height: 210, padding: 4, autosize: 'pad',
+      width: 55 + (Math.min(pairs.length, PER_ROW) - 1) * CELL_W + PW + 10, height: rows * CELL_H,
+      padding: 4, autosize: 'none',
       signals: [{ name: 'sel', value: null }],
       data: [{ name: 'points', values: points },
              { name: 'selected', source: 'points', transform: [{ type: 'filter', expr: 'datum.key === sel' }] }],
-      scales: [
-        { name: 'x', type: 'linear', domain: { data: 'points', field: 'o' + i }, range: 'width',
-          nice: true, zero: false },
-        { name: 'y', type: 'linear', domain: { data: 'points', field: 'o' + j }, range: 'height',
-          nice: true, zero: false },
-        { name: 'c', type: 'ordinal', domain: runs.map(function (r, ri) { return runLabel(ri); }),
-          range: COLORS }
-      ],
-      axes: [
-        { scale: 'x', orient: 'bottom', title: label(objNames[i]), tickCount: 5, grid: true,
-          gridOpacity: 0.35, labelFontSize: 10, titleFontSize: 11 },
-        { scale: 'y', orient: 'left', title: label(objNames[j]), tickCount: 5, grid: true,
-          gridOpacity: 0.35, labelFontSize: 10, titleFontSize: 11 }
-      ],
-      marks: [
-        { type: 'symbol', name: 'pts', from: { data: 'points' },
-          encode: { enter: { x: { scale: 'x', field: 'o' + i }, y: { scale: 'y', field: 'o' + j },
-                             fill: { scale: 'c', field: 'run' }, tooltip: { field: 'tip' },
-                             size: { field: 'size' }, fillOpacity: { field: 'opacity' },
-                             stroke: { field: 'stroke' }, strokeWidth: { value: 0.7 } } } },
-        /* the selected design, on top: the `sel` signal filters it out of the points */
-        { type: 'symbol', name: 'selmark', from: { data: 'selected' }, interactive: false,
-          encode: { update: { x: { scale: 'x', field: 'o' + i }, y: { scale: 'y', field: 'o' + j },
-                              fill: { scale: 'c', field: 'run' }, size: { value: 180 },
-                              stroke: { value: '#000' }, strokeWidth: { value: 2.5 } } } }
-      ]
+      scales: [{ name: 'c', type: 'ordinal', domain: runs.map(function (r, ri) { return runLabel(ri); }),
+                 range: COLORS }],
+      marks: groups
     };
   }
 
@@ -352,7 +364,10 @@
     if (r.budget.length) b.appendChild(kvTable(r.budget));
     else b.appendChild(na('not available for this run (the config could not be read)'));
     var sp = el('div', null, [el('h3', { text: 'Search space' })]);
-    if (r.space.length) sp.appendChild(kvTable(r.space));
+    if (r.space.length) {
+      sp.appendChild(el('details', null, [el('summary', { text: r.space.length + ' space keys of the run\'s config' }),
+                                          kvTable(r.space)]));
+    }
     else sp.appendChild(na('not available for this run (the config could not be read)'));
     cols.appendChild(b); cols.appendChild(sp);
     s.appendChild(cols);
@@ -430,15 +445,13 @@
       return s;
     }
     s.appendChild(el('h3', { text: 'Pairwise objectives' }));
-    var grid = el('div', { cls: 'grid', id: 'scatter' });
-    s.appendChild(grid);
+    var pairs = [];
     for (var i = 0; i < objNames.length; i++) {
-      for (var j = i + 1; j < objNames.length; j++) {
-        var c = el('div', { cls: 'plot scatter' });
-        grid.appendChild(c);
-        track(makeView(scatterSpec(i, j), c), true);
-      }
+      for (var j = i + 1; j < objNames.length; j++) pairs.push([i, j]);
     }
+    var grid = el('div', { cls: 'plot', id: 'scatter' });
+    s.appendChild(grid);
+    track(makeView(matrixSpec(pairs), grid), true);
     s.appendChild(el('h3', { text: 'Parallel coordinates' }));
     s.appendChild(el('p', { cls: 'note', text: 'Each axis runs from the best value seen (bottom) to the worst (top).' }));
     var pc = el('div', { cls: 'plot', id: 'parallel' });
