@@ -457,6 +457,33 @@ out:
     return st;
 }
 
+static td_status single_done(void *done_ctx, const cs_problem *p, cs_candidate *c)
+{
+    (void)done_ctx;
+    (void)p;
+    (void)c;
+    return TD_OK;
+}
+
+/* cs_problem.evaluate: one candidate through the same batch path (cache, training, model). */
+static td_status problem_evaluate(void *ctx, const double *genes, uint64_t seed, double *obj,
+                                  double *viol)
+{
+    cosearch *cs = ctx;
+    cs_candidate c;
+    memset(&c, 0, sizeof c);
+    c.genes = (double *)genes;
+    c.obj = obj;
+    c.viol = viol;
+    c.seed = seed;
+    c.hash = problem_hash(cs, genes);
+    cs_candidate *one = &c;
+    td_status st = evaluate_batch(cs, &cs->problem, &one, 1, single_done, NULL);
+    if (st == TD_OK && c.failed)
+        st = td_fail(TD_ERR_INFEASIBLE, "%s", c.reason);
+    return st;
+}
+
 /* ------------------------------------------------------------------ archive hooks */
 
 static td_status remember_archive_id(cosearch *cs, int64_t eval_id, int64_t archive_id)
@@ -683,7 +710,7 @@ static td_status setup_problem(cosearch *cs, const td_config *cfg)
     cs->problem.n_con = CS_CON_COUNT;
     cs->problem.ctx = cs;
     cs->problem.hash = problem_hash;
-    cs->problem.evaluate = NULL; /* evaluate_batch does the work */
+    cs->problem.evaluate = problem_evaluate; /* the search itself uses evaluate_batch */
     return cs_problem_check(&cs->problem);
 }
 
