@@ -1,0 +1,291 @@
+/* sim: the SystemC twin against the Verilated RTL core (outputs, total and per-command cycles)
+ * on the CI suite, under DRAM starvation and with an ideal memory; a whole network on both
+ * cores; energy from counters; and the error messages of the C API. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "hw_eval.h"
+#include "nn_intmath.h"
+#include "sim.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char g_src[512];
+static char g_tmp[256];
+
+static void path_in_src(char *out, size_t size, const char *rel)
+{
+    snprintf(out, size, "%s/%s", g_src, rel);
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs(text, fp);
+    fclose(fp);
+}
+
+static bool has_rtl(void)
+{
+    return sim_rtl_variants()[0] != NULL;
+}
+
+/* The CI suite: every case passes on both cores (values equal the C reference; rtl and twin
+ * take the same cycles, per command). */
+static void test_ci_suite_twin_equals_rtl(void **state)
+{
+    (void)state;
+    if (!has_rtl())
+        skip();
+    char path[600];
+    path_in_src(path, sizeof path, "tests/regress/ci.yaml");
+    sim_suite s;
+    assert_int_equal(sim_suite_load(path, &s), TD_OK);
+    assert_true(s.n_cases >= 5);
+    sim_case_result *res = calloc(s.n_cases, sizeof *res);
+    assert_int_equal(sim_suite_run(&s, 2, res), TD_OK);
+    for (size_t i = 0; i < s.n_cases; i++) {
+        if (!res[i].pass)
+            fprintf(stderr, "case %s: %s\n", s.cases[i].name, res[i].message);
+        assert_true(res[i].pass);
+        assert_true(res[i].cycles[SIM_CORE_RTL] > 0);
+        assert_int_equal(res[i].cycles[SIM_CORE_RTL], res[i].cycles[SIM_CORE_TWIN]);
+    }
+    free(res);
+    sim_suite_free(&s);
+}
+
+/* A program whose operands do not fit a 4 KiB L2 behind a 1 GB/s DRAM: blocks are evicted and
+ * fetched again on demand, the core stalls; both cores still agree cycle for cycle. With no
+ * config the memory is ideal (no stalls) and the run is shorter. */
+static void test_starved_and_ideal_memory(void **state)
+{
+    (void)state;
+    if (!has_rtl())
+        skip();
+    char dir[300], hwp[400], suite[400], text[1200];
+    snprintf(dir, sizeof dir, "%s", g_tmp);
+    snprintf(hwp, sizeof hwp, "%s/starved.yaml", dir);
+    write_file(hwp, "name: starved\nrows: 4\ncols: 4\ndataflow: ws\nbits: 8\nacc_bits: 32\n"
+                    "l1_input_kib: 1\nl1_weight_kib: 1\nl1_acc_kib: 1\nl2_kib: 4\n"
+                    "dram_gbps: 1\nclock_mhz: 500\nvector_lanes: 4\n");
+    snprintf(suite, sizeof suite, "%s/starved-suite.yaml", dir);
+    snprintf(text, sizeof text,
+             "suite: starved\ncases:\n"
+             "  - {name: big, hw: starved.yaml, gemm: {m: 60, k: 40, n: 11}, seed: 3}\n");
+    write_file(suite, text);
+    sim_suite s;
+    assert_int_equal(sim_suite_load(suite, &s), TD_OK);
+    sim_case_result r;
+    sim_case_run(&s, 0, &r);
+    if (!r.pass)
+        fprintf(stderr, "starved: %s\n", r.message);
+    assert_true(r.pass);
+
+    /* the same kind of program directly: stall counters, and the ideal memory */
+    rtl_hw hw;
+    assert_int_equal(sim_rtl_hw_from_config(&s.cases[0].cfg, &hw), TD_OK);
+    rtl_program p;
+    assert_int_equal(rtl_program_init(&p, &hw), TD_OK);
+    enum { M = 60, K = 40, N = 11 };
+    static int32_t x[M * K], w[K * N];
+    nn_requant rq[N];
+    for (int i = 0; i < M * K; i++)
+        x[i] = (i * 37) % 200 - 100;
+    for (int i = 0; i < K * N; i++)
+        w[i] = (i * 53) % 250 - 125;
+    for (int j = 0; j < N; j++)
+        assert_int_equal(nn_requant_from_real(0.0005 * (j + 1), &rq[j]), TD_OK);
+    rtl_gemm g = {M, K, N, x, w, NULL, rq, -128, 127};
+    rtl_gemm_out out;
+    assert_int_equal(rtl_program_add_gemm(&p, &g, &out), TD_OK);
+    sim_params prm = sim_params_default();
+    sim_prog_result a, b, ideal;
+    assert_int_equal(sim_run_program(&p, &s.cases[0].cfg, SIM_CORE_RTL, &prm, &a), TD_OK);
+    assert_int_equal(sim_run_program(&p, &s.cases[0].cfg, SIM_CORE_TWIN, &prm, &b), TD_OK);
+    assert_int_equal(sim_run_program(&p, NULL, SIM_CORE_TWIN, &prm, &ideal), TD_OK);
+    assert_int_equal(a.cycles, b.cycles);
+    assert_int_equal(a.cmd_cycles_hash, b.cmd_cycles_hash);
+    assert_true(a.counters.stall_cycles[SIM_STALL_DRAM] > 0);
+    assert_int_equal(a.counters.stall_cycles[SIM_STALL_DRAM],
+                     b.counters.stall_cycles[SIM_STALL_DRAM]);
+    assert_true(a.counters.dram_read_bytes > 0);
+    assert_int_equal(ideal.counters.stall_cycles[SIM_STALL_DRAM], 0);
+    assert_true(ideal.cycles < a.cycles);
+    int32_t ya[M * N], yb[M * N], yi[M * N], yr[M * N];
+    nn_int_gemm_ref(yr, x, w, NULL, rq, -128, 127, M, K, N);
+    rtl_gemm_read(&p, &a.mem, &out, ya);
+    rtl_gemm_read(&p, &b.mem, &out, yb);
+    rtl_gemm_read(&p, &ideal.mem, &out, yi);
+    assert_memory_equal(ya, yr, sizeof yr);
+    assert_memory_equal(yb, yr, sizeof yr);
+    assert_memory_equal(yi, yr, sizeof yr);
+    assert_int_equal(a.counters.macs, (int64_t)M * K * N);
+    assert_false(a.err_flag);
+    sim_prog_result_free(&a);
+    sim_prog_result_free(&b);
+    sim_prog_result_free(&ideal);
+    rtl_program_free(&p);
+    sim_suite_free(&s);
+}
+
+/* ref-cnn on both cores: equal cycles and layer tables, outputs equal the reference, layer
+ * cycles add up to the total, the compute part is hw_timing's, energy is positive. */
+static void test_network_twin_equals_rtl(void **state)
+{
+    (void)state;
+    if (!has_rtl())
+        skip();
+    char hwp[600];
+    path_in_src(hwp, sizeof hwp, "tests/regress/hw/rtl-4x4-ws.yaml");
+    hw_config cfg;
+    assert_int_equal(hw_config_load_file(hwp, &cfg), TD_OK);
+    nn_graph g;
+    assert_int_equal(nn_builtin_graph(&g, "ref-cnn"), TD_OK);
+    sim_options o;
+    sim_options_default(&o);
+    sim_result rt, tw;
+    o.core = SIM_CORE_RTL;
+    assert_int_equal(sim_run_net(&g, &cfg, &o, &rt), TD_OK);
+    o.core = SIM_CORE_TWIN;
+    assert_int_equal(sim_run_net(&g, &cfg, &o, &tw), TD_OK);
+    assert_true(rt.values_match);
+    assert_true(tw.values_match);
+    assert_int_equal(rt.cycles, tw.cycles);
+    assert_int_equal(rt.n_layers, tw.n_layers);
+    int64_t sum = 0;
+    for (size_t i = 0; i < tw.n_layers; i++) {
+        assert_int_equal(rt.layers[i].cycles, tw.layers[i].cycles);
+        assert_int_equal(rt.layers[i].compute_cycles, tw.layers[i].compute_cycles);
+        sum += tw.layers[i].cycles;
+        assert_int_equal(tw.layers[i].compute_cycles + tw.layers[i].memory_cycles +
+                             tw.layers[i].vector_cycles,
+                         tw.layers[i].cycles);
+        assert_true(tw.layers[i].energy_uj > 0);
+    }
+    assert_int_equal(sum, tw.cycles);
+    assert_int_equal(tw.counters.macs, nn_graph_macs(&g));
+    assert_true(tw.energy_uj > 0 && tw.power_mw > 0);
+    assert_float_equal(tw.latency_ms, (double)tw.cycles / (cfg.clock_mhz * 1000.0), 1e-12);
+    sim_result_free(&rt);
+    sim_result_free(&tw);
+    nn_graph_free(&g);
+}
+
+static void test_energy_from_counters(void **state)
+{
+    (void)state;
+    hw_config cfg;
+    assert_int_equal(hw_preset("gemmini-16x16-int8", &cfg), TD_OK);
+    sim_counters c;
+    memset(&c, 0, sizeof c);
+    sim_energy e;
+    sim_energy_compute(&c, &cfg, hw_tech_default(), 1000, &e);
+    assert_float_equal(e.total_uj, e.leak_uj, 1e-15);
+    assert_true(e.leak_uj > 0);
+    c.macs = 1000000;
+    c.dram_read_bytes = 64;
+    sim_energy_compute(&c, &cfg, hw_tech_default(), 1000, &e);
+    /* one MAC = E_mult(8) + E_add(32) = 0.2 + 0.1 pJ at 45 nm (hw_tech table) */
+    assert_float_equal(e.mac_uj, 1e6 * 0.3 * 1e-6, 1e-9);
+    /* 64 bytes = 8 DRAM 64-bit accesses of 1950 pJ */
+    assert_float_equal(e.dram_uj, 8 * 1950e-6, 1e-9);
+}
+
+static void expect_msg(td_status st, const char *needle)
+{
+    assert_int_not_equal(st, TD_OK);
+    if (!strstr(td_error_message(), needle))
+        fprintf(stderr, "message '%s' lacks '%s'\n", td_error_message(), needle);
+    assert_non_null(strstr(td_error_message(), needle));
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    hw_config cfg;
+    rtl_hw hw;
+    assert_int_equal(hw_preset("gemmini-16x16-int8", &cfg), TD_OK);
+    assert_int_equal(sim_rtl_hw_from_config(&cfg, &hw), TD_OK);
+    expect_msg(sim_rtl_available(&hw), "no Verilated core for 16x16 ws 8-bit");
+    nn_graph g;
+    assert_int_equal(nn_builtin_graph(&g, "ref-cnn"), TD_OK);
+    sim_options o;
+    sim_options_default(&o);
+    o.core = SIM_CORE_RTL;
+    sim_result r;
+    expect_msg(sim_run_net(&g, &cfg, &o, &r), "use --core twin");
+    cfg.acc_bits = 60;
+    expect_msg(sim_rtl_hw_from_config(&cfg, &hw), "acc_bits 60");
+    sim_core_kind k;
+    expect_msg(sim_core_parse("verilog", &k), "'verilog' is neither 'rtl' nor 'twin'");
+    nn_graph_free(&g);
+
+    char p[400];
+    sim_suite s;
+    snprintf(p, sizeof p, "%s/missing.yaml", g_tmp);
+    expect_msg(sim_suite_load(p, &s), "cannot open");
+    snprintf(p, sizeof p, "%s/bad1.yaml", g_tmp);
+    write_file(p, "suite: x\ncases: []\n");
+    expect_msg(sim_suite_load(p, &s), "non-empty 'cases'");
+    write_file(p, "cases:\n  - {name: a, hw: gemmini-16x16-int8, gem: {m: 1, k: 1, n: 1}}\n");
+    expect_msg(sim_suite_load(p, &s), "bad1.yaml:2:39: unknown case key 'gem'");
+    write_file(p, "cases:\n  - {name: a, hw: nope.yaml, gemm: {m: 1, k: 1, n: 1}}\n");
+    expect_msg(sim_suite_load(p, &s), "case 'a': hw 'nope.yaml'");
+    write_file(p, "cases:\n  - {name: a, hw: gemmini-16x16-int8, gemm: {m: 0, k: 1, n: 1}}\n");
+    expect_msg(sim_suite_load(p, &s), "key 'm': 0 outside");
+    write_file(p, "cases:\n  - {name: a, hw: gemmini-16x16-int8, gemm: {m: 1, n: 1}}\n");
+    expect_msg(sim_suite_load(p, &s), "key 'k' is missing");
+    write_file(p, "cases:\n  - {name: a, hw: gemmini-16x16-int8}\n");
+    expect_msg(sim_suite_load(p, &s), "needs exactly one of gemm, conv, net");
+    write_file(p, "cores: [rtl, vhdl]\ncases:\n  - {name: a, hw: gemmini-16x16-int8, net: "
+                  "ref-cnn}\n");
+    expect_msg(sim_suite_load(p, &s), "'vhdl' is neither rtl nor twin");
+    write_file(p, "cases:\n  - {name: a, hw: gemmini-16x16-int8, net: ref-cnn}\n"
+                  "  - {name: a, hw: gemmini-16x16-int8, net: ref-cnn}\n");
+    expect_msg(sim_suite_load(p, &s), "case name 'a' repeats");
+    write_file(p, "cases: [\n");
+    expect_msg(sim_suite_load(p, &s), "not a valid YAML document");
+
+    /* a case that cannot run says why: no RTL for the 16x16 preset, unknown network */
+    write_file(p, "cases:\n  - {name: big, hw: gemmini-16x16-int8, gemm: {m: 2, k: 2, n: 2}}\n"
+                  "  - {name: nonet, hw: gemmini-16x16-int8, net: no-such-net}\n");
+    assert_int_equal(sim_suite_load(p, &s), TD_OK);
+    sim_case_result cr;
+    sim_case_run(&s, 0, &cr);
+    assert_false(cr.pass);
+    assert_non_null(strstr(cr.message, "rtl core: no Verilated core"));
+    sim_case_run(&s, 1, &cr);
+    assert_false(cr.pass);
+    assert_non_null(strstr(cr.message, "net 'no-such-net'"));
+    sim_suite_free(&s);
+}
+
+int main(void)
+{
+    const char *src = getenv("TANDEM_SOURCE_DIR");
+    snprintf(g_src, sizeof g_src, "%s", src ? src : ".");
+    const char *tmp = getenv("TMPDIR");
+    snprintf(g_tmp, sizeof g_tmp, "%s/tandem-test-sim-XXXXXX", tmp ? tmp : "/tmp");
+    if (!mkdtemp(g_tmp))
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ci_suite_twin_equals_rtl),
+        cmocka_unit_test(test_starved_and_ideal_memory),
+        cmocka_unit_test(test_network_twin_equals_rtl),
+        cmocka_unit_test(test_energy_from_counters),
+        cmocka_unit_test(test_errors),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmp);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", g_tmp);
+    return rc;
+}
