@@ -11,6 +11,7 @@
   var views = [];          /* every Vega view that takes part in the shared selection */
   var pending = [];        /* promises of the initial renders */
   var selected = null;     /* key "run:id" of the selected design */
+  var designDrawers = {};  /* key -> opens and draws that design's section */
   var runs = D.runs;
   var compare = runs.length > 1;
 
@@ -702,12 +703,19 @@
       det.appendChild(sum);
       var body = el('div');
       det.appendChild(body);
-      var drawn = false;
+      var drawn = null;
+      function draw() { /* draws the section once; resolves when its charts have rendered */
+        if (!drawn) {
+          var before = pending.length;
+          designBody(r, ri, d, body);
+          drawn = Promise.all(pending.slice(before));
+        }
+        return drawn;
+      }
       det.addEventListener('toggle', function () {
-        if (det.open && !drawn) { drawn = true; designBody(r, ri, d, body); }
-        if (det.open) select(keyOf(ri, d.id), false);
+        if (det.open) { draw(); select(keyOf(ri, d.id), false); }
       });
-      if (ri === 0 && di === 0) { det.open = true; drawn = true; designBody(r, ri, d, body); }
+      designDrawers[keyOf(ri, d.id)] = function () { det.open = true; return draw(); };
       s.appendChild(det);
     });
     return s;
@@ -758,16 +766,27 @@
     document.documentElement.setAttribute('data-errors', String(window.tandemErrors.length));
     document.documentElement.setAttribute('data-rendered', 'failed');
   });
-  /* #selftest: select the first Pareto design and check every view and the table follow. */
+  /* #selftest: select the first Pareto design, check every view and the table follow, then
+   * open its design section and count the charts drawn there (data-design-canvases). */
   function selfTest() {
+    var root = document.documentElement;
     var first = points.filter(function (p) { return p.front; })[0];
-    if (!first) { document.documentElement.setAttribute('data-selftest', 'no-front'); return; }
+    if (!first) { root.setAttribute('data-selftest', 'no-front'); return; }
     select(first.key, false);
+    var ok = false;
     Promise.all(views.map(function (v) { return v.runAsync(); })).then(function () {
-      var ok = views.every(function (v) { return v.signal('sel') === first.key; });
+      ok = views.every(function (v) { return v.signal('sel') === first.key; });
       var row = document.querySelector('tr.selected');
-      ok = ok && row && row.getAttribute('data-key') === first.key;
-      document.documentElement.setAttribute('data-selftest', ok ? 'ok' : 'fail');
+      ok = ok && row !== null && row.getAttribute('data-key') === first.key;
+      return designDrawers[first.key] ? designDrawers[first.key]() : null;
+    }).then(function () {
+      var sec = document.getElementById(designAnchor(first.ri, first.id));
+      root.setAttribute('data-design-canvases', String(sec ? sec.querySelectorAll('canvas').length : 0));
+      root.setAttribute('data-selftest', ok ? 'ok' : 'fail');
+    }).catch(function (e) {
+      window.tandemErrors.push('selftest: ' + e);
+      root.setAttribute('data-errors', String(window.tandemErrors.length));
+      root.setAttribute('data-selftest', 'fail');
     });
   }
   window.tandemReport = { views: views, select: select, data: D, selfTest: selfTest };
