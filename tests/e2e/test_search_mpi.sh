@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# mpirun -np 3 tandem search (rank 0 master, two training ranks) equals the local run.
+set -u
+. "$(dirname "$0")/search_common.sh"
+command -v mpirun >/dev/null || { echo "mpirun not installed"; exit 77; }
+"$T" search -o "$tmp/local" "${SMALL[@]}" >/dev/null 2>"$tmp/l.err" || { bad "local search failed"; cat "$tmp/l.err"; finish; exit 1; }
+mpirun -np 3 --oversubscribe --allow-run-as-root "$T" search -o "$tmp/mpi" "${SMALL[@]}" >/dev/null 2>"$tmp/m.err" || { bad "mpirun search failed"; tail -20 "$tmp/m.err"; }
+[ "$(front_of "$tmp/local")" = "$(front_of "$tmp/mpi")" ] && ok "MPI front equals local" || bad "MPI front differs"
+[ "$(count_of "$tmp/local")" = "$(count_of "$tmp/mpi")" ] && ok "MPI evaluation count" || bad "MPI count differs"
+finish
