@@ -1,7 +1,12 @@
 #include "rtl_net.h"
 
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "td_rng.h"
 
 static int64_t cdiv(int64_t a, int64_t b)
 {
@@ -159,4 +164,121 @@ void rtl_net_read_act(const rtl_program *p, const rtl_mem *mem, int64_t addr, nn
         for (int64_t i = 0; i < hw_; i++)
             x[c * hw_ + i] = (int32_t)rtl_mem_get(mem, addr + (c / C) * hw_ + i,
                                                   (int32_t)((c % C) * b), (int32_t)b, true);
+}
+
+/* ---- reference and random weights ---- */
+
+static void ref_layer(const rtl_layer *l, const int32_t *in, int32_t *out)
+{
+    const nn_shape s = l->in, co = l->conv_out;
+    const int64_t kh = l->op == RTL_LAYER_CONV ? l->k : s.h, kw = l->op == RTL_LAYER_CONV ? l->k : s.w;
+    const int64_t stride = l->op == RTL_LAYER_CONV ? l->stride : 1,
+                  pad = l->op == RTL_LAYER_CONV ? l->pad : 0;
+    const int64_t K = s.c * kh * kw;
+    int32_t *map = l->pool_k ? malloc((size_t)(co.c * co.h * co.w) * sizeof *map) : out;
+    for (int64_t o = 0; o < co.c; o++)
+        for (int64_t oy = 0; oy < co.h; oy++)
+            for (int64_t ox = 0; ox < co.w; ox++) {
+                nn_acc_t acc = l->wt.bias ? l->wt.bias[o] : 0;
+                for (int64_t ci = 0; ci < s.c; ci++)
+                    for (int64_t ky = 0; ky < kh; ky++)
+                        for (int64_t kx = 0; kx < kw; kx++) {
+                            int64_t iy = oy * stride + ky - pad, ix = ox * stride + kx - pad;
+                            if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w)
+                                continue;
+                            acc += (nn_acc_t)in[(ci * s.h + iy) * s.w + ix] *
+                                   l->wt.w[o * K + (ci * kh + ky) * kw + kx];
+                        }
+                map[(o * co.h + oy) * co.w + ox] =
+                    (int32_t)nn_requantize(acc, l->wt.rq[o], l->wt.lo, l->wt.hi);
+            }
+    if (!l->pool_k)
+        return;
+    const nn_shape po = l->out;
+    for (int64_t o = 0; o < po.c; o++)
+        for (int64_t y = 0; y < po.h; y++)
+            for (int64_t x = 0; x < po.w; x++) {
+                int32_t best = INT32_MIN;
+                for (int64_t ky = 0; ky < l->pool_k; ky++)
+                    for (int64_t kx = 0; kx < l->pool_k; kx++) {
+                        int32_t v = map[(o * co.h + y * l->pool_s + ky) * co.w + x * l->pool_s + kx];
+                        best = v > best ? v : best;
+                    }
+                out[(o * po.h + y) * po.w + x] = best;
+            }
+    free(map);
+}
+
+void rtl_net_reference(const rtl_layer *layers, int32_t n_layers, const int32_t *input,
+                       int32_t *const *outs)
+{
+    const int32_t *cur = input;
+    for (int32_t i = 0; i < n_layers; i++) {
+        ref_layer(&layers[i], cur, outs[i]);
+        cur = outs[i];
+    }
+}
+
+void rtl_net_weights_free(rtl_net_weights *nw)
+{
+    for (size_t i = 0; nw->wt && i < nw->n; i++) {
+        free((void *)nw->wt[i].w);
+        free((void *)nw->wt[i].bias);
+        free((void *)nw->wt[i].rq);
+    }
+    free(nw->wt);
+    memset(nw, 0, sizeof *nw);
+}
+
+td_status rtl_net_weights_random(rtl_net_weights *nw, const nn_graph *g, int bits, uint64_t seed)
+{
+    memset(nw, 0, sizeof *nw);
+    if (bits != 4 && bits != 8 && bits != 16 && bits != 32)
+        return td_fail(TD_ERR_CONFIG, "rtl net: bits %d is not 4, 8, 16 or 32", bits);
+    td_rng rng;
+    td_status st = td_rng_init(&rng, seed);
+    if (st != TD_OK)
+        return st;
+    nw->n = g->n_nodes;
+    nw->wt = calloc(g->n_nodes, sizeof *nw->wt);
+    if (!nw->wt) {
+        td_rng_free(&rng);
+        return td_fail(TD_ERR_NOMEM, "rtl net: out of memory");
+    }
+    const int64_t qmin = nn_qmin(bits), qmax = nn_qmax(bits);
+    int32_t last = nn_graph_output(g);
+    for (size_t i = 1; i < g->n_nodes && st == TD_OK; i++) {
+        const nn_node *nd = &g->nodes[i];
+        if (nd->op != NN_OP_CONV && nd->op != NN_OP_FC)
+            continue;
+        const int64_t N = nd->out_channels;
+        const int64_t K = nd->op == NN_OP_CONV ? (nd->in.c / nd->groups) * nd->k_h * nd->k_w
+                                               : nd->in.c * nd->in.h * nd->in.w;
+        int32_t *w = malloc((size_t)(N * K) * sizeof *w);
+        int64_t *b = malloc((size_t)N * sizeof *b);
+        nn_requant *rq = malloc((size_t)N * sizeof *rq);
+        nw->wt[i].w = w;
+        nw->wt[i].bias = b;
+        nw->wt[i].rq = rq;
+        if (!w || !b || !rq) {
+            st = td_fail(TD_ERR_NOMEM, "rtl net: out of memory");
+            break;
+        }
+        for (int64_t j = 0; j < N * K; j++)
+            w[j] = (int32_t)td_rng_range(&rng, -qmax, qmax);
+        /* outputs spread over the b-bit range: typical |acc| of K products of uniform values */
+        const double typical = sqrt((double)K) * (double)qmax * (double)qmax / 4.0 + 1.0;
+        for (int64_t j = 0; j < N && st == TD_OK; j++) {
+            b[j] = (int64_t)td_rng_gaussian(&rng, typical / 4);
+            st = nn_requant_from_real((double)qmax / typical *
+                                          ldexp(1.0, (int)td_rng_range(&rng, 0, 2)),
+                                      &rq[j]);
+        }
+        nw->wt[i].lo = (int32_t)i == last ? qmin : 0; /* ReLU except on the logits */
+        nw->wt[i].hi = qmax;
+    }
+    td_rng_free(&rng);
+    if (st != TD_OK)
+        rtl_net_weights_free(nw);
+    return st;
 }

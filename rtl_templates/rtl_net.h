@@ -62,4 +62,21 @@ void rtl_net_write_act(const rtl_program *p, rtl_mem *mem, int64_t addr, nn_shap
 void rtl_net_read_act(const rtl_program *p, const rtl_mem *mem, int64_t addr, nn_shape s,
                       int32_t *x);
 
+/* The integer reference of a lowered network by direct loops (convolution, fc, max-pool with
+ * nn_requantize), independent of the compiler's im2col and of the C model of the core.
+ * outs[i] receives layer i's output (CHW, caller-allocated). */
+void rtl_net_reference(const rtl_layer *layers, int32_t n_layers, const int32_t *input,
+                       int32_t *const *outs);
+
+/* Random quantized weights for every conv/fc node of g (for tests and structural bundles:
+ * not a trained network). Outputs spread over the b-bit range; ReLU clamps except on the
+ * last layer. */
+typedef struct rtl_net_weights {
+    rtl_node_weights *wt; /* per node */
+    size_t n;
+} rtl_net_weights;
+
+td_status rtl_net_weights_random(rtl_net_weights *nw, const nn_graph *g, int bits, uint64_t seed);
+void rtl_net_weights_free(rtl_net_weights *nw);
+
 #endif

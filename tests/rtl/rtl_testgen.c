@@ -167,14 +167,7 @@ void rtl_case_saturation(const rtl_case *c, int64_t *n_lo, int64_t *n_hi)
 
 void rtl_net_case_free(rtl_net_case *c)
 {
-    if (c->wt) {
-        for (size_t i = 0; i < c->g.n_nodes; i++) {
-            free((void *)c->wt[i].w);
-            free((void *)c->wt[i].bias);
-            free((void *)c->wt[i].rq);
-        }
-    }
-    free(c->wt);
+    rtl_net_weights_free(&c->nw);
     free(c->input);
     for (int i = 0; i < 64; i++)
         free(c->ref[i]);
@@ -182,104 +175,27 @@ void rtl_net_case_free(rtl_net_case *c)
     memset(c, 0, sizeof *c);
 }
 
-static void ref_layer(const rtl_layer *l, const int32_t *in, int32_t *out)
-{
-    const nn_shape s = l->in, co = l->conv_out;
-    const int64_t kh = l->op == RTL_LAYER_CONV ? l->k : s.h, kw = l->op == RTL_LAYER_CONV ? l->k : s.w;
-    const int64_t stride = l->op == RTL_LAYER_CONV ? l->stride : 1,
-                  pad = l->op == RTL_LAYER_CONV ? l->pad : 0;
-    const int64_t K = s.c * kh * kw;
-    int32_t *map = l->pool_k ? malloc((size_t)(co.c * co.h * co.w) * sizeof *map) : out;
-    for (int64_t o = 0; o < co.c; o++)
-        for (int64_t oy = 0; oy < co.h; oy++)
-            for (int64_t ox = 0; ox < co.w; ox++) {
-                nn_acc_t acc = l->wt.bias ? l->wt.bias[o] : 0;
-                for (int64_t ci = 0; ci < s.c; ci++)
-                    for (int64_t ky = 0; ky < kh; ky++)
-                        for (int64_t kx = 0; kx < kw; kx++) {
-                            int64_t iy = oy * stride + ky - pad, ix = ox * stride + kx - pad;
-                            if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w)
-                                continue;
-                            acc += (nn_acc_t)in[(ci * s.h + iy) * s.w + ix] *
-                                   l->wt.w[o * K + (ci * kh + ky) * kw + kx];
-                        }
-                map[(o * co.h + oy) * co.w + ox] =
-                    (int32_t)nn_requantize(acc, l->wt.rq[o], l->wt.lo, l->wt.hi);
-            }
-    if (!l->pool_k)
-        return;
-    const nn_shape po = l->out;
-    for (int64_t o = 0; o < po.c; o++)
-        for (int64_t y = 0; y < po.h; y++)
-            for (int64_t x = 0; x < po.w; x++) {
-                int32_t best = INT32_MIN;
-                for (int64_t ky = 0; ky < l->pool_k; ky++)
-                    for (int64_t kx = 0; kx < l->pool_k; kx++) {
-                        int32_t v = map[(o * co.h + y * l->pool_s + ky) * co.w + x * l->pool_s + kx];
-                        best = v > best ? v : best;
-                    }
-                out[(o * po.h + y) * po.w + x] = best;
-            }
-    free(map);
-}
-
 td_status rtl_net_case_init(rtl_net_case *c, const char *builtin, int bits, td_rng *rng)
 {
     memset(c, 0, sizeof *c);
     td_status st = nn_builtin_graph(&c->g, builtin);
-    if (st != TD_OK)
-        return st;
-    c->wt = calloc(c->g.n_nodes, sizeof *c->wt);
-    if (!c->wt) {
-        rtl_net_case_free(c);
-        return td_fail(TD_ERR_NOMEM, "rtl net case: out of memory");
-    }
-    const int64_t qmin = nn_qmin(bits), qmax = nn_qmax(bits);
-    int32_t last = nn_graph_output(&c->g);
-    for (size_t i = 1; i < c->g.n_nodes && st == TD_OK; i++) {
-        const nn_node *nd = &c->g.nodes[i];
-        if (nd->op != NN_OP_CONV && nd->op != NN_OP_FC)
-            continue;
-        const int64_t N = nd->out_channels, K = nd->in.c * nd->in.h * nd->in.w;
-        const int64_t Kc = nd->op == NN_OP_CONV ? (nd->in.c / nd->groups) * nd->k_h * nd->k_w : K;
-        int32_t *w = malloc((size_t)(N * Kc) * sizeof *w);
-        int64_t *b = malloc((size_t)N * sizeof *b);
-        nn_requant *rq = malloc((size_t)N * sizeof *rq);
-        c->wt[i].w = w;
-        c->wt[i].bias = b;
-        c->wt[i].rq = rq;
-        if (!w || !b || !rq) {
-            st = td_fail(TD_ERR_NOMEM, "rtl net case: out of memory");
-            break;
-        }
-        for (int64_t j = 0; j < N * Kc; j++)
-            w[j] = (int32_t)td_rng_range(rng, -qmax, qmax);
-        const double typical = sqrt((double)Kc) * qmax * qmax / 4.0 + 1.0;
-        for (int64_t j = 0; j < N && st == TD_OK; j++) {
-            b[j] = (int64_t)td_rng_gaussian(rng, typical / 4);
-            st = nn_requant_from_real(qmax / typical * ldexp(1.0, (int)td_rng_range(rng, 0, 2)),
-                                      &rq[j]);
-        }
-        c->wt[i].lo = (int32_t)i == last ? qmin : 0; /* ReLU except on the logits */
-        c->wt[i].hi = qmax;
-    }
+    if (st == TD_OK)
+        st = rtl_net_weights_random(&c->nw, &c->g, bits, td_rng_range(rng, 1, 1 << 30));
+    c->wt = c->nw.wt;
     if (st == TD_OK)
         st = rtl_layers_from_graph(&c->g, c->wt, c->layers, 64, &c->n_layers);
     const nn_shape in = c->g.input;
     if (st == TD_OK && !(c->input = malloc((size_t)(in.c * in.h * in.w) * sizeof *c->input)))
         st = td_fail(TD_ERR_NOMEM, "rtl net case: out of memory");
     for (int64_t i = 0; st == TD_OK && i < in.c * in.h * in.w; i++)
-        c->input[i] = (int32_t)td_rng_range(rng, qmin, qmax);
-    const int32_t *cur = c->input;
+        c->input[i] = (int32_t)td_rng_range(rng, nn_qmin(bits), nn_qmax(bits));
     for (int32_t i = 0; st == TD_OK && i < c->n_layers; i++) {
         const nn_shape o = c->layers[i].out;
-        if (!(c->ref[i] = malloc((size_t)(o.c * o.h * o.w) * sizeof *c->ref[i]))) {
+        if (!(c->ref[i] = malloc((size_t)(o.c * o.h * o.w) * sizeof *c->ref[i])))
             st = td_fail(TD_ERR_NOMEM, "rtl net case: out of memory");
-            break;
-        }
-        ref_layer(&c->layers[i], cur, c->ref[i]);
-        cur = c->ref[i];
     }
+    if (st == TD_OK)
+        rtl_net_reference(c->layers, c->n_layers, c->input, c->ref);
     if (st != TD_OK)
         rtl_net_case_free(c);
     return st;

@@ -32,11 +32,12 @@ void rtl_case_free(rtl_case *c);
 void rtl_case_saturation(const rtl_case *c, int64_t *n_lo, int64_t *n_hi);
 
 /* A built-in network (nn_builtin_graph) with random quantized weights at `bits`, a random
- * input image, and every layer's expected output from direct loops (convolution, fc,
- * max-pool; independent of the compiler's im2col). */
+ * input image, and every layer's expected output from rtl_net_reference (direct loops,
+ * independent of the compiler's im2col and of the C model). */
 typedef struct rtl_net_case {
     nn_graph g;
-    rtl_node_weights *wt; /* per node */
+    rtl_net_weights nw;
+    const rtl_node_weights *wt; /* nw.wt: per node */
     rtl_layer layers[64];
     int32_t n_layers;
     int32_t *input;

@@ -1,0 +1,332 @@
+// Testbench of a generated Tandem core bundle (docs/rtl.md, "Bundle"). Self-contained: it
+// needs only Verilator and a C++ compiler. For every test image it loads data/memory.hex into
+// a memory model, writes the image, feeds data/program.hex to the core (running the host
+// im2col steps of data/host.txt between commands), and compares every layer's output tensor
+// with data/expected.txt (the C integer reference) and every fixed-duration command's cycle
+// count with data/cycles.txt (hw_model's timing). Exit status 0 only when all match.
+#include "Vtandem_core.h"
+#include "verilated.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct Layer {
+    std::string name;
+    int64_t addr, c, h, w;
+};
+struct Host {
+    int64_t src, dst, c, h, w, kh, kw, stride, pad;
+};
+struct Net {
+    int rows, cols, bits, acc_bits, dataflow, mem_bits, limbs, n_images;
+    int64_t in_addr, in_c, in_h, in_w;
+    std::vector<Layer> layers;
+};
+
+template <std::size_t N> inline void port_set(VlWide<N> &p, const uint32_t *w, int limbs)
+{
+    for (std::size_t i = 0; i < N; i++)
+        p[i] = (int)i < limbs ? w[i] : 0;
+}
+inline void port_set(QData &p, const uint32_t *w, int limbs)
+{
+    p = w[0] | (limbs > 1 ? (uint64_t)w[1] << 32 : 0);
+}
+inline void port_set(IData &p, const uint32_t *w, int) { p = w[0]; }
+template <std::size_t N> inline void port_get(const VlWide<N> &p, uint32_t *w, int limbs)
+{
+    for (int i = 0; i < limbs; i++)
+        w[i] = i < (int)N ? p[i] : 0;
+}
+inline void port_get(const QData &p, uint32_t *w, int limbs)
+{
+    w[0] = (uint32_t)p;
+    if (limbs > 1)
+        w[1] = (uint32_t)(p >> 32);
+}
+inline void port_get(const IData &p, uint32_t *w, int) { w[0] = p; }
+
+class Memory {
+  public:
+    int limbs = 1;
+    std::vector<uint32_t> d;
+    int64_t words() const { return (int64_t)d.size() / limbs; }
+    uint32_t *word(int64_t a) { return &d[(size_t)a * limbs]; }
+    void set(int64_t a, int lsb, int width, int64_t v)
+    {
+        uint32_t *w = word(a);
+        for (int i = 0; i < width; i++) {
+            int bit = lsb + i;
+            uint32_t b = i < 64 ? (uint32_t)((uint64_t)v >> i) & 1u : (uint32_t)(v < 0);
+            w[bit / 32] = (w[bit / 32] & ~(1u << (bit % 32))) | b << (bit % 32);
+        }
+    }
+    int64_t get(int64_t a, int lsb, int width)
+    {
+        const uint32_t *w = word(a);
+        uint64_t v = 0;
+        for (int i = 0; i < width; i++) {
+            int bit = lsb + i;
+            v |= (uint64_t)((w[bit / 32] >> (bit % 32)) & 1u) << i;
+        }
+        if (width < 64 && (v >> (width - 1)) & 1u)
+            v |= ~(uint64_t)0 << width;
+        return (int64_t)v;
+    }
+};
+
+bool fail(const std::string &msg)
+{
+    fprintf(stderr, "tb: %s\n", msg.c_str());
+    return false;
+}
+
+bool parse_hex_words(const std::string &path, int limbs, std::vector<uint32_t> *out)
+{
+    std::ifstream f(path);
+    if (!f)
+        return fail("cannot open " + path);
+    std::string line;
+    while (std::getline(f, line)) {
+        if (line.empty())
+            continue;
+        if ((int)line.size() != 8 * limbs)
+            return fail(path + ": a line of " + std::to_string(line.size()) + " hex digits, not " +
+                        std::to_string(8 * limbs));
+        // most significant digits first in the file, least significant limb first in memory
+        for (int l = 0; l < limbs; l++)
+            out->push_back((uint32_t)strtoul(line.substr((size_t)(limbs - 1 - l) * 8, 8).c_str(),
+                                             nullptr, 16));
+    }
+    return true;
+}
+
+bool load(const std::string &dir, Net *net, std::vector<uint32_t> *prog, std::vector<int64_t> *cyc,
+          std::vector<Host> *host, Memory *mem0, std::vector<int64_t> *images,
+          std::vector<int64_t> *expected)
+{
+    std::ifstream f(dir + "/net.txt");
+    if (!f)
+        return fail("cannot open " + dir + "/net.txt");
+    std::string key;
+    size_t n_layers = 0;
+    f >> key >> net->rows >> net->cols >> net->bits >> net->acc_bits >> net->dataflow >>
+        net->mem_bits >> net->limbs >> net->n_images;
+    f >> key >> net->in_addr >> net->in_c >> net->in_h >> net->in_w;
+    f >> key >> n_layers;
+    for (size_t i = 0; i < n_layers; i++) {
+        Layer l;
+        f >> l.name >> l.addr >> l.c >> l.h >> l.w;
+        net->layers.push_back(l);
+    }
+    if (!f)
+        return fail(dir + "/net.txt: malformed");
+    if (!parse_hex_words(dir + "/program.hex", 4, prog))
+        return false;
+    mem0->limbs = net->limbs;
+    if (!parse_hex_words(dir + "/memory.hex", net->limbs, &mem0->d))
+        return false;
+    std::ifstream fc(dir + "/cycles.txt"), fh(dir + "/host.txt"), fi(dir + "/images.txt"),
+        fe(dir + "/expected.txt");
+    if (!fc || !fh || !fi || !fe)
+        return fail("cannot open cycles.txt, host.txt, images.txt or expected.txt in " + dir);
+    int64_t v;
+    while (fc >> v)
+        cyc->push_back(v);
+    Host h;
+    while (fh >> key >> h.src >> h.dst >> h.c >> h.h >> h.w >> h.kh >> h.kw >> h.stride >> h.pad)
+        host->push_back(h);
+    while (fi >> v)
+        images->push_back(v);
+    while (fe >> v)
+        expected->push_back(v);
+    if (cyc->size() != prog->size() / 4)
+        return fail("cycles.txt and program.hex disagree on the number of commands");
+    return true;
+}
+
+// im2col from the line layout to the core's X layout (docs/formats.md).
+void im2col(const Net &net, const Host &h, Memory *mem)
+{
+    const int64_t R = net.rows, C = net.cols, b = net.bits;
+    const int64_t oh = (h.h + 2 * h.pad - h.kh) / h.stride + 1, ow = (h.w + 2 * h.pad - h.kw) / h.stride + 1;
+    const int64_t M = oh * ow, K = h.c * h.kh * h.kw, HW = h.h * h.w;
+    for (int64_t m = 0; m < M; m++)
+        for (int64_t k = 0; k < K; k++) {
+            const int64_t ci = k / (h.kh * h.kw), ky = (k / h.kw) % h.kh, kx = k % h.kw;
+            const int64_t iy = (m / ow) * h.stride + ky - h.pad, ix = (m % ow) * h.stride + kx - h.pad;
+            int64_t v = 0;
+            if (iy >= 0 && iy < h.h && ix >= 0 && ix < h.w)
+                v = mem->get(h.src + (ci / C) * HW + iy * h.w + ix, (int)((ci % C) * b), (int)b);
+            const bool ws = net.dataflow == 0;
+            int64_t addr = ws ? h.dst + (k / R) * M + m : h.dst + (m / R) * K + k;
+            int lane = (int)(ws ? k % R : m % R);
+            mem->set(addr, lane * (int)b, (int)b, v);
+        }
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    Verilated::commandArgs(argc, argv);
+    const std::string dir = argc > 1 && argv[argc - 1][0] != '+' ? argv[argc - 1] : "data";
+    Net net;
+    std::vector<uint32_t> prog;
+    std::vector<int64_t> cycles, images, expected;
+    std::vector<Host> host;
+    Memory mem0;
+    if (!load(dir, &net, &prog, &cycles, &host, &mem0, &images, &expected))
+        return 1;
+    const size_t n_cmds = prog.size() / 4;
+    const int64_t in_size = net.in_c * net.in_h * net.in_w;
+    int64_t out_size = 0;
+    for (const Layer &l : net.layers)
+        out_size += l.c * l.h * l.w;
+    if ((int64_t)images.size() != net.n_images * in_size ||
+        (int64_t)expected.size() != net.n_images * out_size) {
+        fprintf(stderr, "tb: images.txt or expected.txt has the wrong number of values\n");
+        return 1;
+    }
+    auto ctx = std::make_unique<VerilatedContext>();
+    auto m = std::make_unique<Vtandem_core>(ctx.get(), "core");
+    uint64_t rng = 99, cyc = 0;
+    auto rnd = [&rng]() {
+        rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+        return (uint32_t)(rng >> 33);
+    };
+    auto tick = [&]() {
+        m->clk_i = 1;
+        m->eval();
+        m->clk_i = 0;
+        m->eval();
+        cyc++;
+    };
+    int failures = 0;
+    int64_t checked = 0, timed = 0, total_cycles = 0;
+    for (int img = 0; img < net.n_images; img++) {
+        Memory mem = mem0;
+        const int64_t C = net.cols, b = net.bits, hw = net.in_h * net.in_w;
+        for (int64_t c = 0; c < net.in_c; c++)
+            for (int64_t i = 0; i < hw; i++)
+                mem.set(net.in_addr + (c / C) * hw + i, (int)((c % C) * b), (int)b,
+                        images[(size_t)(img * in_size + c * hw + i)]);
+        m->rst_ni = 0;
+        m->cmd_valid_i = 0;
+        m->mem_req_ready_i = 0;
+        m->mem_rsp_valid_i = 0;
+        tick();
+        tick();
+        m->rst_ni = 1;
+        tick();
+        size_t next = 0;
+        int64_t last_accept = -1;
+        size_t last_cmd = 0;
+        bool rsp_pending = false;
+        uint64_t rsp_cycle = 0;
+        std::vector<uint32_t> rsp(net.limbs), wbuf(net.limbs);
+        const uint64_t start = cyc;
+        // the duration of the last accepted command ends when the core is ready again
+        auto close_last = [&]() {
+            if (last_accept >= 0 && cycles[last_cmd] >= 0) {
+                timed++;
+                if ((int64_t)cyc - last_accept != cycles[last_cmd] && failures++ < 10)
+                    fprintf(stderr, "image %d: command %zu took %" PRId64 " cycles, expected %" PRId64 "\n",
+                            img, last_cmd, (int64_t)cyc - last_accept, cycles[last_cmd]);
+            }
+            last_accept = -1;
+        };
+        for (;;) {
+            const bool idle = m->cmd_ready_o && (last_accept < 0 || cyc > (uint64_t)last_accept);
+            // host steps (opcode 10) run between core commands, once the core is idle
+            if (next < n_cmds && prog[next * 4] % 16 == 10 && idle) {
+                close_last();
+                const uint32_t *w = &prog[next * 4];
+                size_t h = (w[2] >> 8) | (w[3] & 0xFFu) << 24;
+                if (h >= host.size()) {
+                    fprintf(stderr, "tb: command %zu names host step %zu of %zu\n", next, h, host.size());
+                    return 1;
+                }
+                im2col(net, host[h], &mem);
+                next++;
+                continue;
+            }
+            if (next == n_cmds && idle) {
+                close_last();
+                break;
+            }
+            m->cmd_valid_i = next < n_cmds;
+            if (next < n_cmds)
+                port_set(m->cmd_i, &prog[next * 4], 4);
+            m->mem_req_ready_i = rnd() % 4 != 0;
+            m->mem_rsp_valid_i = rsp_pending && rsp_cycle == cyc;
+            port_set(m->mem_rsp_rdata_i, rsp.data(), net.limbs);
+            m->eval();
+            if (m->cmd_valid_i && m->cmd_ready_o) {
+                close_last();
+                last_accept = (int64_t)cyc;
+                last_cmd = next++;
+            }
+            if (m->mem_rsp_valid_i)
+                rsp_pending = false;
+            if (m->mem_req_valid_o && m->mem_req_ready_i) {
+                int64_t a = (int64_t)m->mem_req_addr_o;
+                if (a >= mem.words()) {
+                    fprintf(stderr, "tb: request to memory word %" PRId64 "\n", a);
+                    return 1;
+                }
+                if (m->mem_req_we_o) {
+                    port_get(m->mem_req_wdata_o, wbuf.data(), net.limbs);
+                    std::memcpy(mem.word(a), wbuf.data(), (size_t)net.limbs * 4);
+                } else {
+                    std::memcpy(rsp.data(), mem.word(a), (size_t)net.limbs * 4);
+                    rsp_pending = true;
+                    rsp_cycle = cyc + 1 + rnd() % 3;
+                }
+            }
+            tick();
+            if (cyc - start > 500000000ull) {
+                fprintf(stderr, "tb: timeout\n");
+                return 1;
+            }
+        }
+        if (m->err_o) {
+            fprintf(stderr, "image %d: the core raised its error flag\n", img);
+            failures++;
+        }
+        total_cycles += (int64_t)(cyc - start);
+        int64_t off = img * out_size;
+        for (const Layer &l : net.layers) {
+            const int64_t lhw = l.h * l.w;
+            int bad = 0;
+            for (int64_t c = 0; c < l.c; c++)
+                for (int64_t i = 0; i < lhw; i++) {
+                    int64_t got = mem.get(l.addr + (c / C) * lhw + i, (int)((c % C) * b), (int)b);
+                    int64_t want = expected[(size_t)(off + c * lhw + i)];
+                    checked++;
+                    if (got != want && bad++ < 3)
+                        fprintf(stderr, "image %d layer %s: channel %" PRId64 " pixel %" PRId64
+                                        " = %" PRId64 ", reference %" PRId64 "\n",
+                                img, l.name.c_str(), c, i, got, want);
+                }
+            failures += bad;
+            off += l.c * lhw;
+        }
+    }
+    m->final();
+    printf("tandem_core %dx%d %d-bit %s: %d images, %" PRId64 " outputs and %" PRId64
+           " command timings checked, %" PRId64 " cycles, %d mismatches\n",
+           net.rows, net.cols, net.bits, net.dataflow ? "OS" : "WS", net.n_images, checked, timed,
+           total_cycles, failures);
+    printf(failures ? "FAIL\n" : "PASS\n");
+    return failures ? 1 : 0;
+}
