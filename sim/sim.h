@@ -149,7 +149,7 @@ void sim_result_free(sim_result *r);
 
 /* The outcome of one compiled program run on one core (regressions, twin-vs-RTL tests). */
 typedef struct sim_prog_result {
-    int64_t cycles;          /* from reset to the last command's completion */
+    int64_t cycles;          /* from the end of reset to the last command's completion */
     int64_t cmd_cycles_hash; /* order-sensitive hash of every command's acceptance cycle */
     bool err_flag;           /* the core's error output */
     sim_counters counters;

@@ -554,8 +554,9 @@ extern "C" td_status sim_run_program(const rtl_program *p, const hw_config *cfg,
         uint64_t h = 1469598103934665603ull;
         sys.job = [&](System &sy) {
             std::vector<CmdRecord> rec;
+            const int64_t t_start = sy.now(); // after reset
             sy.run_program(p, &mem, map, &rec);
-            t_end = sy.now();
+            t_end = sy.now() - t_start;
             for (const CmdRecord &c : rec) {
                 h = (h ^ (uint64_t)c.accept) * 1099511628211ull;
                 h = (h ^ (uint64_t)(c.end - c.accept)) * 1099511628211ull;

@@ -235,7 +235,7 @@ void System::port_tick()
     counters.l2_read_bytes += word_bytes;
     double avail = map_ ? word_available(addr, (double)t) : 0;
     int64_t at = t + prm.l2_read_cycles - 1;
-    int64_t a = (int64_t)std::ceil(avail);
+    int64_t a = (int64_t)cycle_ceil(avail);
     if (a > at) {
         counters.stall_cycles[SIM_STALL_DRAM] += a - at;
         at = a;
@@ -324,7 +324,7 @@ void System::run_program(const rtl_program *p, rtl_mem *mem, const ProgMemMap &m
         counters.l2_read_bytes += (int64_t)wb_pending_;
         wb_pending_ = 0;
     }
-    int64_t done = (int64_t)std::ceil(wb_done_);
+    int64_t done = (int64_t)cycle_ceil(wb_done_);
     if (done > now()) {
         counters.stall_cycles[SIM_STALL_WRITEBACK] += done - now();
         wait_cycles(done - now());
@@ -346,14 +346,14 @@ void System::run_vector(int64_t ops, int64_t requants, int64_t in_bytes, int64_t
     counters.l2_write_bytes += out_bytes;
     const int64_t vc = *vector_cycles;
     int64_t end = t0 + vc;
-    if ((int64_t)std::ceil(in_done) > end)
-        end = (int64_t)std::ceil(in_done);
+    if ((int64_t)cycle_ceil(in_done) > end)
+        end = (int64_t)cycle_ceil(in_done);
     if (!out_onchip) {
         double wb = dram_.transfer((double)end, (double)out_bytes);
         counters.dram_write_bytes += out_bytes;
         counters.l2_read_bytes += out_bytes;
-        if ((int64_t)std::ceil(wb) > end)
-            end = (int64_t)std::ceil(wb);
+        if ((int64_t)cycle_ceil(wb) > end)
+            end = (int64_t)cycle_ceil(wb);
     }
     if (end - t0 > vc)
         counters.stall_cycles[SIM_STALL_DRAM] += end - t0 - vc;

@@ -15,6 +15,7 @@
 
 #include "sim_core.h"
 
+#include <cmath>
 #include <functional>
 #include <list>
 #include <unordered_map>
@@ -24,6 +25,13 @@ namespace tdsim {
 inline int64_t cdiv64(int64_t a, int64_t b)
 {
     return (a + b - 1) / b;
+}
+
+// The first whole cycle at or after t (arrival times are fractional; a hair of rounding noise
+// must not cost a cycle).
+inline int64_t cycle_ceil(double t)
+{
+    return (int64_t)std::ceil(t - 1e-6);
 }
 
 struct Dram {
