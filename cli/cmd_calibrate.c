@@ -812,9 +812,9 @@ static td_status job_run(const ctx *c, job *j)
     clock_gettime(CLOCK_MONOTONIC, &t1);
     j->seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
     if (st == TD_OK)
-        td_log_info("calibrate: %-26s area %10.0f um^2  fmax %s%6.0f MHz  %s%.3f pJ/MAC (%.0f s)",
-                    j->name, j->area_um2, j->timing ? "" : "n/a", j->timing ? j->fmax_mhz : 0.0,
-                    j->power ? "" : "n/a", j->power ? j->mac_pj : 0.0, j->seconds);
+        td_log_info("calibrate: %-26s area %10.0f um^2  fmax %6.0f MHz  %7.3f pJ/MAC  (%.0f s)",
+                    j->name, j->area_um2, j->timing ? j->fmax_mhz : NAN,
+                    j->power ? j->mac_pj : NAN, j->seconds);
     return st;
 }
 
@@ -1273,13 +1273,6 @@ static td_status cells_model(ctx *c)
 static int run_validate(const char *cmd, ctx *c, const char *list, const char *calib_path,
                         bool json)
 {
-    hw_calib cal;
-    td_status st = hw_calib_load(&cal, calib_path);
-    if (st != TD_OK)
-        return cmd_fail(cmd, st);
-    hw_tech_table t180;
-    if ((st = hw_calib_table(&cal, cal.lib_nm, &t180)) != TD_OK)
-        return cmd_fail(cmd, st);
     plan p = {0};
     char buf[512];
     snprintf(buf, sizeof buf, "%s", list);
@@ -1290,6 +1283,15 @@ static int run_validate(const char *cmd, ctx *c, const char *list, const char *c
             return cmd_usage_error(cmd, "--validate: '%s' is not RxC with 1 <= R, C <= 64", s);
         }
         plan_add(&p, J_ARRAY, HW_DATAFLOW_WS, 8, r, k);
+    }
+    hw_calib cal;
+    td_status st = hw_calib_load(&cal, calib_path);
+    hw_tech_table t180;
+    if (st == TD_OK)
+        st = hw_calib_table(&cal, cal.lib_nm, &t180);
+    if (st != TD_OK) {
+        free(p.jobs);
+        return cmd_fail(cmd, st);
     }
     json_t *rows = json_array();
     if (!json)

@@ -28,8 +28,8 @@ check no-yosys 1 "yosys: not found on PATH (Debian package yosys)" -- env PATH="
 ln -s "$(command -v yosys)" "$tmp/bin/yosys" 2>/dev/null
 check no-sta 1 "sta: not found on PATH (Debian package opensta)" -- env PATH="$tmp/bin" "$T" calibrate --quick --work "$tmp/w"
 # a tool that fails: the error names the tool and its log file
+rm -f "$tmp/bin/yosys" # the symlink: never write through it
 printf '#!/bin/sh\necho broken >&2\nexit 3\n' >"$tmp/bin/yosys"; chmod +x "$tmp/bin/yosys"
-rm -f "$tmp/bin/yosys.real"
 printf '#!/bin/sh\nexit 0\n' >"$tmp/bin/sta"; chmod +x "$tmp/bin/sta"
 printf '#!/bin/sh\nexit 0\n' >"$tmp/bin/verilator"; chmod +x "$tmp/bin/verilator"
 check yosys-fails 1 "yosys failed (exit 3) on the liberty cell models: see $tmp/w2/cells_sim.log" -- env PATH="$tmp/bin:/usr/bin:/bin" "$T" calibrate --quick --work "$tmp/w2"
