@@ -1,6 +1,7 @@
 /* Tile-command format, compiler and the C model of the core: round trips, every error path
  * with its message, and GEMMs/convolutions over a matrix of configs checked against the C
  * integer reference (no Verilator needed; the Verilator testbenches run the same programs). */
+#include "rtl_gen.h"
 #include "rtl_program.h"
 #include "rtl_testgen.h"
 
@@ -339,6 +340,41 @@ static void test_net_errors(void **state)
     rtl_program_free(&p);
 }
 
+static void test_bundle_errors(void **state)
+{
+    (void)state;
+    nn_graph g;
+    assert_int_equal(nn_builtin_graph(&g, "ref-cnn"), TD_OK);
+    rtl_net_weights nw;
+    assert_int_equal(rtl_net_weights_random(&nw, &g, 8, 1), TD_OK);
+    rtl_hw hw = hw_make(4, 4, 8, 32, HW_DATAFLOW_WS, 1024);
+    rtl_bundle_opts opts = {.clock_mhz = 0, .n_images = 1};
+    assert_int_equal(rtl_gen_bundle("/tmp/unused", &hw, &g, nw.wt, &opts, NULL), TD_ERR_CONFIG);
+    assert_non_null(strstr(td_error_message(), "clock_mhz must be > 0"));
+    opts.clock_mhz = 100;
+    opts.n_images = 0;
+    assert_int_equal(rtl_gen_bundle("/tmp/unused", &hw, &g, nw.wt, &opts, NULL), TD_ERR_CONFIG);
+    assert_non_null(strstr(td_error_message(), "n_images 0 outside [1, 64]"));
+    opts.n_images = 1;
+    int32_t *img = calloc(28 * 28, sizeof *img);
+    assert_non_null(img);
+    img[5] = 128;
+    opts.images = img;
+    assert_int_equal(rtl_gen_bundle("/tmp/unused", &hw, &g, nw.wt, &opts, NULL), TD_ERR_CONFIG);
+    assert_non_null(strstr(td_error_message(), "image value 5 = 128 does not fit 8 bits"));
+    img[5] = 0;
+    assert_int_equal(rtl_gen_bundle("/proc/tandem-no/bundle", &hw, &g, nw.wt, &opts, NULL),
+                     TD_ERR_IO);
+    assert_non_null(strstr(td_error_message(), "/proc/tandem-no: cannot create directory"));
+    hw.out_depth = 512; /* c1's 784-pixel map does not fit for the fused max-pool */
+    assert_int_equal(rtl_gen_bundle("/tmp/unused", &hw, &g, nw.wt, &opts, NULL),
+                     TD_ERR_INFEASIBLE);
+    assert_non_null(strstr(td_error_message(), "layer c1.conv: rtl gemm: the fused max-pool"));
+    free(img);
+    rtl_net_weights_free(&nw);
+    nn_graph_free(&g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -347,6 +383,7 @@ int main(void)
         cmocka_unit_test(test_execute_errors),    cmocka_unit_test(test_cycles_are_hw_timing),
         cmocka_unit_test(test_model_gemm_matrix), cmocka_unit_test(test_model_conv),
         cmocka_unit_test(test_model_ref_cnn),     cmocka_unit_test(test_net_errors),
+        cmocka_unit_test(test_bundle_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
