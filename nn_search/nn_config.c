@@ -13,7 +13,7 @@ const td_cfg_key nn_config_keys[] = {
     {"space.net.stages", TD_CFG_INT_LIST, 1, 8, NULL, "[2, 3]", 2, 2, "[min, max] stages"},
     {"space.net.depth", TD_CFG_INT_LIST, 1, 16, NULL, "[1, 3]", 2, 2,
      "[min, max] blocks per stage"},
-    {"space.net.channels", TD_CFG_INT_LIST, 4, 1024, NULL, "[16, 96]", 2, 2,
+    {"space.net.channels", TD_CFG_INT_LIST, 4, 1024, NULL, "[16, 64]", 2, 2,
      "[min, max] channels of a stage"},
     {"space.net.stem_channels", TD_CFG_INT_LIST, 4, 256, NULL, "[8, 32]", 2, 2,
      "[min, max] channels of the stem conv"},

@@ -1,7 +1,8 @@
 /* The network search space and its genome (DESIGN.md §3), and the proxy evaluation search
  * calls per candidate network.
  *
- * A network is: stem (conv 3x3 + batch norm + ReLU), then 1..8 stages, each of `depth`
+ * A network is: stem (conv 3x3 + batch norm + ReLU, then a 2x2 max pool when the input is
+ * at least 16x16), then 1..8 stages, each of `depth`
  * blocks with `channels` output channels, the first block of a stage optionally striding by
  * 2; then the head (global average pool + FC). A block is one of:
  *   conv3x3 / conv5x5      conv k x k + BN + ReLU
