@@ -4,12 +4,14 @@
  * usable GPU for --device cuda. */
 #include "nn_data.h"
 #include "nn_graph.h"
+#include "nn_space.h"
 #include "nn_train.h"
 #include "td_log.h"
 #include "td_progress.h"
 #include "td_status.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,18 +102,71 @@ static void *job_run(void *arg)
     return NULL;
 }
 
+/* A built-in network, or "space:SEED": a random genome of the default search space. */
+static td_status bench_graph(nn_graph *g, const char *name)
+{
+    if (strncmp(name, "space:", 6) != 0)
+        return nn_builtin_graph(g, name);
+    char *end;
+    unsigned long long seed = strtoull(name + 6, &end, 10);
+    if (end == name + 6 || *end)
+        return td_fail(TD_ERR_USAGE, "network '%s': expected space:SEED with a number", name);
+    nn_space sp;
+    nn_space_default(&sp);
+    int32_t len = nn_genome_length(&sp);
+    int32_t *genes = calloc((size_t)len, sizeof *genes);
+    td_rng rng;
+    td_status st = genes ? td_rng_init(&rng, seed) : td_fail(TD_ERR_NOMEM, "out of memory");
+    if (st == TD_OK) {
+        nn_genome_random(&sp, &rng, genes);
+        td_rng_free(&rng);
+        st = nn_genome_decode(&sp, genes, g);
+    }
+    free(genes);
+    return st;
+}
+
+/* The graph as one JSON object (for the PyTorch twin in scripts/bench-gpu.sh). */
+static void graph_dump(const nn_graph *g)
+{
+    static const char *ops[NN_OP_COUNT] = {
+        [NN_OP_INPUT] = "input",     [NN_OP_CONV] = "conv",          [NN_OP_BATCHNORM] = "bn",
+        [NN_OP_RELU] = "relu",       [NN_OP_RELU6] = "relu6",        [NN_OP_MAXPOOL] = "maxpool",
+        [NN_OP_AVGPOOL] = "avgpool", [NN_OP_GLOBAL_AVGPOOL] = "gap", [NN_OP_FC] = "fc",
+        [NN_OP_ADD] = "add"};
+    printf("{\"name\": \"%s\", \"params\": %lld, \"nodes\": [", g->name,
+           (long long)nn_graph_params(g));
+    for (size_t i = 0; i < g->n_nodes; i++) {
+        const nn_node *nd = &g->nodes[i];
+        printf("%s{\"op\": \"%s\", \"in\": [%d, %d], \"c\": %lld, \"h\": %lld, "
+               "\"w\": %lld, \"oc\": %lld, \"k\": %d, \"stride\": %d, \"pad\": %d, "
+               "\"groups\": %d, \"bias\": %s}",
+               i ? ", " : "", ops[nd->op], nd->inputs[0], nd->inputs[1], (long long)nd->in.c,
+               (long long)nd->in.h, (long long)nd->in.w, (long long)nd->out_channels, nd->k_h,
+               nd->stride, nd->pad, nd->groups, nd->bias ? "true" : "false");
+    }
+    printf("]}\n");
+}
+
 static int usage(void)
 {
-    fprintf(stderr, "usage: bench_gpu_train --device cpu|cuda [--net ref-cnn] [--images N] "
-                    "[--batch B] [--epochs E] [--threads T] [--concurrent K]\n");
+    fprintf(stderr,
+            "usage: bench_gpu_train --device cpu|cuda [--net ref-cnn|space:SEED] [--images N] "
+            "[--batch B] [--epochs E] [--threads T] [--concurrent K]\n"
+            "       bench_gpu_train --net NET --dump-graph   (the layer graph as JSON)\n");
     return 2;
 }
 
 int main(int argc, char **argv)
 {
     bench_opts o = {"ref-cnn", NULL, 12800, 128, 1, 4, 1};
+    bool dump = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--dump-graph") == 0) {
+            dump = true;
+            continue;
+        }
         if (!v)
             return usage();
         if (strcmp(a, "--device") == 0)
@@ -131,6 +186,16 @@ int main(int argc, char **argv)
         else
             return usage();
         i++;
+    }
+    if (dump) {
+        nn_graph g;
+        if (bench_graph(&g, o.net) != TD_OK) {
+            fprintf(stderr, "bench_gpu_train: %s\n", td_error_message());
+            return 2;
+        }
+        graph_dump(&g);
+        nn_graph_free(&g);
+        return 0;
     }
     if (!o.device || o.images < 1 || o.batch < 1 || o.epochs < 1 || o.threads < 1 ||
         o.concurrent < 1 || o.concurrent > 64)
@@ -158,9 +223,12 @@ int main(int argc, char **argv)
     }
     nn_graph g;
     nn_data data;
-    if (nn_builtin_graph(&g, o.net) != TD_OK || nn_data_load(&data, NULL, 2000, 1) != TD_OK) {
+    td_status st = bench_graph(&g, o.net);
+    if (st == TD_OK)
+        st = nn_data_load(&data, NULL, 2000, 1);
+    if (st != TD_OK) {
         fprintf(stderr, "bench_gpu_train: %s\n", td_error_message());
-        return 1;
+        return st == TD_ERR_USAGE || st == TD_ERR_CONFIG ? 2 : 1;
     }
     bench_job *jobs = calloc((size_t)o.concurrent, sizeof *jobs);
     pthread_t *tid = calloc((size_t)o.concurrent, sizeof *tid);
@@ -187,11 +255,12 @@ int main(int argc, char **argv)
     }
     int64_t per = o.images < data.train.n ? o.images : data.train.n;
     double ips = wall > 0 ? (double)(per * o.epochs * o.concurrent) / wall : 0;
-    printf("{\"net\": \"%s\", \"device\": \"%s\", \"gpu\": \"%s\", \"batch\": %lld, "
+    printf("{\"net\": \"%s\", \"macs\": %lld, \"params\": %lld, \"device\": \"%s\", "
+           "\"gpu\": \"%s\", \"batch\": %lld, "
            "\"images\": %lld, \"epochs\": %d, \"threads\": %d, \"concurrent\": %d, "
            "\"wall_s\": %.3f, \"images_per_s\": %.1f, \"val_accuracy\": %.4f}\n",
-           o.net, be->name, gpu_name, (long long)o.batch, (long long)per, o.epochs, o.threads,
-           o.concurrent, wall, ips, acc);
+           o.net, (long long)nn_graph_macs(&g), (long long)nn_graph_params(&g), be->name, gpu_name,
+           (long long)o.batch, (long long)per, o.epochs, o.threads, o.concurrent, wall, ips, acc);
     pthread_barrier_destroy(&start);
     free(jobs);
     free(tid);
