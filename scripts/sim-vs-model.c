@@ -147,8 +147,8 @@ int main(int argc, char **argv)
                    "%lld |\n",
                    g->name, hws[h].name, hw_dataflow_name(hws[h].dataflow),
                    2 * mem_b > hr.cycles ? "memory" : "compute", (long long)sr.cycles,
-                   (long long)hr.cycles, err, (long long)s_arr, (long long)s_mem,
-                   (long long)s_vec, (long long)comp, (long long)memc);
+                   (long long)hr.cycles, err, (long long)s_arr, (long long)s_mem, (long long)s_vec,
+                   (long long)comp, (long long)memc);
             fflush(stdout);
             sim_result_free(&sr);
             hw_result_free(&hr);

@@ -57,8 +57,8 @@ const char *const *sim_rtl_variants(void);
 /* ---------------------------------------------------------------- activity counters */
 
 typedef enum sim_stall {
-    SIM_STALL_DRAM = 0, /* core memory request waiting for a DMA fetch from DRAM */
-    SIM_STALL_PORT,     /* core busy moving words over its memory port (loads, stores) */
+    SIM_STALL_DRAM = 0,  /* core memory request waiting for a DMA fetch from DRAM */
+    SIM_STALL_PORT,      /* core busy moving words over its memory port (loads, stores) */
     SIM_STALL_WRITEBACK, /* end of layer waiting for the output to reach DRAM */
     SIM_STALL_COUNT
 } sim_stall;
@@ -66,16 +66,16 @@ typedef enum sim_stall {
 const char *sim_stall_name(sim_stall s);
 
 typedef struct sim_counters {
-    int64_t macs;                       /* useful multiply-accumulates (operands in the tile) */
-    int64_t pe_cycles;                  /* array-enabled PE cycles (rows*cols per cycle) */
-    int64_t xs_reads, xs_writes;        /* input scratchpad lines */
-    int64_t ws_reads, ws_writes;        /* weight scratchpad lines */
-    int64_t acc_reads, acc_writes;      /* accumulator lines */
-    int64_t out_reads, out_writes;      /* output buffer lines */
-    int64_t param_writes;               /* per-column parameter words */
-    int64_t requants;                   /* elements through the requantizer */
-    int64_t vector_ops;                 /* pooling/add/relu element operations (vector unit) */
-    int64_t commands;                   /* tile commands accepted by the core */
+    int64_t macs;                  /* useful multiply-accumulates (operands in the tile) */
+    int64_t pe_cycles;             /* array-enabled PE cycles (rows*cols per cycle) */
+    int64_t xs_reads, xs_writes;   /* input scratchpad lines */
+    int64_t ws_reads, ws_writes;   /* weight scratchpad lines */
+    int64_t acc_reads, acc_writes; /* accumulator lines */
+    int64_t out_reads, out_writes; /* output buffer lines */
+    int64_t param_writes;          /* per-column parameter words */
+    int64_t requants;              /* elements through the requantizer */
+    int64_t vector_ops;            /* pooling/add/relu element operations (vector unit) */
+    int64_t commands;              /* tile commands accepted by the core */
     int64_t l2_read_bytes, l2_write_bytes;
     int64_t dram_read_bytes, dram_write_bytes;
     int64_t stall_cycles[SIM_STALL_COUNT];
@@ -104,20 +104,20 @@ typedef struct sim_options {
 void sim_options_default(sim_options *o);
 
 typedef struct sim_layer {
-    int32_t node;          /* graph node (conv/fc/pool/add; fused layers are not listed) */
+    int32_t node; /* graph node (conv/fc/pool/add; fused layers are not listed) */
     char name[NN_NAME_MAX];
-    char op[16];           /* "conv", "fc", "maxpool", ... */
-    bool on_array;         /* conv/fc on the core; else the vector unit */
-    int64_t cycles;        /* from the layer's first command to its output being placed */
+    char op[16];            /* "conv", "fc", "maxpool", ... */
+    bool on_array;          /* conv/fc on the core; else the vector unit */
+    int64_t cycles;         /* from the layer's first command to its output being placed */
     int64_t compute_cycles; /* array and requantization commands (core busy computing) */
     int64_t memory_cycles;  /* core waiting on memory: port transfers, DRAM stalls, write-back */
     int64_t vector_cycles;  /* vector-unit layers, and REQUANT commands */
     int64_t tiles;          /* COMPUTE commands */
     bool input_onchip, output_onchip;
-    double utilization;     /* macs / (rows*cols*cycles) */
+    double utilization; /* macs / (rows*cols*cycles) */
     double energy_uj;
     sim_counters counters;
-    bool values_match;      /* output equals the C integer reference bit for bit */
+    bool values_match; /* output equals the C integer reference bit for bit */
     int64_t mismatches;
 } sim_layer;
 
@@ -126,7 +126,7 @@ typedef struct sim_result {
     rtl_hw hw;
     int64_t cycles;
     double latency_ms, energy_uj, power_mw;
-    double sim_seconds;      /* wall-clock time of the SystemC run */
+    double sim_seconds; /* wall-clock time of the SystemC run */
     double cycles_per_second;
     sim_counters counters;
     sim_energy energy;
@@ -141,8 +141,7 @@ typedef struct sim_result {
  * add and global average pooling run on the vector unit of the system model. Weights and
  * the input image are random but deterministic (seeded) quantized integers. Every layer's
  * output is checked against the C integer reference. */
-td_status sim_run_net(const nn_graph *g, const hw_config *cfg, const sim_options *o,
-                      sim_result *r);
+td_status sim_run_net(const nn_graph *g, const hw_config *cfg, const sim_options *o, sim_result *r);
 void sim_result_free(sim_result *r);
 
 /* ---------------------------------------------------------------- program runs */
@@ -153,7 +152,7 @@ typedef struct sim_prog_result {
     int64_t cmd_cycles_hash; /* order-sensitive hash of every command's acceptance cycle */
     bool err_flag;           /* the core's error output */
     sim_counters counters;
-    rtl_mem mem;             /* external memory after the run (caller frees) */
+    rtl_mem mem; /* external memory after the run (caller frees) */
 } sim_prog_result;
 
 /* Runs program p (its memory image as external memory, behind the DRAM/DMA/L2 model of
@@ -186,9 +185,9 @@ typedef struct sim_case {
     char where[300]; /* "suite.yaml:12:5" */
     sim_case_kind kind;
     hw_config cfg;
-    int64_t m, k, n;                                /* gemm */
-    int64_t c_in, h, w, c_out, ksize, stride, pad;  /* conv */
-    char net[256];                                  /* net: built-in name or YAML path */
+    int64_t m, k, n;                               /* gemm */
+    int64_t c_in, h, w, c_out, ksize, stride, pad; /* conv */
+    char net[256];                                 /* net: built-in name or YAML path */
     uint64_t seed;
 } sim_case;
 

@@ -17,7 +17,8 @@ extern "C" {
 #include <string>
 #include <vector>
 
-namespace tdsim {
+namespace tdsim
+{
 
 // Signals between the system and the core (rtl_top's ports, docs/rtl.md).
 struct CoreBus {
@@ -29,7 +30,8 @@ struct CoreBus {
     sc_signal<bool> rsp_valid{"rsp_valid"};
 };
 
-class Core {
+class Core
+{
   public:
     virtual ~Core() {}
     // Response data for the next rsp_valid (visible to the core from the next clock edge).

@@ -156,13 +156,14 @@ static td_status load_case(struct fy_node *cn, const char *file, sim_suite *s, s
             (st = get_int(v, "pad", file, 0, 7, false, 0, &c->pad)) != TD_OK)
             return st;
         if (c->h + 2 * c->pad < c->ksize || c->w + 2 * c->pad < c->ksize)
-            return td_fail(TD_ERR_CONFIG, "%s: case '%s': kernel %lld larger than the padded "
-                           "image", c->where, c->name, (long long)c->ksize);
+            return td_fail(TD_ERR_CONFIG,
+                           "%s: case '%s': kernel %lld larger than the padded "
+                           "image",
+                           c->where, c->name, (long long)c->ksize);
     } else {
         c->kind = SIM_CASE_NET;
         if (!scalar(n, c->net, sizeof c->net))
-            return td_fail(TD_ERR_CONFIG, "%s: case '%s': net must be a name", c->where,
-                           c->name);
+            return td_fail(TD_ERR_CONFIG, "%s: case '%s': net must be a name", c->where, c->name);
     }
     return TD_OK;
 }
@@ -210,8 +211,8 @@ td_status sim_suite_load(const char *path, sim_suite *s)
             sim_core_kind k;
             where_of(item, path, where, sizeof where);
             if (!scalar(item, buf, sizeof buf) || sim_core_parse(buf, &k) != TD_OK) {
-                st = td_fail(TD_ERR_CONFIG, "%s: key 'cores': '%s' is neither rtl nor twin",
-                             where, buf);
+                st = td_fail(TD_ERR_CONFIG, "%s: key 'cores': '%s' is neither rtl nor twin", where,
+                             buf);
                 goto out;
             }
             s->cores[k] = true;
@@ -347,8 +348,8 @@ static td_status gemm_case_make(const sim_case *c, gemm_case *g)
     td_status st = TD_OK;
     for (int64_t j = 0; j < N && st == TD_OK; j++) {
         g->bias[j] = rng_range(&rs, -bq, bq);
-        double f = (0.25 + 3.0 * (double)(rng_next(&rs) % 1000) / 1000.0) /
-                   (sqrt((double)K) * (double)q);
+        double f =
+            (0.25 + 3.0 * (double)(rng_next(&rs) % 1000) / 1000.0) / (sqrt((double)K) * (double)q);
         st = nn_requant_from_real(f, &g->rq[j]);
     }
     g->lo = (c->seed & 1) ? 0 : nn_qmin(b);
@@ -543,8 +544,7 @@ td_status sim_suite_run(const sim_suite *s, int jobs, sim_case_result *results)
         for (size_t i = 0; i < next; i++)
             if (pids[i] == done && (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)) {
                 sh[i].pass = false;
-                snprintf(sh[i].message, sizeof sh[i].message, "case process died (status %d)",
-                         ws);
+                snprintf(sh[i].message, sizeof sh[i].message, "case process died (status %d)", ws);
             }
     }
     memcpy(results, sh, bytes);

@@ -130,8 +130,8 @@ void sim_energy_compute(const sim_counters *c, const hw_config *cfg, const hw_te
     e.ctrl_uj = (double)c->commands * se * t->c[HW_C_CMD_PJ].value * 1e-6;
     const double leak_mw = hw_area_mm2(cfg, t, NULL) * t->c[HW_C_LEAK_MW_PER_MM2].value;
     e.leak_uj = leak_mw * (double)cycles / (cfg->clock_mhz * 1000.0);
-    e.total_uj = e.mac_uj + e.reg_uj + e.l1_uj + e.l2_uj + e.dram_uj + e.vector_uj + e.ctrl_uj +
-                 e.leak_uj;
+    e.total_uj =
+        e.mac_uj + e.reg_uj + e.l1_uj + e.l2_uj + e.dram_uj + e.vector_uj + e.ctrl_uj + e.leak_uj;
     *out = e;
 }
 
@@ -240,8 +240,9 @@ void sim_result_print(const sim_result *r, const nn_graph *g, const hw_config *c
                       const void *analytical, FILE *fp)
 {
     const hw_result *hr = analytical;
-    fprintf(fp, "network %s on %s (%dx%d %s, %d-bit, acc %d), core: %s; weights and input: "
-                "random (seeded), no trained model\n",
+    fprintf(fp,
+            "network %s on %s (%dx%d %s, %d-bit, acc %d), core: %s; weights and input: "
+            "random (seeded), no trained model\n",
             g->name, cfg->name, cfg->rows, cfg->cols, hw_dataflow_name(cfg->dataflow), cfg->bits,
             cfg->acc_bits, sim_core_name(r->core));
     fprintf(fp, "core buffers (lines): input %lld, weight %lld, accumulator %lld, output %lld\n",
@@ -266,12 +267,14 @@ void sim_result_print(const sim_result *r, const nn_graph *g, const hw_config *c
     fprintf(fp, "total: %lld cycles, latency %.6g ms, energy %.6g uJ, power %.6g mW\n",
             (long long)r->cycles, r->latency_ms, r->energy_uj, r->power_mw);
     if (hr)
-        fprintf(fp, "analytical (hw_model): %lld cycles, latency %.6g ms (error %+.1f%%), "
-                    "energy %.6g uJ (error %+.1f%%)\n",
+        fprintf(fp,
+                "analytical (hw_model): %lld cycles, latency %.6g ms (error %+.1f%%), "
+                "energy %.6g uJ (error %+.1f%%)\n",
                 (long long)hr->cycles, hr->latency_ms, err_pct(r->latency_ms, hr->latency_ms),
                 hr->energy_uj, err_pct(r->energy_uj, hr->energy_uj));
-    fprintf(fp, "stalls: dram %lld, port %lld, writeback %lld cycles; DRAM %lld B read, %lld B "
-                "written\n",
+    fprintf(fp,
+            "stalls: dram %lld, port %lld, writeback %lld cycles; DRAM %lld B read, %lld B "
+            "written\n",
             (long long)r->counters.stall_cycles[SIM_STALL_DRAM],
             (long long)r->counters.stall_cycles[SIM_STALL_PORT],
             (long long)r->counters.stall_cycles[SIM_STALL_WRITEBACK],

@@ -10,12 +10,15 @@
 #include "sim_rtl_headers.inc"
 #endif
 
-namespace tdsim {
+namespace tdsim
+{
 
 #ifdef SIM_HAVE_RTL
-namespace {
+namespace
+{
 
-template <class V, int MB> class RtlCore : public sc_module, public Core {
+template <class V, int MB> class RtlCore : public sc_module, public Core
+{
   public:
     SC_HAS_PROCESS(RtlCore);
     RtlCore(sc_module_name name, sc_clock &clk, CoreBus &bus)
@@ -78,7 +81,10 @@ template <class V, int MB> class RtlCore : public sc_module, public Core {
         v.range(127, 96) = bus_.cmd_w3.read();
         cmd_s_.write(v);
     }
-    void addr_conv() { bus_.req_addr.write((uint32_t)addr_s_.read().to_uint()); }
+    void addr_conv()
+    {
+        bus_.req_addr.write((uint32_t)addr_s_.read().to_uint());
+    }
 
     V v_;
     CoreBus &bus_;
@@ -93,10 +99,12 @@ struct Variant {
     Core *(*make)(sc_clock &clk, CoreBus &bus);
 };
 
-#define SIM_RTL_VARIANT(NAME, CLASS, R, C, B, A, DF, XD, WD, AD, OD, MB)                          \
+#define SIM_RTL_VARIANT(NAME, CLASS, R, C, B, A, DF, XD, WD, AD, OD, MB)                           \
     {NAME,                                                                                         \
      {R, C, B, A, (DF) ? HW_DATAFLOW_OS : HW_DATAFLOW_WS, XD, WD, AD, OD},                         \
-     [](sc_clock &clk, CoreBus &bus) -> Core * { return new RtlCore<CLASS, MB>("rtl", clk, bus); }},
+     [](sc_clock &clk, CoreBus &bus) -> Core * {                                                   \
+         return new RtlCore<CLASS, MB>("rtl", clk, bus);                                           \
+     }},
 const Variant variants[] = {
 #include "sim_rtl_variants.inc"
 };

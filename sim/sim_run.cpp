@@ -21,8 +21,10 @@ int sc_main(int, char **)
     return 1;
 }
 
-namespace tdsim {
-namespace {
+namespace tdsim
+{
+namespace
+{
 
 struct Rng {
     uint64_t s;
@@ -34,7 +36,10 @@ struct Rng {
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
         return z ^ (z >> 31);
     }
-    int64_t range(int64_t lo, int64_t hi) { return lo + (int64_t)(next() % (uint64_t)(hi - lo + 1)); }
+    int64_t range(int64_t lo, int64_t hi)
+    {
+        return lo + (int64_t)(next() % (uint64_t)(hi - lo + 1));
+    }
 };
 
 int64_t packed(int64_t n, int64_t bits)
@@ -195,8 +200,8 @@ td_status run_array_layer(System &sys, NetCtx &cx, int32_t i, bool relu, bool ou
         if (st != TD_OK)
             break;
         const int64_t x_lo = p.mem.n_words;
-        rtl_gemm gm = {M, K, N, X.data(), W.data(), biases[(size_t)gi].data(),
-                       rqs[(size_t)gi].data(), lo, hi};
+        rtl_gemm gm = {
+            M, K, N, X.data(), W.data(), biases[(size_t)gi].data(), rqs[(size_t)gi].data(), lo, hi};
         st = rtl_program_add_gemm(&p, &gm, &outs[(size_t)gi]);
         if (st != TD_OK)
             break;
@@ -268,9 +273,9 @@ td_status run_array_layer(System &sys, NetCtx &cx, int32_t i, bool relu, bool ou
         }
     }
     L->memory_cycles = L->cycles - L->compute_cycles - L->vector_cycles;
-    L->counters.stall_cycles[SIM_STALL_PORT] =
-        L->memory_cycles - L->counters.stall_cycles[SIM_STALL_DRAM] -
-        L->counters.stall_cycles[SIM_STALL_WRITEBACK];
+    L->counters.stall_cycles[SIM_STALL_PORT] = L->memory_cycles -
+                                               L->counters.stall_cycles[SIM_STALL_DRAM] -
+                                               L->counters.stall_cycles[SIM_STALL_WRITEBACK];
     sys.counters.stall_cycles[SIM_STALL_PORT] += L->counters.stall_cycles[SIM_STALL_PORT];
     // Values: the output tensor, checked against the C integer reference.
     Act &out = acts[(size_t)out_node];
@@ -283,14 +288,15 @@ td_status run_array_layer(System &sys, NetCtx &cx, int32_t i, bool relu, bool ou
         rtl_gemm_read(&p, &mem, &outs[(size_t)gi], y.data());
         for (int64_t m = 0; m < M; m++)
             for (int64_t j = 0; j < N; j++) {
-                const int32_t got = y[(size_t)(m * N + j)], want = yref[(size_t)gi][(size_t)(m * N + j)];
+                const int32_t got = y[(size_t)(m * N + j)],
+                              want = yref[(size_t)gi][(size_t)(m * N + j)];
                 out.v[(size_t)((gi * N + j) * M + m)] = got;
                 if (got != want) {
                     if (L->values_match && cx.r->first_mismatch[0] == '\0') {
-                        const int64_t mt = wsdf ? std::min<int64_t>(
-                                                      std::min(hw.x_depth, hw.acc_depth),
-                                                      std::min<int64_t>(hw.out_depth, 65535))
-                                                : hw.rows;
+                        const int64_t mt =
+                            wsdf ? std::min<int64_t>(std::min(hw.x_depth, hw.acc_depth),
+                                                     std::min<int64_t>(hw.out_depth, 65535))
+                                 : hw.rows;
                         snprintf(cx.r->first_mismatch, sizeof cx.r->first_mismatch,
                                  "layer '%s' group %lld tile (m %lld, n %lld) index [%lld][%lld]: "
                                  "expected %d, got %d",
@@ -375,7 +381,8 @@ void run_net_job(System &sys, NetCtx &cx)
             o.s = n->out;
             o.v.assign((size_t)y_el, 0);
             int64_t ops = y_el, requants = 0, in_el = a.s.c * a.s.h * a.s.w;
-            int64_t l2_in = a.onchip ? packed(in_el, b) : 0, in_bytes = a.onchip ? 0 : packed(in_el, b);
+            int64_t l2_in = a.onchip ? packed(in_el, b) : 0,
+                    in_bytes = a.onchip ? 0 : packed(in_el, b);
             if (n->op == NN_OP_MAXPOOL || n->op == NN_OP_AVGPOOL) {
                 ops = y_el * n->k_h * n->k_w;
                 for (int64_t c = 0; c < n->out.c; c++)
@@ -423,9 +430,8 @@ void run_net_job(System &sys, NetCtx &cx)
                 else
                     in_bytes += packed(in_el, b);
                 for (int64_t k = 0; k < y_el; k++)
-                    o.v[(size_t)k] = (int32_t)nn_requantize_add(a.v[(size_t)k], 1u << 30,
-                                                               a2.v[(size_t)k], 1u << 30, 31,
-                                                               qmin, qmax);
+                    o.v[(size_t)k] = (int32_t)nn_requantize_add(
+                        a.v[(size_t)k], 1u << 30, a2.v[(size_t)k], 1u << 30, 31, qmin, qmax);
             } else { // relu / relu6 / batch norm on their own
                 const bool clamp = n->op != NN_OP_BATCHNORM;
                 for (int64_t k = 0; k < y_el; k++)
@@ -526,9 +532,8 @@ extern "C" void sim_result_free(sim_result *r)
     memset(r, 0, sizeof *r);
 }
 
-extern "C" td_status sim_run_program(const rtl_program *p, const hw_config *cfg,
-                                     sim_core_kind core, const sim_params *params,
-                                     sim_prog_result *r)
+extern "C" td_status sim_run_program(const rtl_program *p, const hw_config *cfg, sim_core_kind core,
+                                     const sim_params *params, sim_prog_result *r)
 {
     memset(r, 0, sizeof *r);
     td_status st;

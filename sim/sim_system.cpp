@@ -4,7 +4,8 @@
 #include <cmath>
 #include <cstring>
 
-namespace tdsim {
+namespace tdsim
+{
 
 std::unique_ptr<Core> core_make(sim_core_kind kind, const rtl_hw &hw, sc_clock &clk, CoreBus &bus)
 {
@@ -276,9 +277,9 @@ void System::run_program(const rtl_program *p, rtl_mem *mem, const ProgMemMap &m
     for (size_t i = 0; i < p->n_cmds; i++) {
         const int op = p->cmds[i].op;
         const bool ld = op == RTL_OP_LD_X || op == RTL_OP_LD_W || op == RTL_OP_LD_P;
-        const bool prev_ld = i > 0 && (p->cmds[i - 1].op == RTL_OP_LD_X ||
-                                       p->cmds[i - 1].op == RTL_OP_LD_W ||
-                                       p->cmds[i - 1].op == RTL_OP_LD_P);
+        const bool prev_ld =
+            i > 0 && (p->cmds[i - 1].op == RTL_OP_LD_X || p->cmds[i - 1].op == RTL_OP_LD_W ||
+                      p->cmds[i - 1].op == RTL_OP_LD_P);
         if (i == 0 || (ld && !prev_ld))
             group_start_.push_back(i);
     }

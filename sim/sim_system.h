@@ -20,7 +20,8 @@
 #include <list>
 #include <unordered_map>
 
-namespace tdsim {
+namespace tdsim
+{
 
 inline int64_t cdiv64(int64_t a, int64_t b)
 {
@@ -56,7 +57,8 @@ struct Region {
     }
 };
 
-class L2 {
+class L2
+{
   public:
     void init(int64_t staging_bytes, int32_t block_bytes, int32_t banks)
     {
@@ -93,8 +95,14 @@ class L2 {
         lru_.push_front(block);
         map_[block] = {arrival, lru_.begin()};
     }
-    int32_t bank(int64_t block) const { return (int32_t)(block % banks_); }
-    int32_t block_bytes() const { return block_bytes_; }
+    int32_t bank(int64_t block) const
+    {
+        return (int32_t)(block % banks_);
+    }
+    int32_t block_bytes() const
+    {
+        return block_bytes_;
+    }
 
   private:
     int32_t block_bytes_ = 64, banks_ = 1;
@@ -105,9 +113,9 @@ class L2 {
 
 // What a program run needs to know about where its external words live.
 struct ProgMemMap {
-    std::vector<Region> onchip;   // X regions held in L2 (input on chip or DMA im2col)
+    std::vector<Region> onchip;     // X regions held in L2 (input on chip or DMA im2col)
     int64_t out_lo = 0, out_hi = 0; // Y words: written to L2
-    bool out_onchip = false;      // Y stays in L2 (else it is written back to DRAM)
+    bool out_onchip = false;        // Y stays in L2 (else it is written back to DRAM)
 };
 
 // Per-command record of a program run.
@@ -115,16 +123,26 @@ struct CmdRecord {
     int64_t accept, end;
 };
 
-class System : public sc_module {
+class System : public sc_module
+{
   public:
     SC_HAS_PROCESS(System);
     System(sc_module_name name, const rtl_hw &hw, const hw_config *cfg, const sim_params &prm,
            sim_core_kind kind, const char *trace_path);
     ~System() override;
 
-    bool ok() const { return core_ != nullptr; }
-    bool core_err() const { return bus_.err.read(); }
-    double bytes_per_cycle() const { return dram_.bytes_per_cycle; }
+    bool ok() const
+    {
+        return core_ != nullptr;
+    }
+    bool core_err() const
+    {
+        return bus_.err.read();
+    }
+    double bytes_per_cycle() const
+    {
+        return dram_.bytes_per_cycle;
+    }
     // The job run by the sequencer thread after reset; sc_stop() follows it.
     std::function<void(System &)> job;
 

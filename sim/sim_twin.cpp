@@ -11,9 +11,11 @@ extern "C" {
 
 #include <cstring>
 
-namespace tdsim {
+namespace tdsim
+{
 
-namespace {
+namespace
+{
 
 typedef __int128 acc_t;
 
@@ -51,7 +53,8 @@ void set_bits(uint32_t *w, int lsb, int width, int64_t v)
 
 } // namespace
 
-class Twin : public sc_module, public Core {
+class Twin : public sc_module, public Core
+{
   public:
     SC_HAS_PROCESS(Twin);
     Twin(sc_module_name name, const rtl_hw &hw, sc_clock &clk, CoreBus &bus)
@@ -245,8 +248,12 @@ class Twin : public sc_module, public Core {
         const int64_t R = hw_.rows, C = hw_.cols, b = hw_.bits, A = hw_.acc_bits;
         const bool ws = hw_.dataflow == HW_DATAFLOW_WS;
         const bool fuse = (c.flags & RTL_FLAG_FUSE) != 0, accf = (c.flags & RTL_FLAG_ACC) != 0;
-        auto X = [&](int64_t line, int64_t r) { return xs_[(size_t)((line % hw_.x_depth) * R + r)]; };
-        auto W = [&](int64_t line, int64_t l) { return ws_[(size_t)((line % hw_.w_depth) * C + l)]; };
+        auto X = [&](int64_t line, int64_t r) {
+            return xs_[(size_t)((line % hw_.x_depth) * R + r)];
+        };
+        auto W = [&](int64_t line, int64_t l) {
+            return ws_[(size_t)((line % hw_.w_depth) * C + l)];
+        };
         auto ACC = [&](int64_t line, int64_t l) -> acc_t & {
             return acc_[(size_t)((line % hw_.acc_depth) * C + l)];
         };
