@@ -314,14 +314,14 @@ td_status rtl_gen_bundle(const char *out_dir, const rtl_hw *hw, const nn_graph *
                     "read_verilog -sv");
         for (size_t i = 0; i < N_SV; i++)
             fprintf(fp, " %s", sv_order[i]);
-        /* memories stay $mem cells (SRAM macros in a real flow), the rest maps to gates */
-        fprintf(fp, "\nsynth -top tandem_core -run begin:fine\nmemory -nomap\nopt -full\n"
-                    "techmap\nopt -fast\n");
+        /* Yosys maps the behavioural buffers to flip-flops (memory_map): practical at small
+         * depths; a real flow substitutes SRAM macros (docs/rtl.md). */
+        fprintf(fp, "\nsynth -top tandem_core\n");
         if (opts->liberty)
             fprintf(fp, "dfflibmap -liberty %s\nabc -liberty %s\nopt_clean\nstat -liberty %s\n",
                     opts->liberty, opts->liberty, opts->liberty);
         else
-            fprintf(fp, "abc\nopt_clean\nstat\n");
+            fprintf(fp, "stat\n");
         fprintf(fp, "write_verilog -noattr synth/tandem_core_netlist.v\n");
         st = bundle_close(&b, "synth/synth.ys", fp);
     }
