@@ -28,6 +28,9 @@ const td_cfg_key cs_config_keys[] = {
     {"search.crossover_prob", TD_CFG_FLOAT, 0, 1, NULL, "0.9", 0, 0, "crossover probability"},
     {"search.mutation_rate", TD_CFG_FLOAT, 0, 1, NULL, "0.0", 0, 0,
      "per-gene mutation probability (0 = 1/genes)"},
+    {"finalists.count", TD_CFG_INT, 0, 1000, NULL, "2", 0, 0,
+     "front designs (lowest error first) retrained with the finalists budget and scored on "
+     "the test set (0 = none)"},
     {"constraints.max_area_mm2", TD_CFG_FLOAT, 0, 1e9, NULL, "0.0", 0, 0, "area budget (0 = none)"},
     {"constraints.max_power_mw", TD_CFG_FLOAT, 0, 1e9, NULL, "0.0", 0, 0,
      "power budget (0 = none)"},

@@ -59,6 +59,8 @@ typedef struct cosearch {
     nn_data data;
     bool data_loaded;
     nn_budget budget;
+    nn_budget final_budget;
+    int64_t finalists;
     uint64_t budget_hash;
     uint64_t run_seed;
     int threads;
@@ -124,7 +126,14 @@ static uint64_t problem_hash(void *ctx, const double *genes)
 /* ------------------------------------------------------------------ training tasks */
 
 /* Task: one network trained once, scored at every requested bit width. */
+typedef enum train_kind {
+    TRAIN_PROXY = 0, /* search budget, scored on the validation images */
+    TRAIN_FINALIST,  /* finalists budget, scored on the test set */
+    TRAIN_KIND_COUNT
+} train_kind;
+
 typedef struct train_task {
+    uint32_t kind; /* train_kind */
     uint64_t seed;
     uint32_t bits_mask; /* bit i: all_bits[i] */
     int32_t n_genes;
@@ -148,21 +157,25 @@ static td_status train_work(void *ctx, const void *task, size_t task_len, void *
         task_len != sizeof *t + (size_t)t->n_genes * sizeof(int32_t))
         return td_fail(TD_ERR_INTERNAL, "malformed training task (%zu bytes)", task_len);
     double t0 = td_now_s();
+    if (t->kind >= TRAIN_KIND_COUNT)
+        return td_fail(TD_ERR_INTERNAL, "training task of unknown kind %u", t->kind);
+    const nn_budget *b = t->kind == TRAIN_FINALIST ? &cs->final_budget : &cs->budget;
+    const nn_dataset *score_set = t->kind == TRAIN_FINALIST ? &cs->data.test : &cs->data.val;
     nn_graph g;
     td_status st = nn_genome_decode(&cs->net_space, t->genes, &g);
     if (st != TD_OK)
         return st;
     nn_net net;
-    st = nn_net_init(&net, &g, cs->budget.batch, cs->threads, nn_backend_cpu(), t->seed);
+    st = nn_net_init(&net, &g, b->batch, cs->threads, nn_backend_cpu(), t->seed);
     if (st != TD_OK) {
         nn_graph_free(&g);
         return td_fail_context(st, "network %s: ", g.name);
     }
     nn_recipe r;
     nn_recipe_default(&r);
-    r.epochs = cs->budget.epochs;
-    r.batch = cs->budget.batch;
-    r.images = cs->budget.images;
+    r.epochs = b->epochs;
+    r.batch = b->batch;
+    r.images = b->images;
     r.seed = t->seed;
     r.threads = cs->threads;
     r.augment.crop_pad = 0;
@@ -174,8 +187,7 @@ static td_status train_work(void *ctx, const void *task, size_t task_len, void *
     if (st == TD_OK)
         st = nn_net_train(&net, &cs->data.train, NULL, &cs->data.norm, &r, NULL, NULL, &tr);
     if (st == TD_OK)
-        st = nn_net_evaluate(&net, &cs->data.val, &cs->data.norm, cs->budget.val_images,
-                             &out->float_acc);
+        st = nn_net_evaluate(&net, score_set, &cs->data.norm, b->val_images, &out->float_acc);
     for (int i = 0; st == TD_OK && i < 4; i++) {
         out->int_acc[i] = NAN;
         if (!(t->bits_mask & (1u << i)))
@@ -183,8 +195,8 @@ static td_status train_work(void *ctx, const void *task, size_t task_len, void *
         nn_qmodel q;
         st = nn_quantize(&q, &net, &cs->data.train, &cs->data.norm, 256, all_bits[i]);
         if (st == TD_OK) {
-            st = nn_qmodel_evaluate(&q, &cs->data.val, &cs->data.norm, cs->budget.val_images, true,
-                                    cs->threads, &out->int_acc[i]);
+            st = nn_qmodel_evaluate(&q, score_set, &cs->data.norm, b->val_images, true, cs->threads,
+                                    &out->int_acc[i]);
             nn_qmodel_free(&q);
         }
     }
@@ -539,19 +551,17 @@ static td_status archive_lookup(void *ctx, const cs_problem *p, cs_candidate *c,
     return remember_archive_id(cs, c->eval_id, rec.id);
 }
 
-/* Commits each new evaluation to the archive as soon as it is in. */
-static td_status archive_commit(void *ctx, const cs_search *s, const cs_candidate *c)
+/* Writes one evaluation of candidate c (metrics may be NULL) under a fidelity. */
+static td_status commit_record(cosearch *cs, const cs_problem *p, const cs_candidate *c,
+                               json_t *metrics, const char *fidelity, double wall_s, int64_t *id)
 {
-    cosearch *cs = ctx;
-    const cs_problem *p = s->problem;
     json_t *genome = genes_json(p, c->genes);
     json_t *obj = json_array();
     for (size_t i = 0; i < p->n_obj; i++)
         json_array_append_new(obj, td_json_real(c->obj[i]));
-    json_t *m = metrics_of(c);
     char *genome_s = json_dumps(genome, JSON_COMPACT);
     char *obj_s = json_dumps(obj, JSON_COMPACT);
-    char *m_s = m ? json_dumps(m, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
+    char *m_s = metrics ? json_dumps(metrics, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
     nn_graph g;
     hw_config hw;
     uint64_t nh = 0, hh = 0;
@@ -565,7 +575,7 @@ static td_status archive_commit(void *ctx, const cs_search *s, const cs_candidat
         .net_hash = nh,
         .hw_hash = hh,
         .generation = c->generation,
-        .fidelity = "analytical",
+        .fidelity = fidelity,
         .status = c->failed ? CS_EVAL_FAILED : CS_EVAL_OK,
         .failure = c->failed ? c->reason : NULL,
         .genome_json = genome_s,
@@ -573,7 +583,7 @@ static td_status archive_commit(void *ctx, const cs_search *s, const cs_candidat
         .metrics_json = m_s ? m_s : "{}",
         .violation = isfinite(c->violation) ? c->violation : 1e300,
         .seed = c->seed,
-        .wall_s = 0,
+        .wall_s = wall_s,
     };
     td_status st = cs_archive_add_evaluation(&cs->run.archive, &r);
     free(genome_s);
@@ -581,12 +591,165 @@ static td_status archive_commit(void *ctx, const cs_search *s, const cs_candidat
     free(m_s);
     json_decref(genome);
     json_decref(obj);
+    if (id)
+        *id = r.id;
+    return st;
+}
+
+/* Commits each new evaluation to the archive as soon as it is in. */
+static td_status archive_commit(void *ctx, const cs_search *s, const cs_candidate *c)
+{
+    cosearch *cs = ctx;
+    int64_t id = 0;
+    td_status st = commit_record(cs, s->problem, c, metrics_of(c), "analytical", 0, &id);
     if (st == TD_OK)
-        st = remember_archive_id(cs, c->eval_id, r.id);
+        st = remember_archive_id(cs, c->eval_id, id);
     cs->new_evaluations++;
     if (st == TD_OK && cs->stop_after > 0 && cs->new_evaluations >= cs->stop_after)
         st = td_fail(TD_ERR_INTERNAL, "stopped after %lld new evaluations (test hook)",
                      (long long)cs->stop_after);
+    return st;
+}
+
+/* ------------------------------------------------------------------ finalists */
+
+static const cs_search *sort_search;
+static size_t sort_obj;
+
+static int by_objective(const void *a, const void *b)
+{
+    double x = sort_search->pop[*(const size_t *)a].obj[sort_obj];
+    double y = sort_search->pop[*(const size_t *)b].obj[sort_obj];
+    return (x > y) - (x < y);
+}
+
+/* The front's most accurate designs (finalists.count of them), retrained with the
+ * finalists budget on all training images but the validation ones, scored on the test
+ * set at their accelerator's bit width, stored beside the proxy results with fidelity
+ * "test". A finalist already stored (resume) is not retrained. */
+static td_status run_finalists(cosearch *cs, const cs_search *s, json_t *out)
+{
+    if (cs->finalists <= 0)
+        return TD_OK;
+    const cs_problem *p = s->problem;
+    size_t *idx = NULL, n = 0;
+    td_status st = cs_search_front(s, false, &idx, &n);
+    if (st != TD_OK || n == 0) {
+        free(idx);
+        return st;
+    }
+    sort_search = s;
+    sort_obj = 0;
+    for (size_t i = 0; i < cs->n_obj; i++)
+        if (cs->obj[i] == CS_OBJ_ERROR)
+            sort_obj = i;
+    qsort(idx, n, sizeof *idx, by_objective);
+    size_t m = n < (size_t)cs->finalists ? n : (size_t)cs->finalists;
+    size_t task_len = sizeof(train_task) + (size_t)cs->n_net_genes * sizeof(int32_t);
+    cs_pool_job *jobs = calloc(m, sizeof *jobs);
+    train_task **tasks = calloc(m, sizeof *tasks);
+    bool *done_before = calloc(m, sizeof *done_before);
+    cs_candidate tmp;
+    bool tmp_ready = false;
+    if (!jobs || !tasks || !done_before)
+        st = td_fail(TD_ERR_NOMEM, "out of memory");
+    size_t n_jobs = 0;
+    size_t *job_of = calloc(m, sizeof *job_of);
+    for (size_t i = 0; st == TD_OK && i < m; i++) {
+        const cs_candidate *c = &s->pop[idx[i]];
+        cs_eval_record rec;
+        static char buf[1 << 16];
+        st = cs_archive_find_evaluation(&cs->run.archive, c->hash, "test", &done_before[i], &rec,
+                                        buf, sizeof buf);
+        if (st != TD_OK || done_before[i])
+            continue;
+        nn_graph g;
+        hw_config hw;
+        st = candidate_decode(cs, c->genes, &g, &hw);
+        uint64_t nh = nn_graph_hash(&g);
+        nn_graph_free(&g);
+        if (st != TD_OK)
+            break;
+        train_task *t = calloc(1, task_len);
+        if (!t) {
+            st = td_fail(TD_ERR_NOMEM, "out of memory");
+            break;
+        }
+        t->kind = TRAIN_FINALIST;
+        t->seed = net_seed(cs, nh);
+        t->bits_mask = 1u << bits_index(hw.bits);
+        t->n_genes = cs->n_net_genes;
+        int32_t hwg[HW_GENE_COUNT];
+        genes_split(cs, c->genes, t->genes, hwg);
+        tasks[n_jobs] = t;
+        jobs[n_jobs].task = t;
+        jobs[n_jobs].task_len = task_len;
+        job_of[i] = n_jobs++;
+    }
+    if (st == TD_OK && n_jobs) {
+        td_log_info("finalists: retraining %zu front designs (%d epochs, %lld images), scoring "
+                    "the test set",
+                    n_jobs, cs->final_budget.epochs, (long long)cs->final_budget.images);
+        st = cs_pool_run(&cs->pool, jobs, n_jobs);
+    }
+    if (st == TD_OK)
+        st = cs_candidate_alloc(&tmp, p);
+    tmp_ready = st == TD_OK;
+    for (size_t i = 0; st == TD_OK && i < m; i++) {
+        const cs_candidate *c = &s->pop[idx[i]];
+        json_t *entry = json_object();
+        json_object_set_new(entry, "id", json_integer(cs->archive_ids[c->eval_id]));
+        if (done_before[i]) {
+            json_object_set_new(entry, "status", json_string("stored earlier"));
+            json_array_append_new(out, entry);
+            continue;
+        }
+        cs_pool_job *j = &jobs[job_of[i]];
+        cs_candidate_copy(&tmp, c, p);
+        json_t *metrics = NULL;
+        if (j->outcome == CS_POOL_OUTCOME_OK && j->result_len == sizeof(train_result)) {
+            train_result res;
+            memcpy(&res, j->result, sizeof res);
+            nn_graph g;
+            hw_config hw;
+            candidate_decode(cs, c->genes, &g, &hw);
+            nn_graph_free(&g);
+            double test_acc = res.int_acc[bits_index(hw.bits)];
+            st = score_candidate(cs, &tmp, res.float_acc, test_acc, &metrics);
+            if (st == TD_OK) {
+                json_object_set_new(metrics, "test_accuracy", td_json_real(test_acc));
+                json_object_set_new(metrics, "float_test_accuracy", td_json_real(res.float_acc));
+                json_object_set_new(metrics, "proxy_error", td_json_real(c->obj[sort_obj]));
+                json_object_set_new(metrics, "epochs", json_integer(cs->final_budget.epochs));
+                json_object_set_new(metrics, "train_images", json_integer(cs->final_budget.images));
+                json_object_set_new(metrics, "fidelity", json_string("test"));
+                json_object_set_new(entry, "test_accuracy", td_json_real(test_acc));
+                json_object_set_new(entry, "float_test_accuracy", td_json_real(res.float_acc));
+            }
+            cs_candidate_finish(&tmp, p);
+        } else {
+            char reason[CS_REASON_MAX];
+            snprintf(reason, sizeof reason, "finalist training failed: %s (%s)", j->reason,
+                     cs_pool_outcome_name(j->outcome));
+            cs_candidate_set_failed(&tmp, p, reason);
+            json_object_set_new(entry, "failure", json_string(reason));
+        }
+        if (st == TD_OK)
+            st = commit_record(cs, p, &tmp, metrics, "test", j->wall_s, NULL);
+        json_decref(metrics);
+        json_array_append_new(out, entry);
+    }
+    for (size_t k = 0; k < n_jobs; k++) {
+        cs_pool_job_clear(&jobs[k]);
+        free(tasks[k]);
+    }
+    if (tmp_ready)
+        cs_candidate_free(&tmp);
+    free(jobs);
+    free(tasks);
+    free(done_before);
+    free(job_of);
+    free(idx);
     return st;
 }
 
@@ -699,6 +862,17 @@ static td_status setup_problem(cosearch *cs, const td_config *cfg)
     cs->budget.batch = (int32_t)td_config_int(cfg, "train.batch");
     cs->budget.val_images = td_config_int(cfg, "data.val_images");
     cs->threads = (int)td_config_int(cfg, "train.threads");
+    cs->final_budget.images = td_config_int(cfg, "finalists.images");
+    cs->final_budget.epochs = (int32_t)td_config_int(cfg, "finalists.epochs");
+    cs->final_budget.batch = cs->budget.batch;
+    cs->final_budget.val_images = 0; /* the whole test set */
+    cs->finalists = td_config_int(cfg, "finalists.count");
+    const char *fidelity = td_config_str(cfg, "search.fidelity");
+    if (strcmp(fidelity, "analytical") != 0)
+        return td_fail(TD_ERR_NOT_BUILT,
+                       "%s: key 'search.fidelity': '%s' is not built yet (the SystemC model, "
+                       "issue #7, is not wired into the search); use 'analytical'",
+                       td_config_origin(cfg, "search.fidelity"), fidelity);
     int64_t bw[4] = {cs->budget.images, cs->budget.epochs, cs->budget.batch, cs->budget.val_images};
     cs->budget_hash = td_hash64(bw, sizeof bw, 0x62756467ull);
     cs->run_seed = (uint64_t)td_config_int(cfg, "run.seed");
@@ -832,7 +1006,11 @@ td_status cs_cosearch_run(const td_config *cfg_in, const cs_run_options *o, json
         char status[128];
         snprintf(status, sizeof status, "front %zu designs, hypervolume %.4g", front_n, hv);
         td_progress_finish(&cs.progress, status);
-        st = cs_archive_run_finish(&cs.run.archive, "finished", wall);
+        json_t *finalists = json_array();
+        st = run_finalists(&cs, &s, finalists);
+        wall = td_now_s() - cs.progress.start_s;
+        if (st == TD_OK)
+            st = cs_archive_run_finish(&cs.run.archive, "finished", wall);
         json_t *sum = json_object();
         json_object_set_new(sum, "run_dir", json_string(cs.run.path));
         json_object_set_new(sum, "evaluations", json_integer(s.evaluations));
@@ -853,8 +1031,13 @@ td_status cs_cosearch_run(const td_config *cfg_in, const cs_run_options *o, json
         json_object_set_new(sum, "objectives", names);
         json_object_set_new(sum, "wall_s", td_json_real(wall));
         json_object_set_new(sum, "front", front);
-        *summary = sum;
-    } else if (cs.run_open) {
+        json_object_set_new(sum, "finalists", finalists);
+        if (st == TD_OK)
+            *summary = sum;
+        else
+            json_decref(sum);
+    }
+    if (st != TD_OK && cs.run_open) {
         td_log_error("search stopped: %s (finished evaluations are in %s; continue with "
                      "tandem search --resume %s)",
                      td_error_message(), cs.run.path, cs.run.path);

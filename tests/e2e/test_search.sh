@@ -37,6 +37,24 @@ PY
 # The same search on two worker processes gives the same front.
 "$T" search -o "$tmp/b" "${SMALL[@]}" -j 2 >/dev/null 2>"$tmp/b.err" || { bad "search -j 2 failed"; cat "$tmp/b.err"; }
 if [ "$(front_of "$tmp/a")" = "$(front_of "$tmp/b")" ]; then ok "-j 2 front equals -j 1"; else bad "-j 2 front differs"; diff <(front_of "$tmp/a") <(front_of "$tmp/b"); fi
+# Finalists: the front's most accurate design retrained and scored on the test set.
+"$T" search -o "$tmp/f" "${SMALL[@]}" --set finalists.count=1 --set finalists.epochs=1 \
+  --set finalists.images=1000 --json >"$tmp/f.json" 2>"$tmp/f.err" || { bad "search with finalists failed"; cat "$tmp/f.err"; }
+python3 - "$tmp/f.json" "$tmp/f/archive.sqlite" <<'PY' && ok "finalist scored on the test set" || bad "finalist"
+import json, sqlite3, sys
+d = json.load(open(sys.argv[1]))
+assert len(d["finalists"]) == 1 and 0 <= d["finalists"][0]["test_accuracy"] <= 1, d["finalists"]
+db = sqlite3.connect(sys.argv[2])
+rows = db.execute("select metrics from evaluations where fidelity='test'").fetchall()
+assert len(rows) == 1
+m = json.loads(rows[0][0])
+# scored on all 10,000 test images: accuracies are multiples of 1e-4
+assert abs(m["test_accuracy"] * 10000 - round(m["test_accuracy"] * 10000)) < 1e-6, m
+assert m["epochs"] == 1 and m["train_images"] == 1000
+PY
+# A fidelity that is not built yet is refused at once, naming the key.
+"$T" search -o "$tmp/s" "${SMALL[@]}" --set search.fidelity=systemc >/dev/null 2>"$tmp/s.err"
+[ $? -eq 2 ] && grep -q "key 'search.fidelity': 'systemc' is not built yet" "$tmp/s.err" && ok "systemc fidelity refused" || { bad "systemc fidelity"; cat "$tmp/s.err"; }
 # An existing run directory is refused, pointing at --resume.
 "$T" search -o "$tmp/a" "${SMALL[@]}" >/dev/null 2>"$tmp/c.err"
 grep -q "already holds a run; continue it with --resume" "$tmp/c.err" && ok "existing run refused" || bad "existing run not refused"
