@@ -4,10 +4,12 @@
  *   - ref-cnn, one epoch of 12,000 Fashion-MNIST images with the default recipe on both
  *     backends from the same seed: validation accuracies within GPU_TOL_REFCNN_ACC_DIFF, the
  *     GPU's at least GPU_REFCNN_MIN_ACCURACY;
- *   - two GPU runs with the same seed give the same weights bit for bit.
+ *   - two GPU runs with the same seed give the same weights bit for bit, and so do three
+ *     networks training at once from three threads (streams) and one trained alone.
  * Exits 77 where the CUDA backend is not built or no GPU is present. Built against the CPU
- * emulation of CUDA (test_gpu_emulated_train), only the three-step tests run. */
+ * emulation of CUDA (test_gpu_emulated_train), the three-step and concurrency tests run. */
 #include <math.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -170,6 +172,41 @@ static void few_steps(const nn_graph *g, nn_optimizer opt)
     free(wg), free(wc), free(w0g), free(w0c);
 }
 
+/* Several networks training at once from separate threads (one stream each): every one ends
+ * with the same weights, bit for bit, as when trained alone. */
+typedef struct job {
+    float *w;
+    int64_t n;
+} job;
+
+static void *job_train(void *arg)
+{
+    job *j = arg;
+    nn_recipe r;
+    nn_recipe_default(&r);
+    r.batch = 8;
+    train_net(&mixed, gpu, &r, 2 * r.batch, &j->w, NULL, &j->n);
+    return NULL;
+}
+
+static void test_concurrent_networks(void **state)
+{
+    (void)state;
+    job alone, jobs[3];
+    job_train(&alone);
+    pthread_t t[3];
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, job_train, &jobs[i]), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(jobs[i].n, alone.n);
+        assert_memory_equal(jobs[i].w, alone.w, (size_t)alone.n * sizeof(float));
+        free(jobs[i].w);
+    }
+    free(alone.w);
+}
+
 static void test_refcnn_few_steps(void **state)
 {
     (void)state;
@@ -227,11 +264,10 @@ int main(void)
         return 1;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_refcnn_few_steps),
-        cmocka_unit_test(test_mixed_few_steps),
+        cmocka_unit_test(test_refcnn_few_steps),     cmocka_unit_test(test_mixed_few_steps),
+        cmocka_unit_test(test_concurrent_networks),
 #ifndef NN_CUDA_EMULATE /* too slow on the CPU emulation, and trivially deterministic there */
-        cmocka_unit_test(test_refcnn_accuracy_band),
-        cmocka_unit_test(test_refcnn_deterministic),
+        cmocka_unit_test(test_refcnn_accuracy_band), cmocka_unit_test(test_refcnn_deterministic),
 #endif
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,7 +2,8 @@
  * machines without a GPU (test_gpu_emulated). Device memory is host memory, streams and
  * events are synchronous, and a kernel launch runs every GPU thread of every block on the
  * CPU: plain calls while a kernel never synchronizes, one fiber per GPU thread (ucontext)
- * once it calls __syncthreads or a warp shuffle. This checks the kernels' indexing and
+ * once it calls __syncthreads or a warp shuffle; launches from several host threads are
+ * serialized. This checks the kernels' indexing and
  * the host code's logic; it says nothing about GPU timing, memory ordering or races. */
 #ifndef EMU_CUDA_RUNTIME_H
 #define EMU_CUDA_RUNTIME_H

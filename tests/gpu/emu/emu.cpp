@@ -7,6 +7,7 @@
 #include <csetjmp>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <set>
 #include <ucontext.h>
 
@@ -104,8 +105,13 @@ static bool run_block_direct(void)
     return true;
 }
 
+/* Launches from several host threads (one stream each) run one at a time: the kernel-side
+ * state above (indices, fibers, static "shared" memory) is global. */
+static std::mutex launch_mutex;
+
 void emu_launch(const void *kernel, dim3 grid, dim3 block, const std::function<void()> &body)
 {
+    std::lock_guard<std::mutex> lock(launch_mutex);
     if (block.x == 0 || block.x > EMU_MAX_THREADS || block.y != 1 || block.z != 1 || grid.x == 0 ||
         grid.y == 0 || grid.z == 0 || grid.y > 65535 || grid.z > 65535) {
         emu_err(cudaErrorInvalidValue);
