@@ -3,7 +3,7 @@
 #include "hw_config.h"
 #include "hw_space.h"
 #include "hw_tech.h"
-#include "hw_tolerances.h"
+#include "td_tolerances.h"
 #include "nn_intmath.h"
 
 #include <math.h>

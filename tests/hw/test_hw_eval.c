@@ -5,7 +5,7 @@
  * OS tile = 1 + (k + R + C - 1) + R. */
 #include "hw_eval.h"
 #include "hw_timing.h"
-#include "hw_tolerances.h"
+#include "td_tolerances.h"
 #include "nn_intmath.h"
 
 #include <math.h>

@@ -1,7 +1,7 @@
 /* Exact hypervolume: hand-computed sets, and random sets against two independent exact
  * references (inclusion-exclusion over subsets; the grid of all coordinates). */
 #include "cs_hv.h"
-#include "moo_tolerances.h"
+#include "td_tolerances.h"
 #include "td_rng.h"
 
 #include <math.h>

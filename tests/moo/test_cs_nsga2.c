@@ -4,7 +4,7 @@
 #include "cs_hv.h"
 #include "cs_nsga2.h"
 #include "cs_problems.h"
-#include "moo_tolerances.h"
+#include "td_tolerances.h"
 
 #include <math.h>
 #include <setjmp.h>
