@@ -380,8 +380,7 @@
     s.appendChild(el('h3', { text: 'Where the numbers come from' }));
     var prov = {};
     r.designs.forEach(function (d) {
-      var p = d.metrics && (d.metrics.provenance || d.metrics.sources || d.metrics.tech_source);
-      if (typeof p === 'string') p = { all: p };
+      var p = provenanceOf(d.metrics || {});
       if (!p || typeof p !== 'object') return;
       Object.keys(p).forEach(function (k) {
         prov[k] = prov[k] || {};
@@ -393,7 +392,7 @@
       s.appendChild(kvTable(pk.map(function (k) {
         return [k, Object.keys(prov[k]).map(function (v) { return v + ' (' + prov[k][v] + ' designs)'; }).join('; ')];
       })));
-      s.appendChild(el('p', { cls: 'note', text: 'From the "provenance" metric of the ' + r.designs.length + ' Pareto designs; designs without it are not counted.' }));
+      s.appendChild(el('p', { cls: 'note', text: 'From the "provenance" and "*_source" metrics of the ' + r.designs.length + ' Pareto designs; designs without them are not counted.' }));
     } else {
       s.appendChild(na('not recorded for this run: no Pareto design carries a "provenance" metric saying which numbers come from synthesis, published tables or scaling'));
     }
@@ -539,6 +538,21 @@
 
   /* ---- a design's section, drawn when first opened ---- */
   function layerName(l, i) { return String(l.name || l.op || l.type || 'layer') + ' #' + (l.node !== undefined ? l.node : i); }
+  /* "provenance" (or "sources", "tech_source"), plus every "<what>_source" string metric
+   * (e.g. energy_source: "published 45 nm figures"), as one object; null when none. */
+  function provenanceOf(m) {
+    var p = m.provenance || m.sources || m.tech_source;
+    var out = null;
+    if (typeof p === 'string') out = { all: p };
+    else if (p && typeof p === 'object') out = Object.assign({}, p);
+    Object.keys(m).forEach(function (k) {
+      if (/_source$/.test(k) && k !== 'tech_source' && typeof m[k] === 'string') {
+        out = out || {};
+        out[k.replace(/_source$/, '')] = m[k];
+      }
+    });
+    return out;
+  }
   function objNamesOf(r) { return r.objectives.map(function (o) { return o.name; }); }
   function objectOf(m, keys) {
     for (var i = 0; i < keys.length; i++) {
@@ -563,12 +577,28 @@
     rows.push(['violation', d.violation, 'total constraint violation (0 = feasible)']);
     rows.push(['hashes', 'candidate ' + d.candidate_hash + ', net ' + d.net_hash + ', hw ' + d.hw_hash, '']);
     box.appendChild(kvTable(rows));
-    /* accuracies */
+    /* accuracies: this evaluation's (the search's proxy training) and those of the same
+     * candidate at other fidelities (e.g. `test`: finalists retrained and scored on the
+     * test set) */
     box.appendChild(el('h4', { text: 'Accuracy: proxy vs full training vs test' }));
-    var acc = ['proxy_accuracy', 'accuracy', 'val_accuracy', 'full_accuracy', 'float_accuracy', 'int_accuracy', 'test_accuracy']
-      .filter(function (k) { return typeof m[k] === 'number'; });
-    if (acc.length) box.appendChild(kvTable(acc.map(function (k) { return [k, m[k]]; })));
-    else box.appendChild(na('not available for this run'));
+    var accKey = function (k) { return /accuracy$|^proxy_error$|^epochs$|^train_images$/.test(k); };
+    var accRows = [];
+    [{ fidelity: d.fidelity, metrics: m }].concat(d.other_fidelities || []).forEach(function (o) {
+      Object.keys(o.metrics || {}).filter(function (k) {
+        return accKey(k) && typeof o.metrics[k] === 'number';
+      }).forEach(function (k) { accRows.push([o.fidelity, label(k), o.metrics[k]]); });
+    });
+    if (accRows.length) {
+      var at = el('table', null, [el('tr', null, [el('th', { text: 'fidelity' }), el('th', { text: 'metric' }),
+                                                  el('th', { text: 'value' })])]);
+      accRows.forEach(function (x) {
+        at.appendChild(el('tr', null, [el('td', { text: x[0] }), el('td', { text: x[1] }),
+                                       el('td', { cls: 'num', text: fmt(x[2]) })]));
+      });
+      box.appendChild(at);
+    } else {
+      box.appendChild(na('not available for this run'));
+    }
     /* accelerator */
     box.appendChild(el('h4', { text: 'Accelerator config' }));
     if (hw) box.appendChild(kvTable(Object.keys(hw.value).map(function (k) { return [label(k), hw.value[k]]; })));
@@ -664,7 +694,7 @@
     if (any) box.appendChild(row2);
     else box.appendChild(na('not available for this run'));
     /* analytical vs SystemC */
-    box.appendChild(el('h4', { text: 'Analytical vs SystemC' }));
+    box.appendChild(el('h4', { text: 'Analytical vs SystemC (and other fidelities)' }));
     var others = (d.other_fidelities || []).slice();
     if (m.systemc && typeof m.systemc === 'object') others.push({ fidelity: 'systemc', metrics: m.systemc });
     if (others.length) {
@@ -684,7 +714,7 @@
     }
     /* provenance */
     box.appendChild(el('h4', { text: 'Where the numbers come from' }));
-    var prov = m.provenance || m.sources || m.tech_source;
+    var prov = provenanceOf(m);
     if (prov && typeof prov === 'object') box.appendChild(kvTable(Object.keys(prov).map(function (k) { return [k, prov[k]]; })));
     else if (typeof prov === 'string') box.appendChild(el('p', { text: prov }));
     else box.appendChild(na('not recorded for this design (synthesis, published tables or scaling: the metrics hold no "provenance")'));
