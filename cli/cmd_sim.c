@@ -21,8 +21,10 @@ static const char usage[] =
     "buffering) around the core, and prints per layer the cycles (compute, memory stall,\n"
     "vector), utilization and energy, with hw_model's analytical cycles and energy beside\n"
     "them and the error in %. Conv and FC layers run as compiled tile-command programs on\n"
-    "the core; every output is checked against the C integer reference. Weights and the\n"
-    "input image are random (seeded) quantized integers: trained weights are not used.\n"
+    "the core; every output is checked against the C integer reference. A saved model\n"
+    "(.tdm) with an integer model at the accelerator's bit width runs with its trained\n"
+    "weights (checked layer by layer against nn_qmodel_infer_ref); otherwise weights are\n"
+    "random (seeded) quantized integers, and the output says so. The input image is random.\n"
     "\n"
     "  --net NET        built-in network (ref-cnn, ...), network YAML file or saved model\n"
     "  --hw HW          accelerator preset or accelerator YAML file\n"
@@ -97,6 +99,13 @@ int cmd_sim(int argc, char **argv)
     if ((st = nn_net_resolve(net, &model)) != TD_OK)
         return cmd_fail("sim", st);
     const nn_graph *g = &model->graph;
+    /* A saved model's integer weights at the accelerator's bit width, when it has them. */
+    o.qmodel = nn_model_quant(model, cfg.bits);
+    if (!o.qmodel && model->n_quant > 0 && !c.json)
+        fprintf(stderr,
+                "tandem sim: '%s' has no %d-bit integer model; using random weights (tandem "
+                "train --bits %d adds one)\n",
+                net, cfg.bits, cfg.bits);
     hw_result hr;
     sim_result sr = {0};
     bool have_hr = false;

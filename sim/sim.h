@@ -12,6 +12,7 @@
 
 #include "hw_config.h"
 #include "nn_graph.h"
+#include "nn_quant.h"
 #include "rtl_program.h"
 #include "td_status.h"
 
@@ -96,8 +97,10 @@ void sim_energy_compute(const sim_counters *c, const hw_config *cfg, const hw_te
 
 typedef struct sim_options {
     sim_core_kind core;
-    const char *trace_path; /* VCD of the core's ports and the system state, or NULL */
-    uint64_t seed;          /* random quantized weights and input (no trained model) */
+    const char *trace_path;  /* VCD of the core's ports and the system state, or NULL */
+    uint64_t seed;           /* random quantized weights (no trained model) and input image */
+    const nn_qmodel *qmodel; /* trained integer model (its bits must be the config's), or NULL
+                                for random weights */
     sim_params params;
 } sim_options;
 
@@ -131,6 +134,7 @@ typedef struct sim_result {
     sim_counters counters;
     sim_energy energy;
     bool values_match;
+    bool trained_weights;     /* o->qmodel's weights (else random) */
     char first_mismatch[256]; /* "" when values match */
     sim_layer *layers;
     size_t n_layers;
@@ -138,9 +142,10 @@ typedef struct sim_result {
 
 /* Simulates one inference of g on cfg. Conv and FC layers (with their batch norm and ReLU
  * fused) run on the core as compiled tile-command programs (rtl_program); pooling, residual
- * add and global average pooling run on the vector unit of the system model. Weights and
- * the input image are random but deterministic (seeded) quantized integers. Every layer's
- * output is checked against the C integer reference. */
+ * add and global average pooling run on the vector unit of the system model. Weights are
+ * o->qmodel's (its layers in order; every layer's output is checked against
+ * nn_qmodel_infer_ref) or random but deterministic (seeded; every array layer is checked
+ * against nn_int_gemm_ref); the input image is random (seeded) quantized integers. */
 td_status sim_run_net(const nn_graph *g, const hw_config *cfg, const sim_options *o, sim_result *r);
 void sim_result_free(sim_result *r);
 

@@ -168,6 +168,20 @@ static td_status load_case(struct fy_node *cn, const char *file, sim_suite *s, s
     return TD_OK;
 }
 
+static void diag_collect(struct fy_diag *diag, void *user, const char *buf, size_t len)
+{
+    (void)diag;
+    char *dst = user;
+    if (dst[0] == '\0' && len) {
+        size_t n = len < 511 ? len : 511;
+        memcpy(dst, buf, n);
+        dst[n] = '\0';
+        char *nl = strchr(dst, '\n');
+        if (nl)
+            *nl = '\0';
+    }
+}
+
 td_status sim_suite_load(const char *path, sim_suite *s)
 {
     memset(s, 0, sizeof *s);
@@ -177,10 +191,38 @@ td_status sim_suite_load(const char *path, sim_suite *s)
     if (!fp)
         return td_fail(TD_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     fclose(fp);
-    struct fy_parse_cfg pcfg = {.flags = FYPCF_QUIET};
+    /* libfyaml's diagnostics are collected, not printed: the first becomes the message */
+    struct fy_diag_cfg dcfg;
+    fy_diag_cfg_default(&dcfg);
+    dcfg.fp = NULL;
+    dcfg.output_fn = diag_collect;
+    char diag_msg[512] = "";
+    dcfg.user = diag_msg;
+    dcfg.colorize = false;
+    struct fy_diag *diag = fy_diag_create(&dcfg);
+    struct fy_parse_cfg pcfg = {.flags = FYPCF_QUIET, .diag = diag};
     struct fy_document *doc = fy_document_build_from_file(&pcfg, path);
-    if (!doc)
-        return td_fail(TD_ERR_PARSE, "%s: not a valid YAML document", path);
+    if (!doc) {
+        int line = 0, col = 0;
+        void *dit = NULL;
+        struct fy_diag_error *e = diag ? fy_diag_errors_iterate(diag, &dit) : NULL;
+        const char *msg = diag_msg;
+        if (e) {
+            line = e->line;
+            col = e->column;
+            if (e->msg)
+                msg = e->msg;
+        }
+        td_status fst = e ? td_fail(TD_ERR_PARSE, "%s:%d:%d: not a valid YAML document: %s", path,
+                                    line + 1, col + 1, msg)
+                        : msg[0] ? td_fail(TD_ERR_PARSE, "not a valid YAML document: %s", msg)
+                                 : td_fail(TD_ERR_PARSE, "%s: not a valid YAML document", path);
+        if (diag)
+            fy_diag_destroy(diag);
+        return fst;
+    }
+    if (diag)
+        fy_diag_destroy(diag);
     td_status st = TD_OK;
     struct fy_node *root = fy_document_root(doc);
     struct fy_node *cases = root && fy_node_is_mapping(root)

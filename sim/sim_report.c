@@ -176,7 +176,9 @@ json_t *sim_result_to_json(const sim_result *r, const nn_graph *g, const hw_conf
     json_object_set_new(o, "net", json_string(g->name));
     json_object_set_new(o, "hw", json_string(cfg->name));
     json_object_set_new(o, "core", json_string(sim_core_name(r->core)));
-    json_object_set_new(o, "weights", json_string("random (seeded), no trained model"));
+    json_object_set_new(o, "weights",
+                        json_string(r->trained_weights ? "trained integer model"
+                                                       : "random (seeded), no trained model"));
     json_object_set_new(o, "cycles", json_integer(r->cycles));
     json_object_set_new(o, "latency_ms", td_json_real(r->latency_ms));
     json_object_set_new(o, "energy_uj", td_json_real(r->energy_uj));
@@ -241,10 +243,11 @@ void sim_result_print(const sim_result *r, const nn_graph *g, const hw_config *c
 {
     const hw_result *hr = analytical;
     fprintf(fp,
-            "network %s on %s (%dx%d %s, %d-bit, acc %d), core: %s; weights and input: "
-            "random (seeded), no trained model\n",
+            "network %s on %s (%dx%d %s, %d-bit, acc %d), core: %s; weights: %s; input: "
+            "random (seeded)\n",
             g->name, cfg->name, cfg->rows, cfg->cols, hw_dataflow_name(cfg->dataflow), cfg->bits,
-            cfg->acc_bits, sim_core_name(r->core));
+            cfg->acc_bits, sim_core_name(r->core),
+            r->trained_weights ? "trained integer model" : "random (seeded), no trained model");
     fprintf(fp, "core buffers (lines): input %lld, weight %lld, accumulator %lld, output %lld\n",
             (long long)r->hw.x_depth, (long long)r->hw.w_depth, (long long)r->hw.acc_depth,
             (long long)r->hw.out_depth);
@@ -280,7 +283,9 @@ void sim_result_print(const sim_result *r, const nn_graph *g, const hw_config *c
             (long long)r->counters.stall_cycles[SIM_STALL_WRITEBACK],
             (long long)r->counters.dram_read_bytes, (long long)r->counters.dram_write_bytes);
     fprintf(fp, "values: %s\n",
-            r->values_match ? "every array layer equals the C integer reference"
+            r->values_match ? (r->trained_weights
+                                   ? "every layer equals nn_qmodel_infer_ref (C integer reference)"
+                                   : "every array layer equals the C integer reference")
                             : r->first_mismatch);
     fprintf(fp, "simulation speed: %.3g simulated cycles/s (%.3f s)\n", r->cycles_per_second,
             r->sim_seconds);

@@ -4,6 +4,7 @@
 
 extern "C" {
 #include "nn_intmath.h"
+#include "nn_quant.h"
 #include "td_rng.h"
 }
 
@@ -130,11 +131,12 @@ void snapshot_diff(const sim_counters &a, const sim_counters &b, sim_counters *d
 }
 
 // Runs one conv / fc node (its batch norm folded, its ReLU fused when relu) on the core.
+// ql: the trained integer layer (weights, bias, requantization, clamp), or NULL for random
+// ones (relu: clamp at 0).
 td_status run_array_layer(System &sys, NetCtx &cx, int32_t i, bool relu, bool out_onchip,
-                          std::vector<Act> &acts, int32_t out_node, sim_layer *L)
+                          const Act &in, Act &out, const nn_qlayer *ql, sim_layer *L)
 {
     const nn_node *n = &cx.g->nodes[i];
-    const Act &in = acts[(size_t)n->inputs[0]];
     const rtl_hw &hw = sys.hw;
     const int b = hw.bits;
     const int64_t q = nn_qmax(b);
@@ -162,7 +164,7 @@ td_status run_array_layer(System &sys, NetCtx &cx, int32_t i, bool relu, bool ou
     std::vector<std::vector<int32_t>> xs((size_t)G), wsv((size_t)G), yref((size_t)G);
     std::vector<std::vector<int64_t>> biases((size_t)G);
     std::vector<std::vector<nn_requant>> rqs((size_t)G);
-    const int64_t lo = relu ? 0 : nn_qmin(b), hi = q;
+    const int64_t lo = ql ? ql->lo : relu ? 0 : nn_qmin(b), hi = ql ? ql->hi : q;
     const bool wsdf = hw.dataflow == HW_DATAFLOW_WS;
     for (int64_t gi = 0; gi < G && st == TD_OK; gi++) {
         std::vector<int32_t> &X = xs[(size_t)gi], &W = wsv[(size_t)gi];
@@ -186,12 +188,22 @@ td_status run_array_layer(System &sys, NetCtx &cx, int32_t i, bool relu, bool ou
                             }
         }
         W.resize((size_t)(K * N));
-        for (auto &w : W)
-            w = (int32_t)rng.range(-q, q);
         biases[(size_t)gi].resize((size_t)N);
         rqs[(size_t)gi].resize((size_t)N);
+        if (ql) { // w [oc][K], oc = gi * N + j
+            for (int64_t k = 0; k < K; k++)
+                for (int64_t j = 0; j < N; j++)
+                    W[(size_t)(k * N + j)] = ql->w[(size_t)((gi * N + j) * K + k)];
+            for (int64_t j = 0; j < N; j++) {
+                biases[(size_t)gi][(size_t)j] = (int64_t)ql->bias[gi * N + j];
+                rqs[(size_t)gi][(size_t)j] = ql->rq[gi * N + j];
+            }
+        }
+        for (auto &w : W)
+            if (!ql)
+                w = (int32_t)rng.range(-q, q);
         const double f = 0.75 / (std::sqrt((double)K) * (double)q);
-        for (int64_t j = 0; j < N && st == TD_OK; j++) {
+        for (int64_t j = 0; j < N && st == TD_OK && !ql; j++) {
             int64_t bq = b >= 16 ? (int64_t)1 << 20 : q * q;
             biases[(size_t)gi][(size_t)j] = rng.range(-bq, bq);
             st = nn_requant_from_real(f * (0.75 + 0.5 * (double)(rng.next() % 1000) / 1000.0),
@@ -278,7 +290,6 @@ td_status run_array_layer(System &sys, NetCtx &cx, int32_t i, bool relu, bool ou
                                                L->counters.stall_cycles[SIM_STALL_WRITEBACK];
     sys.counters.stall_cycles[SIM_STALL_PORT] += L->counters.stall_cycles[SIM_STALL_PORT];
     // Values: the output tensor, checked against the C integer reference.
-    Act &out = acts[(size_t)out_node];
     out.s = n->out;
     out.v.assign((size_t)(n->out.c * n->out.h * n->out.w), 0);
     out.onchip = out_onchip;
@@ -313,8 +324,168 @@ td_status run_array_layer(System &sys, NetCtx &cx, int32_t i, bool relu, bool ou
     return TD_OK;
 }
 
+// Times a vector-unit layer and fills L (values computed by the caller).
+void vector_layer(System &sys, NetCtx &cx, sim_layer *L, int64_t ops, int64_t requants,
+                  int64_t in_bytes, int64_t l2_in, int64_t out_bytes, bool out_on)
+{
+    const sim_counters before = sys.counters;
+    const int64_t t0 = sys.now();
+    int64_t vc = cdiv64(ops, cx.cfg->vector_lanes);
+    sys.run_vector(ops, requants, in_bytes, l2_in, out_bytes, out_on, &vc);
+    L->cycles = sys.now() - t0;
+    L->vector_cycles = vc;
+    L->memory_cycles = L->cycles - vc;
+    snapshot_diff(before, sys.counters, &L->counters);
+    L->values_match = true;
+}
+
+void finish_layer(System &sys, NetCtx &cx, sim_layer *L)
+{
+    L->utilization = L->cycles ? (double)L->counters.macs /
+                                     ((double)sys.hw.rows * sys.hw.cols * (double)L->cycles)
+                               : 0;
+    sim_energy e;
+    sim_energy_compute(&L->counters, cx.cfg, hw_tech_active(), L->cycles, &e);
+    L->energy_uj = e.total_uj;
+    if (!L->values_match)
+        cx.r->values_match = false;
+    cx.r->cycles += L->cycles;
+}
+
+// A trained integer model (nn_qmodel): its layers in order, weights and requantization from
+// the model, the input a random quantized image; every layer's output is compared with
+// nn_qmodel_infer_ref on the same image.
+void run_qnet_job(System &sys, NetCtx &cx)
+{
+    const nn_qmodel *q = cx.o->qmodel;
+    const nn_graph *g = cx.g;
+    const int b = q->bits;
+    const int64_t qmin = nn_qmin(b), qmax = nn_qmax(b);
+    const int32_t nq = q->n_layers;
+    std::vector<Act> acts((size_t)nq);
+    Act input;
+    input.s = q->input;
+    input.v.resize((size_t)(q->input.c * q->input.h * q->input.w));
+    Rng rin(td_seed_derive(cx.o->seed, 0));
+    for (auto &v : input.v)
+        v = (int32_t)rin.range(qmin, qmax);
+    // the reference, every layer
+    std::vector<std::vector<int32_t>> ref((size_t)nq);
+    std::vector<int32_t *> refp((size_t)nq);
+    for (int32_t i = 0; i < nq; i++) {
+        ref[(size_t)i].resize((size_t)nn_qlayer_out_size(&q->layers[i]));
+        refp[(size_t)i] = ref[(size_t)i].data();
+    }
+    nn_qmodel_infer_ref(q, refp.data(), input.v.data());
+    size_t nl = 0;
+    for (int32_t i = 0; i < nq && cx.st == TD_OK; i++) {
+        const nn_qlayer *ql = &q->layers[i];
+        int32_t node = -1;
+        for (size_t k = 0; k < g->n_nodes; k++)
+            if (strcmp(g->nodes[k].name, ql->name) == 0)
+                node = (int32_t)k;
+        if (node < 0) {
+            cx.st = td_fail(TD_ERR_FORMAT, "integer layer '%s' has no node in the graph", ql->name);
+            break;
+        }
+        sim_layer *L = &cx.r->layers[nl++];
+        memset(L, 0, sizeof *L);
+        L->node = node;
+        snprintf(L->name, sizeof L->name, "%s", ql->name);
+        snprintf(L->op, sizeof L->op, "%s", nn_qop_name(ql->op));
+        const Act &a = ql->in[0] < 0 ? input : acts[(size_t)ql->in[0]];
+        Act &o = acts[(size_t)i];
+        const int64_t y_el = nn_qlayer_out_size(ql), in_el = a.s.c * a.s.h * a.s.w;
+        const bool out_on = i != nq - 1 && packed(y_el, b) <= sys.l2_bytes / 2;
+        L->input_onchip = a.onchip;
+        L->output_onchip = out_on;
+        if (ql->op == NN_QOP_CONV || ql->op == NN_QOP_FC) {
+            L->on_array = true;
+            cx.st = run_array_layer(sys, cx, node, false, out_on, a, o, ql, L);
+            if (cx.st != TD_OK)
+                break;
+        } else {
+            o.s = ql->out_shape;
+            o.v.assign((size_t)y_el, 0);
+            o.onchip = out_on;
+            int64_t ops = y_el, requants = 0;
+            int64_t l2_in = a.onchip ? packed(in_el, b) : 0,
+                    in_bytes = a.onchip ? 0 : packed(in_el, b);
+            const int64_t C = a.s.c, H = a.s.h, W = a.s.w, OH = ql->out_shape.h,
+                          OW = ql->out_shape.w;
+            if (ql->op == NN_QOP_GAP) {
+                ops = in_el;
+                requants = y_el;
+                for (int64_t c = 0; c < C; c++) {
+                    nn_acc_t sum = 0;
+                    for (int64_t k = 0; k < H * W; k++)
+                        sum += a.v[(size_t)(c * H * W + k)];
+                    o.v[(size_t)c] = (int32_t)nn_requantize(sum, ql->rq_pool[0], ql->lo, ql->hi);
+                }
+            } else if (ql->op == NN_QOP_MAXPOOL || ql->op == NN_QOP_AVGPOOL) {
+                ops = y_el * ql->k * ql->k;
+                requants = ql->op == NN_QOP_AVGPOOL ? y_el : 0;
+                for (int64_t c = 0; c < C; c++)
+                    for (int64_t oy = 0; oy < OH; oy++)
+                        for (int64_t ox = 0; ox < OW; ox++) {
+                            int64_t sum = 0, cnt = 0, best = INT64_MIN;
+                            for (int64_t ky = 0; ky < ql->k; ky++)
+                                for (int64_t kx = 0; kx < ql->k; kx++) {
+                                    int64_t iy = oy * ql->stride - ql->pad + ky;
+                                    int64_t ix = ox * ql->stride - ql->pad + kx;
+                                    if (iy < 0 || iy >= H || ix < 0 || ix >= W)
+                                        continue;
+                                    int64_t v = a.v[(size_t)((c * H + iy) * W + ix)];
+                                    sum += v;
+                                    cnt++;
+                                    best = v > best ? v : best;
+                                }
+                            o.v[(size_t)((c * OH + oy) * OW + ox)] =
+                                ql->op == NN_QOP_MAXPOOL
+                                    ? (int32_t)best
+                                    : (int32_t)nn_requantize(sum, ql->rq_pool[cnt - 1], ql->lo,
+                                                             ql->hi);
+                        }
+            } else if (ql->op == NN_QOP_ADD) {
+                const Act &a2 = ql->in[1] < 0 ? input : acts[(size_t)ql->in[1]];
+                requants = 2 * y_el;
+                if (a2.onchip)
+                    l2_in += packed(in_el, b);
+                else
+                    in_bytes += packed(in_el, b);
+                for (int64_t k = 0; k < y_el; k++)
+                    o.v[(size_t)k] =
+                        (int32_t)nn_requantize_add(a.v[(size_t)k], ql->mult_a, a2.v[(size_t)k],
+                                                   ql->mult_b, ql->shift, ql->lo, ql->hi);
+            } else { // RELU: clamp
+                for (int64_t k = 0; k < y_el; k++) {
+                    int64_t v = a.v[(size_t)k];
+                    o.v[(size_t)k] = (int32_t)(v < ql->lo ? ql->lo : v > ql->hi ? ql->hi : v);
+                }
+            }
+            vector_layer(sys, cx, L, ops, requants, in_bytes, l2_in, packed(y_el, b), out_on);
+        }
+        // the whole-model reference
+        for (int64_t k = 0; k < y_el; k++)
+            if (o.v[(size_t)k] != ref[(size_t)i][(size_t)k]) {
+                if (cx.r->first_mismatch[0] == '\0')
+                    snprintf(cx.r->first_mismatch, sizeof cx.r->first_mismatch,
+                             "layer '%s' index %lld: expected %d (nn_qmodel_infer_ref), got %d",
+                             ql->name, (long long)k, ref[(size_t)i][(size_t)k], o.v[(size_t)k]);
+                L->values_match = false;
+                L->mismatches++;
+            }
+        finish_layer(sys, cx, L);
+    }
+    cx.r->n_layers = nl;
+}
+
 void run_net_job(System &sys, NetCtx &cx)
 {
+    if (cx.o->qmodel) {
+        run_qnet_job(sys, cx);
+        return;
+    }
     const nn_graph *g = cx.g;
     const size_t nn = g->n_nodes;
     const int b = sys.hw.bits;
@@ -370,7 +541,8 @@ void run_net_job(System &sys, NetCtx &cx)
             L->on_array = true;
             L->input_onchip = acts[(size_t)n->inputs[0]].onchip;
             L->output_onchip = out_on;
-            cx.st = run_array_layer(sys, cx, (int32_t)i, relu[i], out_on, acts, end, L);
+            cx.st = run_array_layer(sys, cx, (int32_t)i, relu[i], out_on,
+                                    acts[(size_t)n->inputs[0]], acts[(size_t)end], nullptr, L);
             if (cx.st != TD_OK)
                 break;
         } else {
@@ -480,6 +652,10 @@ extern "C" td_status sim_run_net(const nn_graph *g, const hw_config *cfg, const 
         return st;
     if (o->core == SIM_CORE_RTL && (st = sim_rtl_available(&hw)) != TD_OK)
         return st;
+    if (o->qmodel && o->qmodel->bits != cfg->bits)
+        return td_fail(TD_ERR_CONFIG,
+                       "the integer model is %d-bit, accelerator '%s' computes at %d bits",
+                       o->qmodel->bits, cfg->name, cfg->bits);
     const size_t n = g->n_nodes ? g->n_nodes : 1;
     const size_t bytes = sizeof(Shared) + sizeof(sim_result) + n * sizeof(sim_layer);
     void *mapp = shared_alloc(bytes);
@@ -493,6 +669,7 @@ extern "C" td_status sim_run_net(const nn_graph *g, const hw_config *cfg, const 
         sr->core = o->core;
         sr->hw = hw;
         sr->values_match = true;
+        sr->trained_weights = o->qmodel != nullptr;
         System sys("system", hw, cfg, o->params, o->core, o->trace_path);
         NetCtx cx{g, cfg, o, sr};
         sys.job = [&](System &s) { run_net_job(s, cx); };

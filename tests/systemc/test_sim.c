@@ -206,6 +206,114 @@ static void expect_msg(td_status st, const char *needle)
     assert_non_null(strstr(td_error_message(), needle));
 }
 
+/* A trained integer model (built by hand here: conv+ReLU, max-pool, FC at 8 bits) runs with
+ * its own weights; every layer equals nn_qmodel_infer_ref on both cores; a model of the wrong
+ * bit width is refused. */
+static void test_trained_integer_model(void **state)
+{
+    (void)state;
+    nn_graph g;
+    int32_t x = 0;
+    assert_int_equal(nn_graph_init(&g, "tiny", (nn_shape){2, 6, 6}, 5), TD_OK);
+    assert_int_equal(nn_graph_add_conv(&g, &x, x, "c1", 4, 3, 1, 1, 1, true), TD_OK);
+    assert_int_equal(nn_graph_add_relu(&g, &x, x, "r1", false), TD_OK);
+    assert_int_equal(nn_graph_add_pool(&g, &x, x, "p1", NN_OP_MAXPOOL, 2, 2, 0), TD_OK);
+    assert_int_equal(nn_graph_add_fc(&g, &x, x, "fc", 5, true), TD_OK);
+    static int32_t w1[4 * 18], w2[5 * 36];
+    static nn_acc_t b1[4], b2[5];
+    static nn_requant rq1[4], rq2[5];
+    for (int i = 0; i < 4 * 18; i++)
+        w1[i] = (i * 29) % 255 - 127;
+    for (int i = 0; i < 5 * 36; i++)
+        w2[i] = (i * 41) % 255 - 127;
+    for (int i = 0; i < 4; i++) {
+        b1[i] = 1000 * i - 1500;
+        assert_int_equal(nn_requant_from_real(0.003 + 0.001 * i, &rq1[i]), TD_OK);
+    }
+    for (int i = 0; i < 5; i++) {
+        b2[i] = -700 * i;
+        assert_int_equal(nn_requant_from_real(0.002 + 0.0005 * i, &rq2[i]), TD_OK);
+    }
+    nn_qlayer L[3];
+    memset(L, 0, sizeof L);
+    L[0] = (nn_qlayer){.op = NN_QOP_CONV,
+                       .name = "c1",
+                       .node = 2,
+                       .in = {-1, -1},
+                       .in_shape = {2, 6, 6},
+                       .out_shape = {4, 6, 6},
+                       .k = 3,
+                       .stride = 1,
+                       .pad = 1,
+                       .groups = 1,
+                       .out_channels = 4,
+                       .w = w1,
+                       .bias = b1,
+                       .rq = rq1,
+                       .lo = 0,
+                       .hi = 127};
+    L[1] = (nn_qlayer){.op = NN_QOP_MAXPOOL,
+                       .name = "p1",
+                       .node = 3,
+                       .in = {0, -1},
+                       .in_shape = {4, 6, 6},
+                       .out_shape = {4, 3, 3},
+                       .k = 2,
+                       .stride = 2,
+                       .lo = -128,
+                       .hi = 127};
+    L[2] = (nn_qlayer){.op = NN_QOP_FC,
+                       .name = "fc",
+                       .node = 4,
+                       .in = {1, -1},
+                       .in_shape = {4, 3, 3},
+                       .out_shape = {5, 1, 1},
+                       .k = 1,
+                       .stride = 1,
+                       .groups = 1,
+                       .out_channels = 5,
+                       .w = w2,
+                       .bias = b2,
+                       .rq = rq2,
+                       .lo = -128,
+                       .hi = 127};
+    nn_qmodel q = {.bits = 8,
+                   .input = {2, 6, 6},
+                   .classes = 5,
+                   .s_input = 1.0,
+                   .layers = L,
+                   .n_layers = 3,
+                   .acc_bits = 24};
+    hw_config cfg;
+    assert_int_equal(hw_preset("edge-8x16-int8", &cfg), TD_OK);
+    sim_options o;
+    sim_options_default(&o);
+    o.qmodel = &q;
+    sim_result r;
+    for (int k = 0; k < SIM_CORE_COUNT; k++) {
+        o.core = (sim_core_kind)k;
+        if (o.core == SIM_CORE_RTL) {
+            char hwp[600];
+            path_in_src(hwp, sizeof hwp, "tests/regress/hw/rtl-4x4-ws.yaml");
+            assert_int_equal(hw_config_load_file(hwp, &cfg), TD_OK);
+            if (!has_rtl())
+                continue;
+        }
+        assert_int_equal(sim_run_net(&g, &cfg, &o, &r), TD_OK);
+        if (!r.values_match)
+            fprintf(stderr, "%s\n", r.first_mismatch);
+        assert_true(r.values_match);
+        assert_true(r.trained_weights);
+        assert_int_equal(r.n_layers, 3);
+        assert_string_equal(r.layers[1].name, "p1");
+        assert_int_equal(r.counters.macs, nn_graph_macs(&g));
+        sim_result_free(&r);
+    }
+    q.bits = 16;
+    expect_msg(sim_run_net(&g, &cfg, &o, &r), "the integer model is 16-bit");
+    nn_graph_free(&g);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -252,6 +360,7 @@ static void test_errors(void **state)
     expect_msg(sim_suite_load(p, &s), "case name 'a' repeats");
     write_file(p, "cases: [\n");
     expect_msg(sim_suite_load(p, &s), "not a valid YAML document");
+    assert_non_null(strstr(td_error_message(), "bad1.yaml:2:1: "));
 
     /* a case that cannot run says why: no RTL for the 16x16 preset, unknown network */
     write_file(p, "cases:\n  - {name: big, hw: gemmini-16x16-int8, gemm: {m: 2, k: 2, n: 2}}\n"
@@ -280,6 +389,7 @@ int main(void)
         cmocka_unit_test(test_starved_and_ideal_memory),
         cmocka_unit_test(test_network_twin_equals_rtl),
         cmocka_unit_test(test_energy_from_counters),
+        cmocka_unit_test(test_trained_integer_model),
         cmocka_unit_test(test_errors),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
