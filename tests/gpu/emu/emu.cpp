@@ -30,9 +30,14 @@ static cudaError_t emu_err(cudaError_t e)
 
 /* ---------------------------------------------------------------- kernels */
 
+/* Fibers start with makecontext/swapcontext (one system call each, for the signal mask) and
+ * then switch with GCC's __builtin_setjmp/__builtin_longjmp, which save only what a call
+ * boundary needs and make no system call: a barrier costs two jumps per thread. */
 static ucontext_t sched_ctx;
 static ucontext_t fib_ctx[EMU_MAX_THREADS];
-static bool fib_done[EMU_MAX_THREADS];
+static void *fib_jmp[EMU_MAX_THREADS][5];
+static void *sched_jmp[5];
+static bool fib_done[EMU_MAX_THREADS], fib_started[EMU_MAX_THREADS];
 static char *fib_stacks;
 static unsigned fib_cur;
 static bool fiber_mode;
@@ -50,13 +55,29 @@ void __syncthreads(void)
 {
     if (!fiber_mode)
         longjmp(direct_abort, 1); /* first barrier of a kernel run as plain calls */
-    swapcontext(&fib_ctx[fib_cur], &sched_ctx);
+    if (__builtin_setjmp(fib_jmp[fib_cur]) == 0)
+        __builtin_longjmp(sched_jmp, 1);
 }
 
 static void fib_main(void)
 {
     (*body_now)();
     fib_done[fib_cur] = true;
+    __builtin_longjmp(sched_jmp, 1); /* never returns through uc_link */
+}
+
+/* Switches to fiber t until it reaches a barrier or ends. Not inlined: __builtin_setjmp
+ * needs its own frame. */
+static void __attribute__((noinline)) fib_resume(unsigned t)
+{
+    if (__builtin_setjmp(sched_jmp) == 0) {
+        if (!fib_started[t]) {
+            fib_started[t] = true;
+            swapcontext(&sched_ctx, &fib_ctx[t]);
+        } else {
+            __builtin_longjmp(fib_jmp[t], 1);
+        }
+    }
 }
 
 /* One fiber per thread; a round runs each live fiber up to its next barrier or its end,
@@ -74,6 +95,7 @@ static void run_block_fibers(unsigned nt)
         fib_ctx[t].uc_link = &sched_ctx;
         makecontext(&fib_ctx[t], fib_main, 0);
         fib_done[t] = false;
+        fib_started[t] = false;
     }
     fiber_mode = true;
     for (bool live = true; live;) {
@@ -83,7 +105,7 @@ static void run_block_fibers(unsigned nt)
                 continue;
             fib_cur = t;
             threadIdx = {t, 0, 0};
-            swapcontext(&sched_ctx, &fib_ctx[t]);
+            fib_resume(t);
             if (!fib_done[t])
                 live = true;
         }
