@@ -37,6 +37,10 @@ static const char usage[] =
     "  -o, --out FILE        calibration file to write\n"
     "  --quick               one bit width (8), one array size (2x2, WS): the CI check\n"
     "  --work DIR            folder for scripts, netlists and logs (default: a new temporary one)\n"
+    "  --only LIST           run only the components whose names contain one of these\n"
+    "                        comma-separated strings (e.g. os_b32) into --work, write no file:\n"
+    "                        splits a long calibration; a later run with the same --work reuses\n"
+    "                        every finished synthesis and simulation\n"
     "  --src DIR             repository root holding rtl_templates/ and hw_model/ (default\n"
     "                        $TANDEM_SOURCE_DIR, else .)\n"
     "  --validate LIST       synthesize these 8-bit WS arrays and compare their area with the\n"
@@ -58,7 +62,8 @@ enum {
     OPT_VALIDATE,
     OPT_CALIB,
     OPT_REPORT,
-    OPT_NODE
+    OPT_NODE,
+    OPT_ONLY
 };
 
 /* ------------------------------------------------------------------ components */
@@ -1556,6 +1561,7 @@ int cmd_calibrate(int argc, char **argv)
         {"validate", required_argument, NULL, OPT_VALIDATE},
         {"calib", required_argument, NULL, OPT_CALIB},
         {"report", no_argument, NULL, OPT_REPORT},
+        {"only", required_argument, NULL, OPT_ONLY},
         {"node", required_argument, NULL, OPT_NODE},
         CMD_COMMON_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
@@ -1563,7 +1569,7 @@ int cmd_calibrate(int argc, char **argv)
     static const char *const cmd = "calibrate";
     cmd_common cc = {0};
     const char *lib = "osu018", *liberty = NULL, *out = NULL, *work = NULL, *src = NULL;
-    const char *validate = NULL, *calib = NULL;
+    const char *validate = NULL, *calib = NULL, *only = NULL;
     bool quick = false, report = false;
     long long node = HW_CALIB_DEFAULT_NODE_NM;
     int opt;
@@ -1596,6 +1602,9 @@ int cmd_calibrate(int argc, char **argv)
             break;
         case OPT_REPORT:
             report = true;
+            break;
+        case OPT_ONLY:
+            only = optarg;
             break;
         case OPT_NODE:
             if (!cmd_parse_int(cmd, "--node", optarg, 5, 180, &node))
@@ -1657,8 +1666,29 @@ int cmd_calibrate(int argc, char **argv)
     plan_build(&p, quick);
     td_log_info("calibrate: %zu components, work folder %s", p.n, c->work);
     st = cells_model(c);
-    for (size_t i = 0; i < p.n && st == TD_OK; i++)
+    size_t done = 0;
+    for (size_t i = 0; i < p.n && st == TD_OK; i++) {
+        if (only) {
+            char buf[512];
+            bool match = false;
+            snprintf(buf, sizeof buf, "%s", only);
+            for (char *save = NULL, *t = strtok_r(buf, ",", &save); t;
+                 t = strtok_r(NULL, ",", &save))
+                match |= strstr(p.jobs[i].name, t) != NULL;
+            if (!match)
+                continue;
+        }
         st = job_run(c, &p.jobs[i]);
+        done++;
+    }
+    if (only && st == TD_OK) {
+        printf("partial run (--only %s): %zu components in %s; run again without --only and "
+               "with the same --work to write the calibration\n",
+               only, done, c->work);
+        free(p.jobs);
+        free(c);
+        return 0;
+    }
     json_t *root = NULL;
     if (st == TD_OK)
         st = build_output(c, &p, quick, &root);
