@@ -416,6 +416,16 @@ static void test_html_structure(void **state)
     (void)state;
     char run[128], path[256];
     make_run("html", 60, true, run, sizeof run);
+    /* a failure reason that tries to end the data element early */
+    snprintf(path, sizeof path, "%s/archive.sqlite", run);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "UPDATE evaluations SET failure='</script><script>alert(1)"
+                                  "</script>' WHERE status='failed'",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
     const char *runs[] = {run};
     json_t *written = json_array();
     assert_int_equal(rep_report_write(runs, 1, REP_FORMAT_ALL, NULL, written), TD_OK);
@@ -429,6 +439,8 @@ static void test_html_structure(void **state)
     assert_null(strstr(html, "<script src"));
     assert_null(strstr(html, "<link"));
     assert_null(strstr(html, "sourceMappingURL"));
+    assert_null(strstr(html, "<script>alert(1)"));
+    assert_non_null(strstr(html, "\\u003c/script>\\u003cscript>alert(1)"));
     assert_non_null(strstr(html, "def(\"vega-view\""));
     /* the inlined data parses and holds the run */
     const char *open = "<script id=\"tandem-data\" type=\"application/json\">";
