@@ -235,8 +235,8 @@ td_status run_array_layer(System &sys, NetCtx &cx, int32_t i, bool relu, bool ou
         return td_fail_context(st, "layer '%s': ", n->name);
     }
     // An input in DRAM: the DMA fetches the packed tensor once into L2 and forms the im2col
-    // lines on chip when it fits the staging half; otherwise the lines are fetched as they
-    // are (the block cache).
+    // lines on chip when it fits the staging half; otherwise it re-streams the packed input
+    // (each group's share) once per output-column pass of the compiled loop.
     const int64_t raw = packed(in.s.c * in.s.h * in.s.w, b);
     if (!in.onchip) {
         if (raw <= sys.l2_bytes / 2) {
@@ -248,7 +248,8 @@ td_status run_array_layer(System &sys, NetCtx &cx, int32_t i, bool relu, bool ou
                 rg.t1 = t1;
             }
         } else {
-            map.onchip.clear();
+            for (Region &rg : map.onchip)
+                rg.stream_bytes = (double)raw / (double)G;
         }
     }
     map.out_onchip = out_onchip;

@@ -265,7 +265,7 @@ void System::seq_thread()
     sc_stop();
 }
 
-void System::run_program(const rtl_program *p, rtl_mem *mem, const ProgMemMap &map,
+void System::run_program(const rtl_program *p, rtl_mem *mem, ProgMemMap &map,
                          std::vector<CmdRecord> *rec)
 {
     prog_ = p;
@@ -292,6 +292,21 @@ void System::run_program(const rtl_program *p, rtl_mem *mem, const ProgMemMap &m
             prefetch_group(g);     // normally already in flight
             prefetch_group(g + 1); // double buffering: the next tile's operands
             g++;
+        }
+        // A streamed input (too large to stay in L2): each output-column pass (it starts with
+        // LD_P) re-streams the packed input of its GEMM from DRAM; the DMA forms the im2col
+        // lines on chip as it lands.
+        if (p->cmds[i].op == RTL_OP_LD_P) {
+            Region *rg = nullptr;
+            for (Region &r : map.onchip)
+                if (r.stream_bytes > 0 && r.lo <= (int64_t)p->cmds[i].x)
+                    rg = &r;
+            if (rg) {
+                const double t1 = dma_fetch(rg->stream_bytes);
+                const double first = t1 - (rg->stream_bytes - word_bytes) / dram_.bytes_per_cycle;
+                rg->t0 = first < t1 ? first : t1;
+                rg->t1 = t1;
+            }
         }
         uint32_t w[RTL_CMD_WORDS];
         rtl_cmd_pack(&p->cmds[i], w);

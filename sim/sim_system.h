@@ -50,7 +50,8 @@ struct Dram {
 // im2col of an input fetched once): word w is available from arrival(w).
 struct Region {
     int64_t lo, hi;
-    double t0, t1; // first and last word's arrival (linear in between)
+    double t0, t1;           // first and last word's arrival (linear in between)
+    double stream_bytes = 0; // > 0: re-streamed from DRAM (this many bytes) at each LD_P pass
     double arrival(int64_t w) const
     {
         return hi - lo <= 1 ? t1 : t0 + (t1 - t0) * (double)(w - lo) / (double)(hi - lo - 1);
@@ -147,7 +148,7 @@ class System : public sc_module
     std::function<void(System &)> job;
 
     // Runs a program on the core (called from the job): ext memory mem is read and written.
-    void run_program(const rtl_program *p, rtl_mem *mem, const ProgMemMap &map,
+    void run_program(const rtl_program *p, rtl_mem *mem, ProgMemMap &map,
                      std::vector<CmdRecord> *rec);
     // Models a vector-unit layer: ops element operations, in_bytes fetched from DRAM (0 when
     // on chip), l2_in bytes read from L2, out_bytes written (to DRAM unless out_onchip).
@@ -180,7 +181,7 @@ class System : public sc_module
     // current program
     const rtl_program *prog_ = nullptr;
     rtl_mem *mem_ = nullptr;
-    const ProgMemMap *map_ = nullptr;
+    ProgMemMap *map_ = nullptr;
     std::vector<size_t> group_start_; // first command of each tile group
     std::vector<bool> fetched_;
     double wb_pending_ = 0, wb_done_ = 0;
