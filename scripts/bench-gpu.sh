@@ -54,7 +54,8 @@ run3() { # run3 ARGS... -> "r1 r2 r3" images/s
     echo "${out[*]}"
 }
 
-echo "GPU: $GPU; host cores: $CORES; date: $(date -u +%Y-%m-%d); commit: $(git rev-parse --short HEAD)"
+echo "GPU: $GPU; host cores: $CORES; date: $(date -u +%Y-%m-%d);" \
+    "commit: $(git rev-parse --short HEAD)"
 echo
 echo "| network | run | images/s (3 runs) | median |"
 echo "|---|---|---|---|"
