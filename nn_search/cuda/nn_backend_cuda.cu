@@ -1712,6 +1712,17 @@ extern "C" td_status nn_cuda_device_name(char *buf, size_t len)
     return TD_OK;
 }
 
+/* One info line per process naming the GPU the backend trains on. */
+static void cu_log_device(void)
+{
+    char name[300];
+    if (nn_cuda_device_name(name, sizeof name) == TD_OK)
+        td_log_info("CUDA backend on %s%s", name,
+                    getenv("TANDEM_CUDA_TF32") && getenv("TANDEM_CUDA_TF32")[0] == '1'
+                        ? ", TF32 GEMMs"
+                        : "");
+}
+
 extern "C" td_status nn_backend_cuda_get(const nn_backend **out)
 {
     int count;
@@ -1734,6 +1745,8 @@ extern "C" td_status nn_backend_cuda_get(const nn_backend **out)
     cu_ctx *c = cu_get();
     if (c->err != TD_OK)
         return td_fail(c->err, "%s", c->msg);
+    static pthread_once_t logged = PTHREAD_ONCE_INIT;
+    pthread_once(&logged, cu_log_device);
     *out = &cuda_backend;
     return TD_OK;
 }
