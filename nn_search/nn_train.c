@@ -8,6 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef NN_HAVE_CUDA
+#include "nn_backend_cuda.h"
+#endif
+
 /* AdamW constants (Loshchilov & Hutter 2019 defaults). */
 #define NN_ADAM_BETA1 0.9f
 #define NN_ADAM_BETA2 0.999f
@@ -110,9 +114,13 @@ td_status nn_backend_get(nn_device dev, const nn_backend **out)
         *out = &cpu_backend;
         return TD_OK;
     }
+#ifdef NN_HAVE_CUDA
+    return nn_backend_cuda_get(out); /* TD_ERR_UNSUPPORTED with the reason */
+#else
     return td_fail(TD_ERR_UNSUPPORTED,
-                   "the CUDA training backend is not built in this binary (separate issue); "
-                   "use --device cpu");
+                   "the CUDA training backend is not built in this binary (built without "
+                   "nvcc); use --device cpu");
+#endif
 }
 
 td_status nn_device_parse(const char *s, nn_device *out)
@@ -192,6 +200,7 @@ td_status nn_net_init(nn_net *net, const nn_graph *g, int64_t max_batch, int thr
         free(hp);
         free(hd);
         free(hs);
+        td_fail(TD_ERR_NOMEM, "out of memory for the initial parameters");
         goto nomem;
     }
     int64_t po = 0, so = 0;
@@ -262,12 +271,33 @@ td_status nn_net_init(nn_net *net, const nn_graph *g, int64_t max_batch, int thr
     return TD_OK;
 nomem:
     nn_net_free(net);
-    return td_fail(TD_ERR_NOMEM, "network '%s': out of memory for batch %lld", g->name,
-                   (long long)max_batch);
+    return td_fail_context(TD_ERR_NOMEM, "network '%s', batch %lld: ", g->name,
+                           (long long)max_batch);
+}
+
+static bool backend_is_cuda(const nn_backend *be)
+{
+    return be && strcmp(be->name, "cuda") == 0;
+}
+
+/* Errors a device backend queued asynchronously (TD_OK on the CPU). */
+static td_status backend_status(const nn_backend *be)
+{
+#ifdef NN_HAVE_CUDA
+    if (backend_is_cuda(be))
+        return nn_backend_cuda_status();
+#endif
+    (void)be;
+    return TD_OK;
 }
 
 void nn_net_free(nn_net *net)
 {
+#ifdef NN_HAVE_CUDA
+    if (backend_is_cuda(net->be))
+        nn_backend_cuda_release(&net->arena);
+#endif
+    (void)backend_is_cuda;
     td_arena_free(&net->arena);
     nn_graph_free(&net->g);
     memset(net, 0, sizeof *net);
@@ -494,7 +524,7 @@ td_status nn_net_evaluate(nn_net *net, const nn_dataset *ds, const nn_norm *norm
     free(logits);
     free(y);
     free(idx);
-    return TD_OK;
+    return backend_status(net->be);
 }
 
 td_status nn_net_train(nn_net *net, const nn_dataset *train, const nn_dataset *val,
@@ -565,6 +595,9 @@ td_status nn_net_train(nn_net *net, const nn_dataset *train, const nn_dataset *v
                 free(x);
                 free(y);
                 free(perm);
+                td_status bs = backend_status(be); /* a device error reads as a NaN loss */
+                if (bs != TD_OK)
+                    return bs;
                 return td_fail(TD_ERR_INFEASIBLE,
                                "network '%s': training diverged (loss %g) at epoch %d; lower "
                                "the learning rate",
@@ -584,6 +617,8 @@ td_status nn_net_train(nn_net *net, const nn_dataset *train, const nn_dataset *v
         }
         double train_s = td_now_s() - te;
         train_total_s += train_s;
+        if ((st = backend_status(be)) != TD_OK)
+            break;
         nn_epoch_stats es = {ep, loss_sum / (double)n_img, (double)hits / (double)n_img, -1, lr,
                              0, (double)n_img / train_s};
         if (val && val->n > 0) {

@@ -1647,33 +1647,38 @@ extern "C" void nn_cuda_batch_fill(float *x_dev, int32_t *y, const nn_cuda_datas
 
 /* ------------------------------------------------------------------ table and probes */
 
-static const nn_backend cuda_backend = {
-    "cuda",
-    cu_alloc,
-    cu_upload,
-    cu_download,
-    cu_zero,
-    cu_conv_forward,
-    cu_conv_backward,
-    cu_bn_forward_train,
-    cu_bn_forward_eval,
-    cu_bn_backward,
-    cu_relu_forward,
-    cu_relu_backward,
-    cu_maxpool_forward,
-    cu_maxpool_backward,
-    cu_avgpool_forward,
-    cu_avgpool_backward,
-    cu_gap_forward,
-    cu_gap_backward,
-    cu_fc_forward,
-    cu_fc_backward,
-    cu_add_forward,
-    cu_add_backward,
-    cu_softmax_xent,
-    cu_sgd_step,
-    cu_adamw_step,
-};
+/* The table, filled by member name (robust to members added to nn_backend: they stay
+ * NULL) once per process. */
+static nn_backend cuda_backend;
+
+static void cu_table_fill(void)
+{
+    cuda_backend.name = "cuda";
+    cuda_backend.alloc = cu_alloc;
+    cuda_backend.upload = cu_upload;
+    cuda_backend.download = cu_download;
+    cuda_backend.zero = cu_zero;
+    cuda_backend.conv_forward = cu_conv_forward;
+    cuda_backend.conv_backward = cu_conv_backward;
+    cuda_backend.bn_forward_train = cu_bn_forward_train;
+    cuda_backend.bn_forward_eval = cu_bn_forward_eval;
+    cuda_backend.bn_backward = cu_bn_backward;
+    cuda_backend.relu_forward = cu_relu_forward;
+    cuda_backend.relu_backward = cu_relu_backward;
+    cuda_backend.maxpool_forward = cu_maxpool_forward;
+    cuda_backend.maxpool_backward = cu_maxpool_backward;
+    cuda_backend.avgpool_forward = cu_avgpool_forward;
+    cuda_backend.avgpool_backward = cu_avgpool_backward;
+    cuda_backend.gap_forward = cu_gap_forward;
+    cuda_backend.gap_backward = cu_gap_backward;
+    cuda_backend.fc_forward = cu_fc_forward;
+    cuda_backend.fc_backward = cu_fc_backward;
+    cuda_backend.add_forward = cu_add_forward;
+    cuda_backend.add_backward = cu_add_backward;
+    cuda_backend.softmax_xent = cu_softmax_xent;
+    cuda_backend.sgd_step = cu_sgd_step;
+    cuda_backend.adamw_step = cu_adamw_step;
+}
 
 extern "C" int nn_cuda_device_count(void)
 {
@@ -1745,8 +1750,9 @@ extern "C" td_status nn_backend_cuda_get(const nn_backend **out)
     cu_ctx *c = cu_get();
     if (c->err != TD_OK)
         return td_fail(c->err, "%s", c->msg);
-    static pthread_once_t logged = PTHREAD_ONCE_INIT;
+    static pthread_once_t logged = PTHREAD_ONCE_INIT, filled = PTHREAD_ONCE_INIT;
     pthread_once(&logged, cu_log_device);
+    pthread_once(&filled, cu_table_fill);
     *out = &cuda_backend;
     return TD_OK;
 }

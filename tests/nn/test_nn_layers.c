@@ -582,8 +582,14 @@ static void test_backend_errors(void **state)
 {
     (void)state;
     const nn_backend *be;
-    assert_int_equal(nn_backend_get(NN_DEVICE_CUDA, &be), TD_ERR_UNSUPPORTED);
-    assert_non_null(strstr(td_error_message(), "CUDA training backend is not built"));
+    td_status st = nn_backend_get(NN_DEVICE_CUDA, &be);
+    if (st != TD_OK) { /* no CUDA build, or no usable GPU: says why */
+        assert_int_equal(st, TD_ERR_UNSUPPORTED);
+#ifndef NN_HAVE_CUDA
+        assert_non_null(strstr(td_error_message(), "CUDA training backend is not built"));
+#endif
+        assert_true(strlen(td_error_message()) > 10);
+    }
     nn_device d;
     assert_int_equal(nn_device_parse("tpu", &d), TD_ERR_USAGE);
     assert_non_null(strstr(td_error_message(), "device 'tpu' is not one of cpu, cuda"));
