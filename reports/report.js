@@ -796,27 +796,65 @@
     document.documentElement.setAttribute('data-errors', String(window.tandemErrors.length));
     document.documentElement.setAttribute('data-rendered', 'failed');
   });
-  /* #selftest: select the first Pareto design, check every view and the table follow, then
-   * open its design section and count the charts drawn there (data-design-canvases). */
+  /* #selftest: the interaction path, as a reader uses it. Moves the pointer over a
+   * Pareto design in the scatter plots (the hover panel must show it), clicks it (every view's
+   * `sel` signal and the table row must follow), then opens its design section and counts the
+   * charts drawn there. Sets data-selftest ("ok" or "fail: why") and data-design-canvases. */
+  function locate(v, key) { /* canvas position of the design's symbol in view v */
+    var pad = v.padding(), org = v.origin(); /* the renderer draws at origin + padding */
+    var o = [org[0] + (pad.left || 0), org[1] + (pad.top || 0)];
+    function walk(node, ox, oy) {
+      if (!node || !node.items) return null;
+      for (var i = 0; i < node.items.length; i++) {
+        var it = node.items[i];
+        if (node.marktype === 'group') {
+          for (var k = 0; k < (it.items || []).length; k++) {
+            var r = walk(it.items[k], ox + (it.x || 0), oy + (it.y || 0));
+            if (r) return r;
+          }
+        } else if (node.marktype === 'symbol' && node.interactive !== false && it.datum &&
+                   it.datum.key === key) {
+          return { x: ox + it.x, y: oy + it.y };
+        }
+      }
+      return null;
+    }
+    return walk(v.scenegraph().root, o[0], o[1]);
+  }
+  function pointer(v, type, pos) {
+    var canvas = v.container().querySelector('canvas');
+    var r = canvas.getBoundingClientRect();
+    canvas.dispatchEvent(new MouseEvent(type, { clientX: r.left + pos.x, clientY: r.top + pos.y,
+                                                bubbles: true, cancelable: true, view: window }));
+  }
   function selfTest() {
     var root = document.documentElement;
-    var first = points.filter(function (p) { return p.front; })[0];
-    if (!first) { root.setAttribute('data-selftest', 'no-front'); return; }
-    select(first.key, false);
-    var ok = false;
+    /* the last point drawn is on top of any it overlaps: the pointer finds it */
+    var first = points[points.length - 1];
+    if (!first || !first.front || !views.length) { root.setAttribute('data-selftest', 'fail: no front'); return; }
+    var why = [];
+    var pos = locate(views[0], first.key);
+    if (!pos) why.push('design ' + first.id + ' not found in the scatter plots');
+    else {
+      pointer(views[0], 'mousemove', pos);
+      if (hoverPanel.textContent.indexOf(' design ' + first.id + ' ') < 0) why.push('hover panel: ' + hoverPanel.textContent);
+      ['mousedown', 'mouseup', 'click'].forEach(function (t) { pointer(views[0], t, pos); });
+    }
     Promise.all(views.map(function (v) { return v.runAsync(); })).then(function () {
-      ok = views.every(function (v) { return v.signal('sel') === first.key; });
+      views.forEach(function (v, i) {
+        if (v.signal('sel') !== first.key) why.push('view ' + i + ' sel=' + v.signal('sel'));
+      });
       var row = document.querySelector('tr.selected');
-      ok = ok && row !== null && row.getAttribute('data-key') === first.key;
+      if (!row || row.getAttribute('data-key') !== first.key) why.push('table row not selected');
       return designDrawers[first.key] ? designDrawers[first.key]() : null;
     }).then(function () {
       var sec = document.getElementById(designAnchor(first.ri, first.id));
       root.setAttribute('data-design-canvases', String(sec ? sec.querySelectorAll('canvas').length : 0));
-      root.setAttribute('data-selftest', ok ? 'ok' : 'fail');
+      root.setAttribute('data-selftest', why.length ? 'fail: ' + why.join('; ') : 'ok');
     }).catch(function (e) {
       window.tandemErrors.push('selftest: ' + e);
       root.setAttribute('data-errors', String(window.tandemErrors.length));
-      root.setAttribute('data-selftest', 'fail');
+      root.setAttribute('data-selftest', 'fail: ' + e);
     });
   }
   window.tandemReport = { views: views, select: select, data: D, selfTest: selfTest };
