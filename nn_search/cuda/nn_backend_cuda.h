@@ -56,9 +56,8 @@ td_status nn_backend_cuda_status(void);
  * kernel fault, see docs/cuda.md). */
 void nn_backend_cuda_clear_error(void);
 
-/* Frees the device arena of the network whose alloc ctx this was (its &net->arena). Must
- * be called before nn_net_free on a CUDA network, until the backend table has a release
- * member (see docs/cuda.md). Unknown ctx: nothing happens. */
+/* Frees the device arena of the network whose alloc ctx this was (its &net->arena);
+ * nn_net_free calls it for CUDA networks. Unknown ctx (e.g. already released): nothing. */
 void nn_backend_cuda_release(void *ctx);
 /* Bytes of device memory held by arenas (all networks) and by this thread's scratch. */
 size_t nn_backend_cuda_arena_bytes(void);
