@@ -61,6 +61,7 @@ typedef enum sim_stall {
     SIM_STALL_DRAM = 0,  /* core memory request waiting for a DMA fetch from DRAM */
     SIM_STALL_PORT,      /* core busy moving words over its memory port (loads, stores) */
     SIM_STALL_WRITEBACK, /* end of layer waiting for the output to reach DRAM */
+    SIM_STALL_BANK,      /* core read delayed by a DMA fill of the same L2 bank in that cycle */
     SIM_STALL_COUNT
 } sim_stall;
 

@@ -9,7 +9,7 @@
 #include <string.h>
 
 static const char *const core_names[SIM_CORE_COUNT] = {"twin", "rtl"};
-static const char *const stall_names[SIM_STALL_COUNT] = {"dram", "port", "writeback"};
+static const char *const stall_names[SIM_STALL_COUNT] = {"dram", "port", "writeback", "bank"};
 
 const char *sim_core_name(sim_core_kind k)
 {
@@ -276,11 +276,12 @@ void sim_result_print(const sim_result *r, const nn_graph *g, const hw_config *c
                 (long long)hr->cycles, hr->latency_ms, err_pct(r->latency_ms, hr->latency_ms),
                 hr->energy_uj, err_pct(r->energy_uj, hr->energy_uj));
     fprintf(fp,
-            "stalls: dram %lld, port %lld, writeback %lld cycles; DRAM %lld B read, %lld B "
-            "written\n",
+            "stalls: dram %lld, port %lld, writeback %lld, L2 bank %lld cycles; DRAM %lld B read, "
+            "%lld B written\n",
             (long long)r->counters.stall_cycles[SIM_STALL_DRAM],
             (long long)r->counters.stall_cycles[SIM_STALL_PORT],
             (long long)r->counters.stall_cycles[SIM_STALL_WRITEBACK],
+            (long long)r->counters.stall_cycles[SIM_STALL_BANK],
             (long long)r->counters.dram_read_bytes, (long long)r->counters.dram_write_bytes);
     fprintf(fp, "values: %s\n",
             r->values_match ? (r->trained_weights

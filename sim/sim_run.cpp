@@ -286,9 +286,9 @@ td_status run_array_layer(System &sys, NetCtx &cx, int32_t i, bool relu, bool ou
         }
     }
     L->memory_cycles = L->cycles - L->compute_cycles - L->vector_cycles;
-    L->counters.stall_cycles[SIM_STALL_PORT] = L->memory_cycles -
-                                               L->counters.stall_cycles[SIM_STALL_DRAM] -
-                                               L->counters.stall_cycles[SIM_STALL_WRITEBACK];
+    L->counters.stall_cycles[SIM_STALL_PORT] =
+        L->memory_cycles - L->counters.stall_cycles[SIM_STALL_DRAM] -
+        L->counters.stall_cycles[SIM_STALL_WRITEBACK] - L->counters.stall_cycles[SIM_STALL_BANK];
     sys.counters.stall_cycles[SIM_STALL_PORT] += L->counters.stall_cycles[SIM_STALL_PORT];
     // Values: the output tensor, checked against the C integer reference.
     out.s = n->out;

@@ -169,6 +169,7 @@ double System::word_available(int64_t addr, double t)
     if (a < 0) { // never fetched, or evicted: demand fetch
         a = dma_fetch(prm.burst_bytes);
         l2_.insert(block, a);
+        mark_fill(block, a);
     }
     (void)t;
     return a;
@@ -194,8 +195,11 @@ void System::prefetch_group(size_t g)
         const int64_t b0 = lo * word_bytes / prm.burst_bytes;
         const int64_t b1 = (hi * word_bytes - 1) / prm.burst_bytes;
         for (int64_t b = b0; b <= b1; b++)
-            if (l2_.lookup(b) < 0)
-                l2_.insert(b, dma_fetch(prm.burst_bytes));
+            if (l2_.lookup(b) < 0) {
+                const double a = dma_fetch(prm.burst_bytes);
+                l2_.insert(b, a);
+                mark_fill(b, a);
+            }
     }
 }
 
@@ -241,6 +245,12 @@ void System::port_tick()
         counters.stall_cycles[SIM_STALL_DRAM] += a - at;
         at = a;
         dram_stall_.write(true);
+    }
+    // The L2 read happens in cycle `at`; a DMA fill landing in the same bank then goes first.
+    const int64_t bank = (addr * word_bytes / prm.burst_bytes) % prm.l2_banks;
+    if (bank_fill_.count(at * prm.l2_banks + bank)) {
+        counters.stall_cycles[SIM_STALL_BANK]++;
+        at++;
     }
     if (at <= t) {
         core_->set_rdata(mem_->data + (size_t)addr * (size_t)mem_->limbs, mem_->limbs);
@@ -347,6 +357,7 @@ void System::run_program(const rtl_program *p, rtl_mem *mem, ProgMemMap &map,
     }
     map_ = nullptr;
     mem_ = nullptr;
+    bank_fill_.clear();
 }
 
 void System::run_vector(int64_t ops, int64_t requants, int64_t in_bytes, int64_t l2_in,

@@ -19,6 +19,7 @@
 #include <functional>
 #include <list>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace tdsim
 {
@@ -190,6 +191,12 @@ class System : public sc_module
     int64_t rsp_addr_ = 0, rsp_at_ = 0;
     std::vector<uint32_t> buf_;
     sc_signal<bool> dram_stall_{"dram_stall"};
+    // L2 bank fills by the DMA: (cycle * banks + bank) of each block landing
+    std::unordered_set<int64_t> bank_fill_;
+    void mark_fill(int64_t block, double arrival)
+    {
+        bank_fill_.insert(cycle_ceil(arrival) * prm.l2_banks + l2_.bank(block));
+    }
 };
 
 } // namespace tdsim
