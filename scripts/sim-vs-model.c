@@ -73,6 +73,36 @@ static void net_res(nn_graph *g)
     CHECK(nn_graph_add_fc(g, &b, b, "fc", 10, true));
 }
 
+/* hw_model's own mapping (tiles, folds) plus the RTL core's serial memory-port and REQUANT
+ * commands (docs/sim.md section 5): what hw_model would predict with those terms. Loads and
+ * stores take 1 + 2 n cycles for n words; REQUANT 3 + m. Per layer:
+ *   max(compute + port + requant, memory) + prologue; vector layers as hw_model has them. */
+static int64_t corrected_cycles(const hw_result *hr, hw_dataflow df)
+{
+    int64_t total = 0;
+    for (size_t i = 0; i < hr->n_layers; i++) {
+        const hw_layer_result *l = &hr->layers[i];
+        if (l->unit != HW_UNIT_ARRAY) {
+            total += l->cycles;
+            continue;
+        }
+        const int64_t G = l->groups, M = l->gemm_m, K = l->gemm_k, N = l->gemm_n;
+        const int64_t fm = l->folds_m, fk = l->folds_k, fn = l->folds_n;
+        int64_t port, rq;
+        if (df == HW_DATAFLOW_WS) {
+            port = (fn + 2 * N) + (fn * fm + 2 * fn * M) + (fn * fm * fk + 2 * K * fn * fm) +
+                   (fn * fm * fk + 2 * M * fn * fk);
+            rq = 3 * fn * fm + fn * M;
+        } else {
+            port = (fn + 2 * N) + (fn * fm + 2 * M * fn) + (2 * fn * fm * fk + 4 * K * fn * fm);
+            rq = 3 * fn * fm + M * fn;
+        }
+        int64_t busy = l->compute_cycles + G * (port + rq);
+        total += (busy > l->memory_cycles ? busy : l->memory_cycles) + l->prologue_cycles;
+    }
+    return total;
+}
+
 static hw_config accel(const char *preset, const char *name, int df, double gbps, int l2_kib)
 {
     hw_config c;
@@ -105,9 +135,11 @@ int main(int argc, char **argv)
     };
     const size_t n_nets = sizeof nets / sizeof nets[0], n_hw = sizeof hws / sizeof hws[0];
     printf("| network | accelerator | df | model bound | sim cycles | model cycles | error | "
-           "sim array | sim port+DRAM | sim requant | model compute | model memory |\n");
-    printf("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-    int within = 0, total = 0;
+           "sim array | sim port+DRAM | sim requant | model compute | model memory | "
+           "model + port terms | its error |\n");
+    printf("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    int within = 0, total = 0, within_c = 0;
+    double max_c = 0;
     double max_abs = 0, tw_cyc = 0, tw_s = 0;
     for (size_t h = 0; h < n_hw; h++)
         for (size_t i = 0; i < n_nets; i++) {
@@ -137,6 +169,11 @@ int main(int argc, char **argv)
                 s_vec += sr.layers[l].vector_cycles;
             }
             const double err = 100.0 * (double)(hr.cycles - sr.cycles) / (double)sr.cycles;
+            const int64_t corr = corrected_cycles(&hr, hws[h].dataflow);
+            const double err_c = 100.0 * (double)(corr - sr.cycles) / (double)sr.cycles;
+            within_c += fabs(err_c) <= 5.0;
+            if (fabs(err_c) > max_c)
+                max_c = fabs(err_c);
             total++;
             within += fabs(err) <= 5.0;
             if (fabs(err) > max_abs)
@@ -144,16 +181,20 @@ int main(int argc, char **argv)
             tw_cyc += (double)sr.cycles;
             tw_s += sr.sim_seconds;
             printf("| %s | %s | %s | %s | %lld | %lld | %+.1f %% | %lld | %lld | %lld | %lld | "
-                   "%lld |\n",
+                   "%lld | %lld | %+.1f %% |\n",
                    g->name, hws[h].name, hw_dataflow_name(hws[h].dataflow),
                    2 * mem_b > hr.cycles ? "memory" : "compute", (long long)sr.cycles,
                    (long long)hr.cycles, err, (long long)s_arr, (long long)s_mem, (long long)s_vec,
-                   (long long)comp, (long long)memc);
+                   (long long)comp, (long long)memc, (long long)corr, err_c);
             fflush(stdout);
             sim_result_free(&sr);
             hw_result_free(&hr);
         }
-    printf("\n%d of %d pairs within 5 %%; largest |error| %.1f %%.\n", within, total, max_abs);
+    printf("\nhw_model as it is: %d of %d pairs within 5 %%; largest |error| %.1f %%.\n", within,
+           total, max_abs);
+    printf("hw_model + the core's port and REQUANT terms: %d of %d within 5 %%; largest |error| "
+           "%.1f %%.\n",
+           within_c, total, max_c);
     printf("\nSimulation speed, twin core, over the table: %.3g simulated cycles/s "
            "(%.0f cycles in %.2f s).\n",
            tw_cyc / tw_s, tw_cyc, tw_s);
