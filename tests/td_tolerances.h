@@ -47,4 +47,58 @@
  * exact up to a few ulps, 1e-12 relative leaves margin. */
 #define HW_TOL_PUBLISHED_POINT_REL 1e-12
 
+
+/* ---- CUDA backend (tests/gpu): normalized MSE, sum (gpu - cpu)^2 / sum cpu^2, of the CUDA
+ * backend against nn_backend_cpu() on the same inputs unless said otherwise; cuBLAS in FP32
+ * (TANDEM_CUDA_TF32 unset by the tests). ---- */
+/* Ops whose arithmetic is identical on both sides (ReLU, max pool forward, residual add,
+ * max-pool backward through the per-plane fallback): the same float operations in the same
+ * order give the same bits. */
+#define GPU_TOL_NMSE_EXACT 0.0
+
+/* Convolution and fully connected layers: cuBLAS and OpenBLAS sum K products in different
+ * orders (blocking, FMA); each output differs by about sqrt(K) * eps * |values|, so the
+ * normalized MSE is about K * eps^2 ~ 4096 * 1.4e-14 = 6e-11 for K <= 4096. Same bar as the
+ * CPU fast path vs reference (TD_TOL_FASTPATH_NMSE_F32). */
+#define GPU_TOL_NMSE_GEMM 1e-10
+
+/* Batch norm: statistics are summed in double on both sides (tree vs sequential order) and
+ * the variance is E[x^2] - mean^2 in double on the GPU vs two passes on the CPU; the float
+ * outputs then differ by a few ulps: normalized MSE ~ (4 * 6e-8)^2 = 6e-14. */
+#define GPU_TOL_NMSE_BN 1e-11
+
+/* Elementwise ops with multiply-adds or sums in a different order (average pools, global
+ * average pool, max-pool backward with overlapping windows: the GPU gathers an input's
+ * contributions and adds their sum, the CPU adds them one by one; SGD/AdamW steps): nvcc contracts
+ * a * b + c into FMA, x86-64 gcc without -march does not, so results differ in the last bit or two
+ * per operation. */
+#define GPU_TOL_NMSE_ELEMENTWISE 1e-12
+
+/* Softmax cross-entropy: both sides compute in double; exp/log of the two math libraries
+ * differ by an ulp or so, far below this relative bound on the mean loss. */
+#define GPU_TOL_REL_LOSS 1e-9
+
+/* Three optimizer steps through nn_net_train on both backends from the same weights and
+ * batches (ref-cnn and a small all-ops network): normalized MSE of the CHANGE of parameters
+ * and batch-norm statistics. Per-op differences of ~1e-7 relative (the bounds above) grow
+ * through three forward/backward passes; a wrong gradient changes the update itself, i.e.
+ * NMSE ~ 1e-2 and more. Measured on the CPU emulation: 6e-13 (ref-cnn), 3e-14 (mixed). */
+#define GPU_TOL_NMSE_TRAIN_STEPS 1e-6
+/* The same for AdamW: its first steps move each weight by about lr * sign(gradient), so a
+ * gradient that rounds to a different tiny value, or is tiny on one side and zero on the
+ * other, flips a whole update of that weight; these rare flips dominate. Measured on the CPU
+ * emulation: 2.8e-6 on Fashion-MNIST, 1.4e-5 on random images (mixed network, lr 1e-3);
+ * far below a wrong gradient (NMSE ~ 1). */
+#define GPU_TOL_NMSE_TRAIN_STEPS_ADAMW 1e-3
+
+/* ref-cnn short training (1 epoch of 12,000 Fashion-MNIST images, default recipe): the
+ * GPU and CPU runs start from the same weights and see the same batches, but float
+ * rounding differs from the first step, so the runs drift apart like two seeds do; on
+ * Fashion-MNIST, seed-to-seed spread of validation accuracy at this budget is about one
+ * point, so three points is the band. */
+#define GPU_TOL_REFCNN_ACC_DIFF 0.03
+/* Floor of the same run's validation accuracy (one epoch of ref-cnn is about 0.85 on the
+ * CPU; 0.75 catches a backend that learns but wrongly). */
+#define GPU_REFCNN_MIN_ACCURACY 0.75
+
 #endif

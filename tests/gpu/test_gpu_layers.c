@@ -1,6 +1,6 @@
 /* GPU layer tests (label gpu, issue #4): every entry of the CUDA backend table against the
  * CPU backend on the same random inputs, forward and backward, with the tolerances of
- * gpu_tolerances.h; the gradient conventions (parameter gradients overwritten, dx
+ * td_tolerances.h; the gradient conventions (parameter gradients overwritten, dx
  * accumulated, NULL dx), im2col chunking, determinism and the error path of a failed
  * allocation. Exits 77 (skipped) where the CUDA backend is not built or no GPU is present. */
 #include <math.h>
@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "gpu_tolerances.h"
+#include "td_tolerances.h"
 #include "nn_data.h"
 #include "nn_layers.h"
 #include "nn_train.h"

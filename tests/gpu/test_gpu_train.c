@@ -21,7 +21,7 @@
 
 #include <cmocka.h>
 
-#include "gpu_tolerances.h"
+#include "td_tolerances.h"
 #include "nn_data.h"
 #include "nn_graph.h"
 #include "nn_train.h"
