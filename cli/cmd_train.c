@@ -37,6 +37,9 @@ static const char usage[] =
     "  --device D           cpu or cuda (cuda falls back to cpu where it is not built)\n"
     "  --data DIR           folder of MNIST-format IDX files (default: Fashion-MNIST)\n"
     "  --test-images N      test images to evaluate (default: all 10000)\n"
+    "  --qat-epochs N       after training, fine-tune N epochs with 4-bit quantization-aware\n"
+    "                       training (lr / 10) and report int4_qat_accuracy; the saved 4-bit\n"
+    "                       integer model is then the fine-tuned one (default 0: off)\n"
     "  --json               print one JSON object on stdout\n"
     "  -v, --verbose / -q, --quiet\n";
 
@@ -58,6 +61,7 @@ enum {
     OPT_DEVICE,
     OPT_DATA,
     OPT_TEST_IMAGES,
+    OPT_QAT_EPOCHS,
 };
 
 typedef struct train_ctx {
@@ -121,6 +125,7 @@ int cmd_train(int argc, char **argv)
         {"device", required_argument, NULL, OPT_DEVICE},
         {"data", required_argument, NULL, OPT_DATA},
         {"test-images", required_argument, NULL, OPT_TEST_IMAGES},
+        {"qat-epochs", required_argument, NULL, OPT_QAT_EPOCHS},
         CMD_COMMON_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
     };
@@ -128,7 +133,7 @@ int cmd_train(int argc, char **argv)
     const char *net_arg = NULL, *out_path = NULL, *data_dir = NULL, *device = "cpu";
     nn_recipe r;
     nn_recipe_default(&r);
-    long long v, val_images = 5000, calib = 512, test_images = 0;
+    long long v, val_images = 5000, calib = 512, test_images = 0, qat_epochs = 0;
     double d;
     int bits[5] = {8}, n_bits = 1;
     int opt;
@@ -225,6 +230,10 @@ int cmd_train(int argc, char **argv)
             break;
         case OPT_TEST_IMAGES:
             if (!cmd_parse_int("train", "--test-images", optarg, 1, 100000000, &test_images))
+                return 2;
+            break;
+        case OPT_QAT_EPOCHS:
+            if (!cmd_parse_int("train", "--qat-epochs", optarg, 0, 1000, &qat_epochs))
                 return 2;
             break;
         default:
@@ -335,6 +344,36 @@ int cmd_train(int argc, char **argv)
         json_object_set_new(ints, key, td_json_real(acc));
         td_log_info("int%d reference accuracy %.4f (float %.4f, accumulator %d bits)", bits[i],
                     acc, test_acc, q.acc_bits);
+        if ((st = nn_model_add_quant(&saved, &q)) != TD_OK) {
+            nn_qmodel_free(&q);
+            goto fail_saved;
+        }
+    }
+    if (qat_epochs > 0) {
+        nn_recipe rq = r;
+        rq.epochs = (int32_t)qat_epochs;
+        rq.lr = r.lr / 10;
+        rq.warmup_epochs = 0;
+        td_log_info("quantization-aware fine-tuning at 4 bits for %lld epochs", qat_epochs);
+        ctx.epochs = rq.epochs;
+        nn_train_result rres;
+        if ((st = nn_net_set_qat(&net, 4)) != TD_OK ||
+            (st = nn_net_train(&net, &data.train, &data.val, &data.norm, &rq, on_epoch, &ctx,
+                               &rres)) != TD_OK ||
+            (st = nn_net_set_qat(&net, 0)) != TD_OK)
+            goto fail_saved;
+        nn_qmodel q;
+        if ((st = nn_quantize(&q, &net, &data.train, &data.norm, calib, 4)) != TD_OK)
+            goto fail_saved;
+        double acc;
+        if ((st = nn_qmodel_evaluate(&q, &data.test, &data.norm, test_images, true, r.threads,
+                                     &acc)) != TD_OK) {
+            nn_qmodel_free(&q);
+            goto fail_saved;
+        }
+        json_object_set_new(out, "int4_qat_accuracy", td_json_real(acc));
+        json_object_set_new(out, "qat_epochs", json_integer(qat_epochs));
+        td_log_info("int4 reference accuracy after quantization-aware training %.4f", acc);
         if ((st = nn_model_add_quant(&saved, &q)) != TD_OK) {
             nn_qmodel_free(&q);
             goto fail_saved;

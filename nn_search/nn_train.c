@@ -328,6 +328,68 @@ const float *nn_net_activation(const nn_net *net, size_t node)
     return net->layers[node].y;
 }
 
+td_status nn_net_set_qat(nn_net *net, int bits)
+{
+    if (bits != 0 && bits != 4 && bits != 8 && bits != 16)
+        return td_fail(TD_ERR_CONFIG, "quantization-aware training at %d bits: use 4, 8 or 16",
+                       bits);
+    if (bits && net->be != &cpu_backend)
+        return td_fail(TD_ERR_UNSUPPORTED,
+                       "quantization-aware training runs on the CPU backend only");
+    if (bits && !net->qat_w) {
+        net->qat_w = td_arena_floats(&net->arena, (size_t)(net->n_params + 1));
+        net->qat_amax = td_arena_floats(&net->arena, net->g.n_nodes);
+        if (!net->qat_w || !net->qat_amax)
+            return td_fail_context(TD_ERR_NOMEM, "quantization-aware training: ");
+    }
+    if (net->qat_amax)
+        memset(net->qat_amax, 0, net->g.n_nodes * sizeof *net->qat_amax);
+    net->qat_bits = bits;
+    return TD_OK;
+}
+
+/* Fake quantization of one layer's weights, per output channel, symmetric, as
+ * docs/quantization.md (the per-channel scale makes it commute with batch-norm folding). */
+static const float *qat_weights(nn_net *net, const nn_node *nd, const nn_layer *L)
+{
+    int64_t oc = nd->out_channels;
+    int64_t wn = nd->params - (nd->bias ? oc : 0);
+    int64_t kk = wn / oc;
+    float *q = net->qat_w + (L->w - net->params);
+    double qmax = (double)(((int64_t)1 << (net->qat_bits - 1)) - 1);
+    for (int64_t o = 0; o < oc; o++) {
+        const float *w = L->w + o * kk;
+        double mx = 0;
+        for (int64_t k = 0; k < kk; k++)
+            mx = fmax(mx, fabs((double)w[k]));
+        double sc = mx > 0 ? mx / qmax : 1.0;
+        for (int64_t k = 0; k < kk; k++) {
+            double v = round(w[k] / sc); /* round half away from zero */
+            v = v > qmax ? qmax : v < -qmax ? -qmax : v;
+            q[o * kk + k] = (float)(v * sc);
+        }
+    }
+    return q;
+}
+
+/* Fake quantization of a ReLU output in place with the running max as range. */
+static void qat_activation(nn_net *net, size_t node, float *y, int64_t count, bool train)
+{
+    float mx = net->qat_amax[node];
+    if (train || mx <= 0)
+        for (int64_t i = 0; i < count; i++)
+            mx = y[i] > mx ? y[i] : mx;
+    net->qat_amax[node] = mx;
+    if (mx <= 0)
+        return;
+    double qmax = (double)(((int64_t)1 << (net->qat_bits - 1)) - 1);
+    float sc = (float)(mx / qmax), inv = (float)(qmax / mx);
+    for (int64_t i = 0; i < count; i++) {
+        float v = roundf(y[i] * inv);
+        y[i] = (v > (float)qmax ? (float)qmax : v) * sc;
+    }
+}
+
 const float *nn_net_forward(nn_net *net, const float *x_host, int64_t n, bool train)
 {
     const nn_backend *be = net->be;
@@ -341,7 +403,8 @@ const float *nn_net_forward(nn_net *net, const float *x_host, int64_t n, bool tr
         switch (nd->op) {
         case NN_OP_CONV: {
             nn_conv_dims d = node_conv_dims(nd, n);
-            be->conv_forward(L->y, src->y, L->w, L->b, net->work, net->threads, &d);
+            const float *w = net->qat_bits ? qat_weights(net, nd, L) : L->w;
+            be->conv_forward(L->y, src->y, w, L->b, net->work, net->threads, &d);
             break;
         }
         case NN_OP_BATCHNORM:
@@ -356,6 +419,8 @@ const float *nn_net_forward(nn_net *net, const float *x_host, int64_t n, bool tr
         case NN_OP_RELU:
         case NN_OP_RELU6:
             be->relu_forward(L->y, src->y, n * L->out_size, nd->op == NN_OP_RELU6 ? 6.0f : 0.0f);
+            if (net->qat_bits)
+                qat_activation(net, i, L->y, n * L->out_size, train);
             break;
         case NN_OP_MAXPOOL:
             be->maxpool_forward(L->y, L->argmax, src->y, n, nd->in.c, nd->in.h, nd->in.w, nd->k_h,
@@ -369,7 +434,8 @@ const float *nn_net_forward(nn_net *net, const float *x_host, int64_t n, bool tr
             be->gap_forward(L->y, src->y, n, nd->in.c, hw);
             break;
         case NN_OP_FC:
-            be->fc_forward(L->y, src->y, L->w, L->b, n, shape_size(nd->in), nd->out_channels);
+            be->fc_forward(L->y, src->y, net->qat_bits ? qat_weights(net, nd, L) : L->w, L->b,
+                           n, shape_size(nd->in), nd->out_channels);
             break;
         case NN_OP_ADD:
             be->add_forward(L->y, src->y, net->layers[nd->inputs[1]].y, n * L->out_size);
@@ -401,7 +467,10 @@ double nn_net_backward(nn_net *net, const int32_t *labels, int64_t n, int64_t *c
         switch (nd->op) {
         case NN_OP_CONV: {
             nn_conv_dims d = node_conv_dims(nd, n);
-            be->conv_backward(dx, L->dw, L->db, L->dy, src->y, L->w, net->work, net->threads, &d);
+            /* QAT: dx through the fake-quantized weights of the forward pass, dw straight
+             * through to the float weights */
+            const float *w = net->qat_bits ? net->qat_w + (L->w - net->params) : L->w;
+            be->conv_backward(dx, L->dw, L->db, L->dy, src->y, w, net->work, net->threads, &d);
             break;
         }
         case NN_OP_BATCHNORM:
@@ -429,8 +498,9 @@ double nn_net_backward(nn_net *net, const int32_t *labels, int64_t n, int64_t *c
                 be->gap_backward(dx, L->dy, n, nd->in.c, hw);
             break;
         case NN_OP_FC:
-            be->fc_backward(dx, L->dw, L->db, L->dy, src->y, L->w, n, shape_size(nd->in),
-                            nd->out_channels);
+            be->fc_backward(dx, L->dw, L->db, L->dy, src->y,
+                            net->qat_bits ? net->qat_w + (L->w - net->params) : L->w, n,
+                            shape_size(nd->in), nd->out_channels);
             break;
         case NN_OP_ADD: {
             int32_t in1 = nd->inputs[1];
@@ -571,6 +641,7 @@ td_status nn_net_train(nn_net *net, const nn_dataset *train, const nn_dataset *v
     for (int64_t i = 0; i < train->n; i++)
         perm[i] = i;
     double t0 = td_now_s(), train_total_s = 0;
+    int64_t sched_step = 0; /* the schedule restarts per call; net->step counts all steps */
     const nn_backend *be = net->be;
     for (int32_t ep = 1; ep <= r->epochs; ep++) {
         double te = td_now_s();
@@ -605,7 +676,7 @@ td_status nn_net_train(nn_net *net, const nn_dataset *train, const nn_dataset *v
             }
             loss_sum += loss * (double)m;
             hits += c;
-            lr = nn_lr_at(r->lr, net->step, total, warm);
+            lr = nn_lr_at(r->lr, sched_step++, total, warm);
             net->step++;
             if (r->optimizer == NN_OPT_SGD)
                 be->sgd_step(net->params, net->opt_m, net->grads, net->decay, net->n_params,

@@ -115,7 +115,17 @@ typedef struct nn_net {
     size_t work_floats;
     float *dlogits;
     int64_t step;
+    /* Quantization-aware training (nn_net_set_qat): 0 = off; else conv/FC weights are
+     * fake-quantized per output channel and ReLU/ReLU6 outputs per tensor to this width in
+     * the forward pass, gradients pass straight through to the float weights. CPU only. */
+    int qat_bits;
+    float *qat_w;    /* fake-quantized weights, same layout as params */
+    float *qat_amax; /* per node: running max of each ReLU output */
 } nn_net;
+
+/* Turns quantization-aware training at bits (4, 8, 16; 0 = off) on or off. Fails on a
+ * device backend. Activation ranges restart from zero. */
+td_status nn_net_set_qat(nn_net *net, int bits);
 
 /* Builds an instance for batches of up to max_batch images, parameters initialised with
  * He-normal weights (seeded), unit gamma, zero biases. */

@@ -30,7 +30,7 @@ while [ "$i" -le "$runs" ]; do
     t_list="$t_list $t"
     if [ "$have_torch" = 1 ]; then
         p=$($py "$here/bench-train-torch.py" --batch 128 --threads 2 --images "$images" |
-            awk '{print $2}')
+            awk '{print $3}')
     else
         p="n/a"
     fi

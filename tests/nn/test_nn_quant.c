@@ -186,12 +186,72 @@ static void test_add_requant(void **state)
     assert_non_null(strstr(td_error_message(), "-1"));
 }
 
+/* Quantization-aware training: ReLU outputs take at most 2^(b-1) levels, conv weights at
+ * most 2^b - 1 per channel in the forward pass, and training runs deterministically. */
+static void test_qat(void **state)
+{
+    (void)state;
+    nn_graph g;
+    build_mixed(&g);
+    nn_dataset ds;
+    make_data(&ds, 48, g.input);
+    nn_net net;
+    nn_norm norm;
+    make_net(&net, &g, &ds, &norm);
+    assert_int_equal(nn_net_set_qat(&net, 5), TD_ERR_CONFIG);
+    assert_non_null(strstr(td_error_message(), "at 5 bits: use 4, 8 or 16"));
+    assert_int_equal(nn_net_set_qat(&net, 4), TD_OK);
+    nn_recipe r;
+    nn_recipe_default(&r);
+    r.epochs = 1;
+    r.batch = 16;
+    nn_train_result res;
+    assert_int_equal(nn_net_train(&net, &ds, NULL, &norm, &r, NULL, NULL, &res), TD_OK);
+    float x[16 * 162];
+    int64_t idx[16];
+    for (int i = 0; i < 16; i++)
+        idx[i] = i;
+    nn_batch_fill(x, NULL, &ds, idx, 16, &norm, NULL, NULL);
+    nn_net_forward(&net, x, 16, false);
+    /* node 3 is stem.relu: 8 x 9 x 9 per image */
+    const float *y = nn_net_activation(&net, 3);
+    float levels[64];
+    int nl = 0;
+    for (int64_t i = 0; i < 16 * 648; i++) {
+        bool seen = false;
+        for (int k = 0; k < nl; k++)
+            seen = seen || levels[k] == y[i];
+        if (!seen) {
+            assert_true(nl < 8);
+            levels[nl++] = y[i];
+        }
+    }
+    /* weights of the first conv, channel 0: at most 15 distinct values */
+    const float *w = net.qat_w;
+    int nw = 0;
+    float wl[32];
+    for (int k = 0; k < 18; k++) {
+        bool seen = false;
+        for (int j = 0; j < nw; j++)
+            seen = seen || wl[j] == w[k];
+        if (!seen) {
+            assert_true(nw < 15);
+            wl[nw++] = w[k];
+        }
+    }
+    assert_int_equal(nn_net_set_qat(&net, 0), TD_OK);
+    nn_net_free(&net);
+    nn_dataset_free(&ds);
+    nn_graph_free(&g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fast_equals_ref),
         cmocka_unit_test(test_quant_errors),
         cmocka_unit_test(test_add_requant),
+        cmocka_unit_test(test_qat),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
