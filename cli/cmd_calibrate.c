@@ -797,7 +797,18 @@ static td_status job_sta(const ctx *c, job *j)
                      "[get_ports clk_i]]\n"
                      "set_output_delay 0 -clock clk [all_outputs]\n",
                      c->liberty, job_top(j), sta_period_ns);
-    if (j->timing) {
+    if (j->timing && j->kind == J_PE) {
+        /* the PE as it sits inside a deep array: its a_i, b_i and c_i come from neighbours'
+         * flip-flops, so input paths get that flip-flop's clock-to-Q (taken from the PE's own
+         * register-to-register path) */
+        n += snprintf(tcl + n, sizeof tcl - (size_t)n,
+                      "puts \"TANDEM-IN\"\n"
+                      "report_checks -path_delay max -digits 4 -from [delete_from_list "
+                      "[all_inputs] [get_ports {clk_i rst_ni}]] -to [all_registers -data_pins]\n"
+                      "puts \"TANDEM-RR\"\n"
+                      "report_checks -path_delay max -digits 4 -from [all_registers "
+                      "-clock_pins] -to [all_registers -data_pins]\n");
+    } else if (j->timing) {
         if (j->kind == J_ARRAY)
             n += snprintf(tcl + n, sizeof tcl - (size_t)n,
                           "puts \"TANDEM-TIMING\"\n"
@@ -825,7 +836,27 @@ static td_status job_sta(const ctx *c, job *j)
         free(log);
         return td_fail(TD_ERR_IO, "sta reported an error on %s: see %s", j->name, path);
     }
-    if (j->timing) {
+    if (j->timing && j->kind == J_PE) {
+        char *in = strstr(log, "TANDEM-IN"), *rr = in ? strstr(in, "TANDEM-RR") : NULL;
+        char *s_in = in ? strstr(in, "slack (") : NULL, *s_rr = rr ? strstr(rr, "slack (") : NULL;
+        char *q = rr ? strstr(rr, "/Q (") : NULL;
+        if (!s_in || !s_rr || !q || s_in > rr || q > s_rr) {
+            free(log);
+            return td_fail(TD_ERR_PARSE, "sta: no input or register path for %s in %s", j->name,
+                           path);
+        }
+        char *b = s_in, *e = s_rr, *qb = q;
+        while (b > in && b[-1] != '\n')
+            b--;
+        while (e > rr && e[-1] != '\n')
+            e--;
+        while (qb > rr && qb[-1] != '\n')
+            qb--;
+        double d_in = sta_period_ns - strtod(b, NULL) + strtod(qb, NULL);
+        double d_rr = sta_period_ns - strtod(e, NULL);
+        j->delay_ns = d_in > d_rr ? d_in : d_rr;
+        j->fmax_mhz = 1000.0 / j->delay_ns;
+    } else if (j->timing) {
         char *t = strstr(log, "TANDEM-TIMING");
         char *s = t ? strstr(t, "slack (") : NULL;
         if (!s) {
@@ -920,7 +951,7 @@ static void plan_build(plan *p, bool quick)
 {
     static const int bits_all[] = {4, 8, 16, 32};
     if (quick) {
-        plan_add(p, J_PE, HW_DATAFLOW_WS, 8, 1, 1);
+        plan_add(p, J_PE, HW_DATAFLOW_WS, 8, 1, 1)->timing = true;
         job *a = plan_add(p, J_ARRAY, HW_DATAFLOW_WS, 8, 2, 2);
         a->timing = a->power = true;
         plan_add(p, J_MULT, 0, 8, 0, 0);
@@ -929,7 +960,7 @@ static void plan_build(plan *p, bool quick)
     }
     for (int df = 0; df < 2; df++)
         for (int b = 0; b < 4; b++) {
-            plan_add(p, J_PE, df, bits_all[b], 1, 1);
+            plan_add(p, J_PE, df, bits_all[b], 1, 1)->timing = true;
             job *a = plan_add(p, J_ARRAY, df, bits_all[b], 2, 2);
             a->timing = a->power = true;
         }
@@ -989,9 +1020,11 @@ static json_t *job_json(const job *j)
     if (j->timing) {
         json_object_set_new(o, "delay_ns", td_json_real(j->delay_ns));
         json_object_set_new(o, "fmax_mhz", td_json_real(j->fmax_mhz));
-        json_object_set_new(o, "timing_paths", json_string(j->kind == J_ARRAY
-                                                               ? "register to register"
-                                                               : "all, inputs at 0 ns"));
+        json_object_set_new(o, "timing_paths",
+                            json_string(j->kind == J_ARRAY ? "register to register"
+                                        : j->kind == J_PE
+                                            ? "inputs (at a flip-flop's clock-to-Q) and registers"
+                                            : "all, inputs at 0 ns"));
     }
     if (j->power) {
         json_t *p = json_object();
@@ -1099,17 +1132,18 @@ static td_status build_output(const ctx *c, const plan *p, bool quick, json_t **
             json_object_set_new(o, "dataflow", json_string(df ? "os" : "ws"));
             json_object_set_new(o, "bits", json_integer(bits_all[b]));
             json_object_set_new(o, "acc_bits", json_integer(acc_for_bits(bits_all[b])));
-            if (pe)
+            if (pe) {
                 json_object_set_new(o, "area_um2", td_json_real(pe->area_um2));
+                json_object_set_new(o, "fmax_mhz", td_json_real(pe->fmax_mhz));
+            }
             if (ar) {
-                json_object_set_new(o, "fmax_mhz", td_json_real(ar->fmax_mhz));
                 json_object_set_new(o, "mac_pj", td_json_real(ar->mac_pj));
                 json_object_set_new(o, "mac_seq_pj", td_json_real(ar->mac_seq_pj));
                 json_object_set_new(o, "mac_comb_pj", td_json_real(ar->mac_comb_pj));
             }
             json_object_set_new(o, "source",
-                                json_string("synthesis (area: the PE alone; fmax and energy "
-                                            "per MAC: the 2x2 array)"));
+                                json_string("synthesis (area and fmax: the PE alone, inputs "
+                                            "from flip-flops; energy per MAC: the 2x2 array)"));
             json_array_append_new(pes, o);
         }
     json_object_set_new(root, "pe", pes);
