@@ -95,8 +95,7 @@ static int parse_bits(const char *text, int *bits, int *n)
         char *end;
         long b = strtol(tok, &end, 10);
         if (*end || !nn_bits_valid((int)b) || *n >= 4)
-            return cmd_usage_error("train", "--bits '%s': each width must be 4, 8, 16 or 32",
-                                   text);
+            return cmd_usage_error("train", "--bits '%s': each width must be 4, 8, 16 or 32", text);
         bits[(*n)++] = (int)b;
     }
     if (*n == 0)
@@ -138,8 +137,7 @@ int cmd_train(int argc, char **argv)
     int bits[5] = {8}, n_bits = 1;
     int opt;
     cmd_getopt_init();
-    while ((opt = getopt_long(argc, argv, ":o:" CMD_COMMON_SHORT_OPTIONS, longopts, NULL)) !=
-           -1) {
+    while ((opt = getopt_long(argc, argv, ":o:" CMD_COMMON_SHORT_OPTIONS, longopts, NULL)) != -1) {
         switch (opt) {
         case OPT_NET:
             net_arg = optarg;
@@ -197,9 +195,8 @@ int cmd_train(int argc, char **argv)
             else if (strcmp(optarg, "flip+crop") == 0)
                 r.augment = (nn_augment){2, true};
             else
-                return cmd_usage_error("train",
-                                       "--augment '%s' is not none, flip, crop or flip+crop",
-                                       optarg);
+                return cmd_usage_error(
+                    "train", "--augment '%s' is not none, flip, crop or flip+crop", optarg);
             break;
         case OPT_BITS: {
             int rc = parse_bits(optarg, bits + 1, &n_bits);
@@ -277,9 +274,8 @@ int cmd_train(int argc, char **argv)
     train_ctx ctx = {json_array(), r.epochs};
     if ((st = nn_net_init(&net, &model->graph, r.batch, r.threads, be, r.seed)) != TD_OK)
         goto fail_data;
-    if (model->has_weights &&
-        (st = nn_net_set_weights(&net, model->params, model->n_params, model->stats,
-                                 model->n_stats)) != TD_OK)
+    if (model->has_weights && (st = nn_net_set_weights(&net, model->params, model->n_params,
+                                                       model->stats, model->n_stats)) != TD_OK)
         goto fail_net;
     td_log_info("training %s (%lld params, %lld MACs) for %d epochs on %lld images, batch %lld, "
                 "%d threads, %s",
@@ -304,10 +300,9 @@ int cmd_train(int argc, char **argv)
     json_object_set_new(out, "epochs", json_integer(r.epochs));
     json_object_set_new(out, "train_images", json_integer(res.images_seen / r.epochs));
     json_object_set_new(out, "val_images", json_integer(data.val.n));
-    json_object_set_new(out, "test_images",
-                        json_integer(test_images > 0 && test_images < data.test.n
-                                         ? test_images
-                                         : data.test.n));
+    json_object_set_new(
+        out, "test_images",
+        json_integer(test_images > 0 && test_images < data.test.n ? test_images : data.test.n));
     json_object_set_new(out, "batch", json_integer(r.batch));
     json_object_set_new(out, "threads", json_integer(r.threads));
     json_object_set_new(out, "seed", json_integer((json_int_t)r.seed));
@@ -342,8 +337,8 @@ int cmd_train(int argc, char **argv)
         json_object_set_new(out, key, td_json_real(acc));
         snprintf(key, sizeof key, "%d", bits[i]);
         json_object_set_new(ints, key, td_json_real(acc));
-        td_log_info("int%d reference accuracy %.4f (float %.4f, accumulator %d bits)", bits[i],
-                    acc, test_acc, q.acc_bits);
+        td_log_info("int%d reference accuracy %.4f (float %.4f, accumulator %d bits)", bits[i], acc,
+                    test_acc, q.acc_bits);
         if ((st = nn_model_add_quant(&saved, &q)) != TD_OK) {
             nn_qmodel_free(&q);
             goto fail_saved;

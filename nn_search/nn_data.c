@@ -273,8 +273,8 @@ static void copy_image(nn_dataset *dst, int64_t j, const nn_dataset *src, int64_
     dst->labels[j] = src->labels[i];
 }
 
-td_status nn_dataset_split(nn_dataset *train, nn_dataset *val, const nn_dataset *src,
-                           int64_t n_val, uint64_t seed)
+td_status nn_dataset_split(nn_dataset *train, nn_dataset *val, const nn_dataset *src, int64_t n_val,
+                           uint64_t seed)
 {
     if (n_val < 0 || n_val >= src->n)
         return td_fail(TD_ERR_CONFIG, "validation split of %lld images out of %lld is not valid",
@@ -298,9 +298,8 @@ td_status nn_dataset_split(nn_dataset *train, nn_dataset *val, const nn_dataset 
     }
     td_rng_free(&rng);
     st = nn_dataset_alloc(val, n_val, src->c, src->h, src->w, src->classes);
-    if (st == TD_OK &&
-        (st = nn_dataset_alloc(train, src->n - n_val, src->c, src->h, src->w, src->classes)) !=
-            TD_OK)
+    if (st == TD_OK && (st = nn_dataset_alloc(train, src->n - n_val, src->c, src->h, src->w,
+                                              src->classes)) != TD_OK)
         nn_dataset_free(val);
     if (st == TD_OK) {
         for (int64_t i = 0; i < n_val; i++)

@@ -55,8 +55,8 @@ td_status nn_dataset_alloc(nn_dataset *ds, int64_t n, int64_t c, int64_t h, int6
 
 /* Deterministic split: a seeded permutation of src; the first n_val images go to val, the
  * rest to train (both copies). */
-td_status nn_dataset_split(nn_dataset *train, nn_dataset *val, const nn_dataset *src,
-                           int64_t n_val, uint64_t seed);
+td_status nn_dataset_split(nn_dataset *train, nn_dataset *val, const nn_dataset *src, int64_t n_val,
+                           uint64_t seed);
 /* The first n images of src (a copy); n is clamped to src->n. */
 td_status nn_dataset_head(nn_dataset *dst, const nn_dataset *src, int64_t n);
 

@@ -20,8 +20,9 @@
 nn_conv_dims nn_conv_dims_make(int64_t n, int64_t c, int64_t h, int64_t w, int64_t oc, int32_t k,
                                int32_t stride, int32_t pad, int32_t groups)
 {
-    nn_conv_dims d = {n, c, h, w, oc, (h + 2 * pad - k) / stride + 1,
-                      (w + 2 * pad - k) / stride + 1, k, stride, pad, groups};
+    nn_conv_dims d = {
+        n, c,      h,   w,     oc, (h + 2 * pad - k) / stride + 1, (w + 2 * pad - k) / stride + 1,
+        k, stride, pad, groups};
     return d;
 }
 
@@ -129,8 +130,8 @@ static void dw_plane_forward(float *y, const float *x, const float *f, float bia
         }
 }
 
-static void dw_plane_backward(float *dx, float *df, const float *dy, const float *x,
-                              const float *f, const nn_conv_dims *d)
+static void dw_plane_backward(float *dx, float *df, const float *dy, const float *x, const float *f,
+                              const nn_conv_dims *d)
 {
     int k = d->k, s = d->stride, p = d->pad;
     for (int64_t oy = 0; oy < d->oh; oy++)
@@ -223,8 +224,7 @@ void nn_conv_backward(float *dx, float *dw, float *db, const float *dy, const fl
                     const float *dyg = dy + (n * d->oc + g * og) * m;
                     const float *src = xg;
                     if (!direct) {
-                        nn_im2col(col, xg, cg, d->h, d->w, d->k, d->stride, d->pad, d->oh,
-                                  d->ow);
+                        nn_im2col(col, xg, cg, d->h, d->w, d->k, d->stride, d->pad, d->oh, d->ow);
                         src = col;
                     }
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)og, (int)kk, (int)m,
@@ -234,12 +234,12 @@ void nn_conv_backward(float *dx, float *dw, float *db, const float *dy, const fl
                     float *dxg = dx + (n * d->c + g * cg) * d->h * d->w;
                     if (direct) {
                         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)kk, (int)m,
-                                    (int)og, 1.0f, w + g * og * kk, (int)kk, dyg, (int)m, 1.0f,
-                                    dxg, (int)m);
+                                    (int)og, 1.0f, w + g * og * kk, (int)kk, dyg, (int)m, 1.0f, dxg,
+                                    (int)m);
                     } else {
                         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)kk, (int)m,
-                                    (int)og, 1.0f, w + g * og * kk, (int)kk, dyg, (int)m, 0.0f,
-                                    col, (int)m);
+                                    (int)og, 1.0f, w + g * og * kk, (int)kk, dyg, (int)m, 0.0f, col,
+                                    (int)m);
                         nn_col2im_add(dxg, col, cg, d->h, d->w, d->k, d->stride, d->pad, d->oh,
                                       d->ow);
                     }
@@ -272,8 +272,8 @@ void nn_conv_backward(float *dx, float *dw, float *db, const float *dy, const fl
 void nn_fc_forward(float *y, const float *x, const float *w, const float *b, int64_t n, int64_t k,
                    int64_t o)
 {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)o, (int)k, 1.0f, x, (int)k,
-                w, (int)k, 0.0f, y, (int)o);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)o, (int)k, 1.0f, x, (int)k, w,
+                (int)k, 0.0f, y, (int)o);
     if (b)
         for (int64_t i = 0; i < n; i++)
             for (int64_t j = 0; j < o; j++)
@@ -298,9 +298,8 @@ void nn_fc_backward(float *dx, float *dw, float *db, const float *dy, const floa
 }
 
 void nn_bn_forward_train(float *y, float *mean, float *invstd, float *running_mean,
-                         float *running_var, const float *x, const float *gamma,
-                         const float *beta, int64_t n, int64_t c, int64_t hw, float momentum,
-                         float eps, int threads)
+                         float *running_var, const float *x, const float *gamma, const float *beta,
+                         int64_t n, int64_t c, int64_t hw, float momentum, float eps, int threads)
 {
     double m = (double)(n * hw);
 #pragma omp parallel for num_threads(threads) schedule(static)
@@ -362,8 +361,7 @@ void nn_bn_backward(float *dx, float *dgamma, float *dbeta, const float *dy, con
         dbeta[ch] = (float)sdy;
         if (!dx)
             continue;
-        float k1 = (float)(gamma[ch] * is), k2 = (float)(sdy / m),
-              k3 = (float)(sdyx / m * is);
+        float k1 = (float)(gamma[ch] * is), k2 = (float)(sdy / m), k3 = (float)(sdyx / m * is);
         for (int64_t i = 0; i < n; i++) {
             const float *g = dy + (i * c + ch) * hw, *p = x + (i * c + ch) * hw;
             float *q = dx + (i * c + ch) * hw;

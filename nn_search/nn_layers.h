@@ -67,8 +67,8 @@ void nn_maxpool_backward_ref(float *dx, const float *dy, const int32_t *argmax, 
  * k = h = w (square inputs) or use nn_gap_*. */
 void nn_avgpool_forward_ref(float *y, const float *x, int64_t n, int64_t c, int64_t h, int64_t w,
                             int32_t k, int32_t stride, int32_t pad);
-void nn_avgpool_backward_ref(float *dx, const float *dy, int64_t n, int64_t c, int64_t h,
-                             int64_t w, int32_t k, int32_t stride, int32_t pad);
+void nn_avgpool_backward_ref(float *dx, const float *dy, int64_t n, int64_t c, int64_t h, int64_t w,
+                             int32_t k, int32_t stride, int32_t pad);
 void nn_gap_forward_ref(float *y, const float *x, int64_t n, int64_t c, int64_t hw);
 void nn_gap_backward_ref(float *dx, const float *dy, int64_t n, int64_t c, int64_t hw);
 /* Fully connected: x [n][k] (flattened), w [o][k], b [o] (may be NULL), y [n][o]. */
@@ -87,8 +87,8 @@ double nn_softmax_xent_ref(float *dlogits, int64_t *correct, const float *logits
 /* ---- the same reference kernels in double precision (gradient checks) ---- */
 void nn_conv_forward_ref_f64(double *y, const double *x, const double *w, const double *b,
                              const nn_conv_dims *d);
-void nn_conv_backward_ref_f64(double *dx, double *dw, double *db, const double *dy,
-                              const double *x, const double *w, const nn_conv_dims *d);
+void nn_conv_backward_ref_f64(double *dx, double *dw, double *db, const double *dy, const double *x,
+                              const double *w, const nn_conv_dims *d);
 void nn_bn_forward_train_ref_f64(double *y, double *mean, double *invstd, double *running_mean,
                                  double *running_var, const double *x, const double *gamma,
                                  const double *beta, int64_t n, int64_t c, int64_t hw,
@@ -99,9 +99,8 @@ void nn_bn_backward_ref_f64(double *dx, double *dgamma, double *dbeta, const dou
 void nn_relu_forward_ref_f64(double *y, const double *x, int64_t count, double cap);
 void nn_relu_backward_ref_f64(double *dx, const double *dy, const double *x, int64_t count,
                               double cap);
-void nn_maxpool_forward_ref_f64(double *y, int32_t *argmax, const double *x, int64_t n,
-                                int64_t c, int64_t h, int64_t w, int32_t k, int32_t stride,
-                                int32_t pad);
+void nn_maxpool_forward_ref_f64(double *y, int32_t *argmax, const double *x, int64_t n, int64_t c,
+                                int64_t h, int64_t w, int32_t k, int32_t stride, int32_t pad);
 void nn_maxpool_backward_ref_f64(double *dx, const double *dy, const int32_t *argmax, int64_t n,
                                  int64_t c, int64_t h, int64_t w, int64_t oh, int64_t ow);
 void nn_avgpool_forward_ref_f64(double *y, const double *x, int64_t n, int64_t c, int64_t h,
@@ -110,10 +109,10 @@ void nn_avgpool_backward_ref_f64(double *dx, const double *dy, int64_t n, int64_
                                  int64_t w, int32_t k, int32_t stride, int32_t pad);
 void nn_gap_forward_ref_f64(double *y, const double *x, int64_t n, int64_t c, int64_t hw);
 void nn_gap_backward_ref_f64(double *dx, const double *dy, int64_t n, int64_t c, int64_t hw);
-void nn_fc_forward_ref_f64(double *y, const double *x, const double *w, const double *b,
-                           int64_t n, int64_t k, int64_t o);
-void nn_fc_backward_ref_f64(double *dx, double *dw, double *db, const double *dy,
-                            const double *x, const double *w, int64_t n, int64_t k, int64_t o);
+void nn_fc_forward_ref_f64(double *y, const double *x, const double *w, const double *b, int64_t n,
+                           int64_t k, int64_t o);
+void nn_fc_backward_ref_f64(double *dx, double *dw, double *db, const double *dy, const double *x,
+                            const double *w, int64_t n, int64_t k, int64_t o);
 void nn_add_forward_ref_f64(double *y, const double *a, const double *b, int64_t count);
 void nn_add_backward_ref_f64(double *da, double *db, const double *dy, int64_t count);
 double nn_softmax_xent_ref_f64(double *dlogits, int64_t *correct, const double *logits,
@@ -134,9 +133,8 @@ void nn_fc_backward(float *dx, float *dw, float *db, const float *dy, const floa
                     const float *w, int64_t n, int64_t k, int64_t o);
 /* Batch norm with OpenMP over channels (same arithmetic as the reference per channel). */
 void nn_bn_forward_train(float *y, float *mean, float *invstd, float *running_mean,
-                         float *running_var, const float *x, const float *gamma,
-                         const float *beta, int64_t n, int64_t c, int64_t hw, float momentum,
-                         float eps, int threads);
+                         float *running_var, const float *x, const float *gamma, const float *beta,
+                         int64_t n, int64_t c, int64_t hw, float momentum, float eps, int threads);
 void nn_bn_backward(float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
                     const float *mean, const float *invstd, const float *gamma, int64_t n,
                     int64_t c, int64_t hw, int threads);

@@ -102,10 +102,22 @@ static void w_bytes(wbuf *b, const void *d, size_t n)
 
 /* little-endian integers (x86 and every target we build for is little endian; the
  * reader checks the byte order mark in the header) */
-static void w_u32(wbuf *b, uint32_t v) { w_bytes(b, &v, 4); }
-static void w_i32(wbuf *b, int32_t v) { w_bytes(b, &v, 4); }
-static void w_i64(wbuf *b, int64_t v) { w_bytes(b, &v, 8); }
-static void w_f64(wbuf *b, double v) { w_bytes(b, &v, 8); }
+static void w_u32(wbuf *b, uint32_t v)
+{
+    w_bytes(b, &v, 4);
+}
+static void w_i32(wbuf *b, int32_t v)
+{
+    w_bytes(b, &v, 4);
+}
+static void w_i64(wbuf *b, int64_t v)
+{
+    w_bytes(b, &v, 8);
+}
+static void w_f64(wbuf *b, double v)
+{
+    w_bytes(b, &v, 8);
+}
 static void w_str(wbuf *b, const char *s)
 {
     w_u32(b, (uint32_t)strlen(s));
@@ -250,10 +262,30 @@ static bool r_bytes(rbuf *b, void *d, size_t n, const char *what)
     b->off += n;
     return true;
 }
-static uint32_t r_u32(rbuf *b, const char *w) { uint32_t v = 0; r_bytes(b, &v, 4, w); return v; }
-static int32_t r_i32(rbuf *b, const char *w) { int32_t v = 0; r_bytes(b, &v, 4, w); return v; }
-static int64_t r_i64(rbuf *b, const char *w) { int64_t v = 0; r_bytes(b, &v, 8, w); return v; }
-static double r_f64(rbuf *b, const char *w) { double v = 0; r_bytes(b, &v, 8, w); return v; }
+static uint32_t r_u32(rbuf *b, const char *w)
+{
+    uint32_t v = 0;
+    r_bytes(b, &v, 4, w);
+    return v;
+}
+static int32_t r_i32(rbuf *b, const char *w)
+{
+    int32_t v = 0;
+    r_bytes(b, &v, 4, w);
+    return v;
+}
+static int64_t r_i64(rbuf *b, const char *w)
+{
+    int64_t v = 0;
+    r_bytes(b, &v, 8, w);
+    return v;
+}
+static double r_f64(rbuf *b, const char *w)
+{
+    double v = 0;
+    r_bytes(b, &v, 8, w);
+    return v;
+}
 static void r_str(rbuf *b, char *out, size_t size, const char *what)
 {
     uint32_t n = r_u32(b, what);
@@ -286,8 +318,7 @@ static bool corrupt(rbuf *b, const char *fmt, const char *detail)
 
 static bool shape_ok(nn_shape s)
 {
-    return s.c > 0 && s.h > 0 && s.w > 0 && s.c < (1 << 20) && s.h < (1 << 16) &&
-           s.w < (1 << 16);
+    return s.c > 0 && s.h > 0 && s.w > 0 && s.c < (1 << 20) && s.h < (1 << 16) && s.w < (1 << 16);
 }
 
 static void read_graph(rbuf *b, nn_graph *g)
@@ -519,7 +550,8 @@ td_status nn_model_load(nn_model *m, const char *path)
     char magic[8];
     td_status st = TD_OK;
     if (len < 8 || memcmp(data, NN_MODEL_MAGIC, 8) != 0) {
-        st = td_fail(TD_ERR_FORMAT, "%s: not a Tandem saved model (bad magic; expected a .tdm "
+        st = td_fail(TD_ERR_FORMAT,
+                     "%s: not a Tandem saved model (bad magic; expected a .tdm "
                      "file written by tandem train)",
                      path);
         goto out;
@@ -559,8 +591,8 @@ td_status nn_model_load(nn_model *m, const char *path)
         if (b.st == TD_OK && m->n_params != nn_graph_params(&m->graph))
             corrupt(&b, "parameter count does not match the graph", "");
         if (b.st == TD_OK && m->n_params > (int64_t)(b.len - b.off) / 4)
-            b.st = td_fail(TD_ERR_FORMAT, "%s: truncated at byte %zu while reading %s", path,
-                           b.len, "the weights");
+            b.st = td_fail(TD_ERR_FORMAT, "%s: truncated at byte %zu while reading %s", path, b.len,
+                           "the weights");
         if (b.st == TD_OK) {
             m->params = malloc((size_t)(m->n_params + 1) * sizeof *m->params);
             if (!m->params)
@@ -569,8 +601,8 @@ td_status nn_model_load(nn_model *m, const char *path)
         r_bytes(&b, m->params, sizeof(float) * (size_t)m->n_params, "the weights");
         m->n_stats = r_i64(&b, "the statistics count");
         if (b.st == TD_OK && (m->n_stats < 0 || m->n_stats > (int64_t)(b.len - b.off) / 4))
-            b.st = td_fail(TD_ERR_FORMAT, "%s: truncated at byte %zu while reading %s", path,
-                           b.len, "the batch-norm statistics");
+            b.st = td_fail(TD_ERR_FORMAT, "%s: truncated at byte %zu while reading %s", path, b.len,
+                           "the batch-norm statistics");
         if (b.st == TD_OK) {
             m->stats = malloc((size_t)(m->n_stats + 1) * sizeof *m->stats);
             if (!m->stats)
@@ -628,8 +660,8 @@ static td_status yaml_int(struct fy_node *map, const char *key, long long def, l
     errno = 0;
     long long v = strtoll(s, &end, 10);
     if (errno || *end || end == s)
-        return td_fail(TD_ERR_CONFIG, "%s: layer %d: key '%s': '%s' is not an integer", path,
-                       idx, key, s);
+        return td_fail(TD_ERR_CONFIG, "%s: layer %d: key '%s': '%s' is not an integer", path, idx,
+                       key, s);
     *out = v;
     return TD_OK;
 }
@@ -656,8 +688,8 @@ static td_status yaml_shape(struct fy_node *root, nn_shape *s, const char *path)
     return TD_OK;
 }
 
-static td_status yaml_input_ref(const nn_graph *g, const char *name, int32_t *id,
-                                const char *path, int idx)
+static td_status yaml_input_ref(const nn_graph *g, const char *name, int32_t *id, const char *path,
+                                int idx)
 {
     for (size_t i = 0; i < g->n_nodes; i++)
         if (strcmp(g->nodes[i].name, name) == 0) {
@@ -677,8 +709,10 @@ td_status nn_graph_load_yaml(nn_graph *g, const char *path)
     struct fy_node *root = fy_document_root(doc);
     td_status st = TD_OK;
     if (!root || !fy_node_is_mapping(root)) {
-        st = td_fail(TD_ERR_CONFIG, "%s: a network file is a mapping with name, input, classes "
-                     "and layers", path);
+        st = td_fail(TD_ERR_CONFIG,
+                     "%s: a network file is a mapping with name, input, classes "
+                     "and layers",
+                     path);
         goto out;
     }
     nn_shape in;
@@ -737,8 +771,8 @@ td_status nn_graph_load_yaml(nn_graph *g, const char *path)
         } else if (strcmp(op, "conv") == 0) {
             if (out_c <= 0)
                 out_c = g->nodes[a].out.c;
-            st = nn_graph_add_conv(g, NULL, a, nm, out_c, (int32_t)k, (int32_t)stride,
-                                   (int32_t)pad, (int32_t)groups, bias != 0);
+            st = nn_graph_add_conv(g, NULL, a, nm, out_c, (int32_t)k, (int32_t)stride, (int32_t)pad,
+                                   (int32_t)groups, bias != 0);
         } else if (strcmp(op, "batchnorm") == 0) {
             st = nn_graph_add_batchnorm(g, NULL, a, nm);
         } else if (strcmp(op, "relu") == 0 || strcmp(op, "relu6") == 0) {
@@ -763,8 +797,7 @@ td_status nn_graph_load_yaml(nn_graph *g, const char *path)
             st = nn_graph_add_fc(g, NULL, a, nm, out_c, bias != 0);
         } else if (strcmp(op, "add") == 0) {
             if (b < 0)
-                st = td_fail(TD_ERR_CONFIG, "%s: layer %d: add needs 'inputs: [a, b]'", path,
-                             idx);
+                st = td_fail(TD_ERR_CONFIG, "%s: layer %d: add needs 'inputs: [a, b]'", path, idx);
             else
                 st = nn_graph_add_add(g, NULL, a, b, nm);
         } else {

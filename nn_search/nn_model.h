@@ -24,8 +24,8 @@ typedef struct nn_model {
     int64_t n_params;
     float *stats; /* batch-norm running statistics, nn_net order */
     int64_t n_stats;
-    nn_norm norm;      /* input normalization the weights were trained with */
-    nn_qmodel *quant;  /* integer models, one per bit width */
+    nn_norm norm;     /* input normalization the weights were trained with */
+    nn_qmodel *quant; /* integer models, one per bit width */
     int32_t n_quant;
 } nn_model;
 

@@ -7,8 +7,9 @@
 #include <string.h>
 
 static const char *const qop_names[NN_QOP_COUNT] = {
-    [NN_QOP_CONV] = "conv", [NN_QOP_FC] = "fc",   [NN_QOP_MAXPOOL] = "maxpool",
-    [NN_QOP_AVGPOOL] = "avgpool", [NN_QOP_GAP] = "global_avgpool", [NN_QOP_ADD] = "add",
+    [NN_QOP_CONV] = "conv",          [NN_QOP_FC] = "fc",
+    [NN_QOP_MAXPOOL] = "maxpool",    [NN_QOP_AVGPOOL] = "avgpool",
+    [NN_QOP_GAP] = "global_avgpool", [NN_QOP_ADD] = "add",
     [NN_QOP_RELU] = "relu",
 };
 
@@ -27,8 +28,7 @@ int64_t nn_qlayer_out_size(const nn_qlayer *l)
     return l->out_shape.c * l->out_shape.h * l->out_shape.w;
 }
 
-td_status nn_requant_add_from_real(double fa, double fb, uint32_t *ma, uint32_t *mb,
-                                   int32_t *shift)
+td_status nn_requant_add_from_real(double fa, double fb, uint32_t *ma, uint32_t *mb, int32_t *shift)
 {
     double f = fa > fb ? fa : fb;
     nn_requant r;
@@ -36,8 +36,8 @@ td_status nn_requant_add_from_real(double fa, double fb, uint32_t *ma, uint32_t 
     if (st != TD_OK)
         return st;
     if (!isfinite(fa) || !isfinite(fb) || fa < 0 || fb < 0)
-        return td_fail(TD_ERR_CONFIG, "residual add factors %g, %g are not finite values >= 0",
-                       fa, fb);
+        return td_fail(TD_ERR_CONFIG, "residual add factors %g, %g are not finite values >= 0", fa,
+                       fb);
     double sa = ldexp(fa, r.shift), sb = ldexp(fb, r.shift);
     /* the larger is r.mult; the smaller rounds half away at the same shift */
     *ma = fa >= fb ? r.mult : (uint32_t)llround(sa);
@@ -81,9 +81,9 @@ td_status nn_qmodel_copy(nn_qmodel *dst, const nn_qmodel *src)
         const nn_qlayer *s = &src->layers[i];
         nn_qlayer *d = &dst->layers[i];
         *d = *s;
-        int64_t kk = s->op == NN_QOP_FC ? s->in_shape.c * s->in_shape.h * s->in_shape.w
-                                         : (s->in_shape.c / (s->groups ? s->groups : 1)) *
-                                               s->k * s->k;
+        int64_t kk = s->op == NN_QOP_FC
+                         ? s->in_shape.c * s->in_shape.h * s->in_shape.w
+                         : (s->in_shape.c / (s->groups ? s->groups : 1)) * s->k * s->k;
         size_t oc = (size_t)s->out_channels;
         d->w = dup_mem(s->w, oc * (size_t)kk * sizeof *s->w);
         d->bias = dup_mem(s->bias, oc * sizeof *s->bias);
@@ -214,8 +214,7 @@ td_status nn_quantize(nn_qmodel *q, nn_net *net, const nn_dataset *calib, const 
         case NN_OP_CONV:
         case NN_OP_FC:
         case NN_OP_ADD:
-            if (nd->op == NN_OP_CONV && last + 1 < nn &&
-                g->nodes[last + 1].op == NN_OP_BATCHNORM &&
+            if (nd->op == NN_OP_CONV && last + 1 < nn && g->nodes[last + 1].op == NN_OP_BATCHNORM &&
                 g->nodes[last + 1].inputs[0] == (int32_t)last && consumers[last] == 1) {
                 bn = (int32_t)(last + 1);
                 last++;
@@ -226,8 +225,9 @@ td_status nn_quantize(nn_qmodel *q, nn_net *net, const nn_dataset *calib, const 
                 act = g->nodes[last + 1].op;
                 last++;
             }
-            l->op = nd->op == NN_OP_CONV ? NN_QOP_CONV : nd->op == NN_OP_FC ? NN_QOP_FC
-                                                                            : NN_QOP_ADD;
+            l->op = nd->op == NN_OP_CONV ? NN_QOP_CONV
+                    : nd->op == NN_OP_FC ? NN_QOP_FC
+                                         : NN_QOP_ADD;
             l->s_out = scale_of(maxabs[last], bits);
             break;
         case NN_OP_BATCHNORM:
@@ -312,9 +312,9 @@ td_status nn_quantize(nn_qmodel *q, nn_net *net, const nn_dataset *calib, const 
                     break;
                 }
                 /* round half away; above 2^53 the double is already an integer */
-                l->bias[o] = fabs(bq) < 0x1p62 ? (nn_acc_t)nn_round_half_away(bq)
-                                               : (nn_acc_t)(bq < 0 ? -floor(-bq + 0.5)
-                                                                   : floor(bq + 0.5));
+                l->bias[o] = fabs(bq) < 0x1p62
+                                 ? (nn_acc_t)nn_round_half_away(bq)
+                                 : (nn_acc_t)(bq < 0 ? -floor(-bq + 0.5) : floor(bq + 0.5));
                 st = nn_requant_from_real(l->s_in * sw / l->s_out, &l->rq[o]);
                 if (st != TD_OK)
                     td_fail_context(st, "network '%s', layer '%s': ", g->name, nd->name);
@@ -503,12 +503,10 @@ static void qelementwise(const nn_qlayer *l, int32_t *y, const int32_t *a, const
         return;
     }
     for (int64_t i = 0; i < cnt; i++)
-        y[i] = (int32_t)nn_requantize_add(a[i], l->mult_a, b[i], l->mult_b, l->shift, l->lo,
-                                          l->hi);
+        y[i] = (int32_t)nn_requantize_add(a[i], l->mult_a, b[i], l->mult_b, l->shift, l->lo, l->hi);
 }
 
-static void qlayer_run_ref(const nn_qmodel *q, int32_t i, int32_t *const *acts,
-                           const int32_t *x_q)
+static void qlayer_run_ref(const nn_qmodel *q, int32_t i, int32_t *const *acts, const int32_t *x_q)
 {
     const nn_qlayer *l = &q->layers[i];
     const int32_t *a = l->in[0] < 0 ? x_q : acts[l->in[0]];
@@ -579,8 +577,7 @@ static void qconv_fast(const nn_qlayer *l, int bits, int32_t *y, const int32_t *
             int64_t b = (int64_t)l->bias[oo];
             for (int64_t i = 0; i < M; i++)
                 y[oo * M + i] =
-                    requant_clamp((nn_acc_t)((int64_t)acc[o * M + i] + b), l->rq[oo], l->lo,
-                                  l->hi);
+                    requant_clamp((nn_acc_t)((int64_t)acc[o * M + i] + b), l->rq[oo], l->lo, l->hi);
         }
     }
 }
@@ -649,8 +646,8 @@ td_status nn_qmodel_evaluate(const nn_qmodel *q, const nn_dataset *ds, const nn_
         double *buf = fast ? malloc(nbuf * sizeof *buf) : NULL;
         bool ok = acts && x && xq && (!fast || buf);
         for (int32_t i = 0; ok && i < q->n_layers; i++)
-            ok = (acts[i] = malloc((size_t)nn_qlayer_out_size(&q->layers[i]) *
-                                   sizeof **acts)) != NULL;
+            ok = (acts[i] = malloc((size_t)nn_qlayer_out_size(&q->layers[i]) * sizeof **acts)) !=
+                 NULL;
         if (!ok) {
 #pragma omp atomic write
             fail = true;

@@ -47,15 +47,14 @@ static td_status range_key(const td_config *cfg, const char *key, int32_t *lo, i
 {
     int64_t a = td_config_list_int(cfg, key, 0), b = td_config_list_int(cfg, key, 1);
     if (a > b)
-        return td_fail(TD_ERR_CONFIG, "key '%s' (%s): [min, max] = [%lld, %lld] has min > max",
-                       key, td_config_origin(cfg, key), (long long)a, (long long)b);
+        return td_fail(TD_ERR_CONFIG, "key '%s' (%s): [min, max] = [%lld, %lld] has min > max", key,
+                       td_config_origin(cfg, key), (long long)a, (long long)b);
     *lo = (int32_t)a;
     *hi = (int32_t)b;
     return TD_OK;
 }
 
-td_status nn_space_from_config(nn_space *s, const td_config *cfg, nn_shape input,
-                               int64_t classes)
+td_status nn_space_from_config(nn_space *s, const td_config *cfg, nn_shape input, int64_t classes)
 {
     nn_space_default(s);
     s->input = input;
@@ -63,8 +62,7 @@ td_status nn_space_from_config(nn_space *s, const td_config *cfg, nn_shape input
     td_status st;
     if ((st = range_key(cfg, "space.net.stages", &s->stages_min, &s->stages_max)) != TD_OK ||
         (st = range_key(cfg, "space.net.depth", &s->depth_min, &s->depth_max)) != TD_OK ||
-        (st = range_key(cfg, "space.net.channels", &s->channels_min, &s->channels_max)) !=
-            TD_OK ||
+        (st = range_key(cfg, "space.net.channels", &s->channels_min, &s->channels_max)) != TD_OK ||
         (st = range_key(cfg, "space.net.stem_channels", &s->stem_min, &s->stem_max)) != TD_OK)
         return st;
     if (s->stages_max > NN_SPACE_MAX_STAGES || s->depth_max > NN_SPACE_MAX_DEPTH)
@@ -89,7 +87,8 @@ td_status nn_space_from_config(nn_space *s, const td_config *cfg, nn_shape input
     s->n_expansions = 0;
     n = td_config_list_len(cfg, "space.net.expansions");
     for (size_t i = 0; i < n && s->n_expansions < 3; i++)
-        s->expansions[s->n_expansions++] = (int32_t)td_config_list_int(cfg, "space.net.expansions", i);
+        s->expansions[s->n_expansions++] =
+            (int32_t)td_config_list_int(cfg, "space.net.expansions", i);
     if (s->n_expansions == 0)
         return td_fail(TD_ERR_CONFIG, "key 'space.net.expansions': needs at least one ratio");
     s->residual = td_config_bool(cfg, "space.net.residual");
@@ -205,8 +204,8 @@ td_status nn_genome_decode(const nn_space *s, const int32_t *genes, nn_graph *g)
     for (int32_t sg = 0; sg < stages && st == TD_OK; sg++) {
         int32_t gs = 2 + 3 * sg;
         int32_t depth = s->depth_min + gene(genes, gs, hi[gs]);
-        int64_t ch = nn_space_channels(s->channels_min, s->channels_max,
-                                       gene(genes, gs + 1, hi[gs + 1]));
+        int64_t ch =
+            nn_space_channels(s->channels_min, s->channels_max, gene(genes, gs + 1, hi[gs + 1]));
         bool down = gene(genes, gs + 2, 1) == 1;
         for (int32_t b = 0; b < depth && st == TD_OK; b++) {
             int32_t gb = block_base + 3 * (sg * s->depth_max + b);
@@ -224,9 +223,8 @@ td_status nn_genome_decode(const nn_space *s, const int32_t *genes, nn_graph *g)
             char p[NN_NAME_MAX];
             snprintf(p, sizeof p, "s%d.b%d", sg + 1, b + 1);
             int32_t start = x;
-            int32_t kk = (op == NN_BLOCK_CONV5 || op == NN_BLOCK_DWSEP5 || op == NN_BLOCK_MBCONV5)
-                             ? 5
-                             : 3;
+            int32_t kk =
+                (op == NN_BLOCK_CONV5 || op == NN_BLOCK_DWSEP5 || op == NN_BLOCK_MBCONV5) ? 5 : 3;
             if (kk == 5 && (in.h < 3 || in.w < 3))
                 kk = 3; /* repair: a 5x5 window must fit the 2-padded map */
             switch (op) {
@@ -307,8 +305,8 @@ td_status nn_proxy_evaluate(const nn_graph *g, const nn_data *data, const nn_bud
     if (st == TD_OK)
         st = nn_net_evaluate(&net, &data->val, &data->norm, nval, &out->val_accuracy);
     nn_qmodel q;
-    if (st == TD_OK && (st = nn_quantize(&q, &net, &data->train, &data->norm, 256, bits)) ==
-                           TD_OK) {
+    if (st == TD_OK &&
+        (st = nn_quantize(&q, &net, &data->train, &data->norm, 256, bits)) == TD_OK) {
         st = nn_qmodel_evaluate(&q, &data->val, &data->norm, nval, true, threads,
                                 &out->int_val_accuracy);
         nn_qmodel_free(&q);

@@ -71,8 +71,7 @@ typedef struct nn_space {
 /* The default space of nn_config.c, for 28x28x1 inputs and 10 classes. */
 void nn_space_default(nn_space *s);
 /* From the space.net.* keys of a config built with nn_config_keys; checks min <= max. */
-td_status nn_space_from_config(nn_space *s, const td_config *cfg, nn_shape input,
-                               int64_t classes);
+td_status nn_space_from_config(nn_space *s, const td_config *cfg, nn_shape input, int64_t classes);
 
 int32_t nn_genome_length(const nn_space *s);
 /* lo[i] = 0 and hi[i] (inclusive) for each gene. */

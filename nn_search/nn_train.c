@@ -138,8 +138,8 @@ td_status nn_device_parse(const char *s, nn_device *out)
 
 static nn_conv_dims node_conv_dims(const nn_node *nd, int64_t n)
 {
-    return nn_conv_dims_make(n, nd->in.c, nd->in.h, nd->in.w, nd->out_channels, nd->k_h,
-                             nd->stride, nd->pad, nd->groups);
+    return nn_conv_dims_make(n, nd->in.c, nd->in.h, nd->in.w, nd->out_channels, nd->k_h, nd->stride,
+                             nd->pad, nd->groups);
 }
 
 static int64_t shape_size(nn_shape s)
@@ -190,8 +190,8 @@ td_status nn_net_init(nn_net *net, const nn_graph *g, int64_t max_batch, int thr
     net->opt_v = be->alloc(ctx, np);
     net->stats = be->alloc(ctx, (size_t)net->n_stats);
     net->dlogits = be->alloc(ctx, (size_t)(max_batch * g->classes));
-    if (!net->params || !net->grads || !net->decay || !net->opt_m || !net->opt_v ||
-        !net->stats || !net->dlogits)
+    if (!net->params || !net->grads || !net->decay || !net->opt_m || !net->opt_v || !net->stats ||
+        !net->dlogits)
         goto nomem;
     float *hp = calloc(np ? np : 1, sizeof *hp), *hd = calloc(np ? np : 1, sizeof *hd);
     float *hs = calloc((size_t)net->n_stats + 1, sizeof *hs);
@@ -214,9 +214,8 @@ td_status nn_net_init(nn_net *net, const nn_graph *g, int64_t max_batch, int thr
         if (!L->y || !L->dy)
             break;
         if (nd->op == NN_OP_CONV || nd->op == NN_OP_FC) {
-            int64_t fan_in = nd->op == NN_OP_CONV
-                                 ? (nd->in.c / nd->groups) * nd->k_h * nd->k_w
-                                 : shape_size(nd->in);
+            int64_t fan_in = nd->op == NN_OP_CONV ? (nd->in.c / nd->groups) * nd->k_h * nd->k_w
+                                                  : shape_size(nd->in);
             int64_t wn = nd->params - (nd->bias ? nd->out_channels : 0);
             double sd = sqrt(2.0 / (double)fan_in);
             L->w = net->params + po;
@@ -303,8 +302,8 @@ void nn_net_free(nn_net *net)
     memset(net, 0, sizeof *net);
 }
 
-td_status nn_net_set_weights(nn_net *net, const float *params, int64_t n_params,
-                             const float *stats, int64_t n_stats)
+td_status nn_net_set_weights(nn_net *net, const float *params, int64_t n_params, const float *stats,
+                             int64_t n_stats)
 {
     if (n_params != net->n_params || n_stats != net->n_stats)
         return td_fail(TD_ERR_FORMAT,
@@ -434,8 +433,8 @@ const float *nn_net_forward(nn_net *net, const float *x_host, int64_t n, bool tr
             be->gap_forward(L->y, src->y, n, nd->in.c, hw);
             break;
         case NN_OP_FC:
-            be->fc_forward(L->y, src->y, net->qat_bits ? qat_weights(net, nd, L) : L->w, L->b,
-                           n, shape_size(nd->in), nd->out_channels);
+            be->fc_forward(L->y, src->y, net->qat_bits ? qat_weights(net, nd, L) : L->w, L->b, n,
+                           shape_size(nd->in), nd->out_channels);
             break;
         case NN_OP_ADD:
             be->add_forward(L->y, src->y, net->layers[nd->inputs[1]].y, n * L->out_size);
@@ -453,8 +452,8 @@ double nn_net_backward(nn_net *net, const int32_t *labels, int64_t n, int64_t *c
     const nn_backend *be = net->be;
     const nn_graph *g = &net->g;
     size_t last = g->n_nodes - 1;
-    double loss = be->softmax_xent(net->layers[last].dy, correct, net->layers[last].y, labels, n,
-                                   g->classes);
+    double loss =
+        be->softmax_xent(net->layers[last].dy, correct, net->layers[last].y, labels, n, g->classes);
     for (size_t i = 1; i < last; i++)
         be->zero(net->layers[i].dy, (size_t)(n * net->layers[i].out_size));
     for (size_t i = last; i >= 1; i--) {
@@ -504,8 +503,7 @@ double nn_net_backward(nn_net *net, const int32_t *labels, int64_t n, int64_t *c
             break;
         case NN_OP_ADD: {
             int32_t in1 = nd->inputs[1];
-            be->add_backward(dx, in1 == 0 ? NULL : net->layers[in1].dy, L->dy,
-                             n * L->out_size);
+            be->add_backward(dx, in1 == 0 ? NULL : net->layers[in1].dy, L->dy, n * L->out_size);
             break;
         }
         case NN_OP_INPUT:
@@ -556,7 +554,8 @@ td_status nn_net_evaluate(nn_net *net, const nn_dataset *ds, const nn_norm *norm
         n = ds->n;
     int64_t in_size = net->layers[0].out_size;
     if (ds->c * ds->h * ds->w != in_size)
-        return td_fail(TD_ERR_CONFIG, "network '%s' takes %lldx%lldx%lld inputs, the data is "
+        return td_fail(TD_ERR_CONFIG,
+                       "network '%s' takes %lldx%lldx%lld inputs, the data is "
                        "%lldx%lldx%lld",
                        net->g.name, (long long)net->g.input.c, (long long)net->g.input.h,
                        (long long)net->g.input.w, (long long)ds->c, (long long)ds->h,
@@ -605,7 +604,8 @@ td_status nn_net_train(nn_net *net, const nn_dataset *train, const nn_dataset *v
     out->val_accuracy = -1;
     int64_t in_size = net->layers[0].out_size;
     if (train->c * train->h * train->w != in_size)
-        return td_fail(TD_ERR_CONFIG, "network '%s' takes %lldx%lldx%lld inputs, the data is "
+        return td_fail(TD_ERR_CONFIG,
+                       "network '%s' takes %lldx%lldx%lld inputs, the data is "
                        "%lldx%lldx%lld",
                        net->g.name, (long long)net->g.input.c, (long long)net->g.input.h,
                        (long long)net->g.input.w, (long long)train->c, (long long)train->h,
@@ -683,15 +683,15 @@ td_status nn_net_train(nn_net *net, const nn_dataset *train, const nn_dataset *v
                              (float)lr, (float)r->momentum, (float)r->weight_decay, r->nesterov);
             else
                 be->adamw_step(net->params, net->opt_m, net->opt_v, net->grads, net->decay,
-                               net->n_params, (float)lr, NN_ADAM_BETA1, NN_ADAM_BETA2,
-                               NN_ADAM_EPS, (float)r->weight_decay, net->step);
+                               net->n_params, (float)lr, NN_ADAM_BETA1, NN_ADAM_BETA2, NN_ADAM_EPS,
+                               (float)r->weight_decay, net->step);
         }
         double train_s = td_now_s() - te;
         train_total_s += train_s;
         if ((st = backend_status(be)) != TD_OK)
             break;
         nn_epoch_stats es = {ep, loss_sum / (double)n_img, (double)hits / (double)n_img, -1, lr,
-                             0, (double)n_img / train_s};
+                             0,  (double)n_img / train_s};
         if (val && val->n > 0) {
             if ((st = nn_net_evaluate(net, val, norm, 0, &es.val_accuracy)) != TD_OK)
                 break;

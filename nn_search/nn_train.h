@@ -42,8 +42,8 @@ typedef struct nn_backend {
                           const float *w, float *work, int threads, const nn_conv_dims *d);
     void (*bn_forward_train)(float *y, float *mean, float *invstd, float *running_mean,
                              float *running_var, const float *x, const float *gamma,
-                             const float *beta, int64_t n, int64_t c, int64_t hw,
-                             float momentum, float eps, int threads);
+                             const float *beta, int64_t n, int64_t c, int64_t hw, float momentum,
+                             float eps, int threads);
     void (*bn_forward_eval)(float *y, const float *x, const float *gamma, const float *beta,
                             const float *running_mean, const float *running_var, int64_t n,
                             int64_t c, int64_t hw, float eps);
@@ -58,8 +58,8 @@ typedef struct nn_backend {
                              int64_t c, int64_t h, int64_t w, int64_t oh, int64_t ow);
     void (*avgpool_forward)(float *y, const float *x, int64_t n, int64_t c, int64_t h, int64_t w,
                             int32_t k, int32_t stride, int32_t pad);
-    void (*avgpool_backward)(float *dx, const float *dy, int64_t n, int64_t c, int64_t h,
-                             int64_t w, int32_t k, int32_t stride, int32_t pad);
+    void (*avgpool_backward)(float *dx, const float *dy, int64_t n, int64_t c, int64_t h, int64_t w,
+                             int32_t k, int32_t stride, int32_t pad);
     void (*gap_forward)(float *y, const float *x, int64_t n, int64_t c, int64_t hw);
     void (*gap_backward)(float *dx, const float *dy, int64_t n, int64_t c, int64_t hw);
     void (*fc_forward)(float *y, const float *x, const float *w, const float *b, int64_t n,
@@ -73,11 +73,11 @@ typedef struct nn_backend {
                            const int32_t *labels, int64_t n, int64_t classes);
     /* optimizers over n parameters; decay is a per-parameter 0/1 mask (weights decay, batch
      * norm parameters and biases do not) */
-    void (*sgd_step)(float *p, float *vel, const float *g, const float *decay, int64_t n,
-                     float lr, float momentum, float weight_decay, bool nesterov);
-    void (*adamw_step)(float *p, float *m, float *v, const float *g, const float *decay,
-                       int64_t n, float lr, float beta1, float beta2, float eps,
-                       float weight_decay, int64_t t);
+    void (*sgd_step)(float *p, float *vel, const float *g, const float *decay, int64_t n, float lr,
+                     float momentum, float weight_decay, bool nesterov);
+    void (*adamw_step)(float *p, float *m, float *v, const float *g, const float *decay, int64_t n,
+                       float lr, float beta1, float beta2, float eps, float weight_decay,
+                       int64_t t);
 } nn_backend;
 
 /* The backend of a device: TD_ERR_UNSUPPORTED naming the reason when not built here. */
@@ -133,8 +133,8 @@ td_status nn_net_init(nn_net *net, const nn_graph *g, int64_t max_batch, int thr
                       const nn_backend *be, uint64_t seed);
 void nn_net_free(nn_net *net);
 /* Copies parameters and statistics in/out (host arrays of n_params / n_stats floats). */
-td_status nn_net_set_weights(nn_net *net, const float *params, int64_t n_params,
-                             const float *stats, int64_t n_stats);
+td_status nn_net_set_weights(nn_net *net, const float *params, int64_t n_params, const float *stats,
+                             int64_t n_stats);
 void nn_net_get_weights(const nn_net *net, float *params, float *stats);
 
 /* Forward pass of n <= max_batch images (host NCHW floats); train selects batch statistics.
@@ -169,7 +169,7 @@ void nn_recipe_default(nn_recipe *r);
 double nn_lr_at(double peak, int64_t step, int64_t total, int64_t warmup);
 
 typedef struct nn_epoch_stats {
-    int32_t epoch; /* 1-based */
+    int32_t epoch;                                   /* 1-based */
     double train_loss, train_accuracy, val_accuracy; /* val_accuracy < 0: no validation set */
     double lr, wall_s, images_per_s;
 } nn_epoch_stats;

@@ -57,8 +57,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    const char *names[] = {"img.gz", "img", "lab.gz", "lab5", "labbig", "magic", "trunc",
-                           "trunc.gz", "corrupt.gz", "long", "type", NULL};
+    const char *names[] = {"img.gz", "img",      "lab.gz",     "lab5", "labbig", "magic",
+                           "trunc",  "trunc.gz", "corrupt.gz", "long", "type",   NULL};
     for (int i = 0; names[i]; i++)
         unlink(path(names[i]));
     rmdir(dir);

@@ -127,12 +127,18 @@ typedef struct conv_ctx {
     int which;
 } conv_ctx;
 
-static size_t conv_nx(const nn_conv_dims *d) { return (size_t)(d->n * d->c * d->h * d->w); }
+static size_t conv_nx(const nn_conv_dims *d)
+{
+    return (size_t)(d->n * d->c * d->h * d->w);
+}
 static size_t conv_nw(const nn_conv_dims *d)
 {
     return (size_t)(d->oc * (d->c / d->groups) * d->k * d->k);
 }
-static size_t conv_ny(const nn_conv_dims *d) { return (size_t)(d->n * d->oc * d->oh * d->ow); }
+static size_t conv_ny(const nn_conv_dims *d)
+{
+    return (size_t)(d->n * d->oc * d->oh * d->ow);
+}
 
 static void conv_fwd(void *p, double *y, const double *var)
 {
@@ -150,9 +156,11 @@ static void conv_grad(void *p, double *g, const double *var, const double *r)
     const double *x = c->which == 0 ? var : c->x, *w = c->which == 1 ? var : c->w;
     nn_conv_backward_ref_f64(dx, dw, db, r, x, w, &c->d);
     const double *src = c->which == 0 ? dx : c->which == 1 ? dw : db;
-    memcpy(g, src, (c->which == 0 ? conv_nx(&c->d) : c->which == 1 ? conv_nw(&c->d)
-                                                                  : (size_t)c->d.oc) *
-                       sizeof *g);
+    memcpy(g, src,
+           (c->which == 0   ? conv_nx(&c->d)
+            : c->which == 1 ? conv_nw(&c->d)
+                            : (size_t)c->d.oc) *
+               sizeof *g);
     free(dx);
     free(dw);
     free(db);
@@ -199,8 +207,8 @@ static void bn_fwd(void *p, double *y, const double *var)
     bn_ctx *b = p;
     double mean[16], inv[16];
     nn_bn_forward_train_ref_f64(y, mean, inv, NULL, NULL, b->which == 0 ? var : b->x,
-                                b->which == 1 ? var : b->gamma, b->which == 2 ? var : b->beta,
-                                b->n, b->c, b->hw, 0.1, 1e-5);
+                                b->which == 1 ? var : b->gamma, b->which == 2 ? var : b->beta, b->n,
+                                b->c, b->hw, 0.1, 1e-5);
 }
 
 static void bn_grad(void *p, double *g, const double *var, const double *r)
@@ -253,14 +261,30 @@ static void simple_fwd(void *p, double *y, const double *var)
     int64_t cnt = s->n * s->c * s->h * s->w;
     int32_t am[4096];
     switch (s->kind) {
-    case 0: nn_relu_forward_ref_f64(y, var, cnt, 0); break;
-    case 1: nn_relu_forward_ref_f64(y, var, cnt, 6); break;
-    case 2: nn_maxpool_forward_ref_f64(y, am, var, s->n, s->c, s->h, s->w, s->k, s->stride, s->pad); break;
-    case 3: nn_avgpool_forward_ref_f64(y, var, s->n, s->c, s->h, s->w, s->k, s->stride, s->pad); break;
-    case 4: nn_gap_forward_ref_f64(y, var, s->n, s->c, s->h * s->w); break;
-    case 5: nn_fc_forward_ref_f64(y, var, s->other, NULL, s->n, s->c * s->h * s->w, s->fo); break;
-    case 6: nn_fc_forward_ref_f64(y, s->other, var, NULL, s->n, s->c * s->h * s->w, s->fo); break;
-    case 7: nn_add_forward_ref_f64(y, var, s->other, cnt); break;
+    case 0:
+        nn_relu_forward_ref_f64(y, var, cnt, 0);
+        break;
+    case 1:
+        nn_relu_forward_ref_f64(y, var, cnt, 6);
+        break;
+    case 2:
+        nn_maxpool_forward_ref_f64(y, am, var, s->n, s->c, s->h, s->w, s->k, s->stride, s->pad);
+        break;
+    case 3:
+        nn_avgpool_forward_ref_f64(y, var, s->n, s->c, s->h, s->w, s->k, s->stride, s->pad);
+        break;
+    case 4:
+        nn_gap_forward_ref_f64(y, var, s->n, s->c, s->h * s->w);
+        break;
+    case 5:
+        nn_fc_forward_ref_f64(y, var, s->other, NULL, s->n, s->c * s->h * s->w, s->fo);
+        break;
+    case 6:
+        nn_fc_forward_ref_f64(y, s->other, var, NULL, s->n, s->c * s->h * s->w, s->fo);
+        break;
+    case 7:
+        nn_add_forward_ref_f64(y, var, s->other, cnt);
+        break;
     case 8: {
         int32_t lab[8] = {1, 0, 3, 2, 1, 0, 2, 3};
         y[0] = nn_softmax_xent_ref_f64(NULL, NULL, var, lab, s->n, s->c);
@@ -278,17 +302,31 @@ static void simple_grad(void *p, double *g, const double *var, const double *r)
     size_t nv = s->kind == 6 ? (size_t)(s->fo * k) : (size_t)cnt;
     memset(g, 0, nv * sizeof *g);
     switch (s->kind) {
-    case 0: nn_relu_backward_ref_f64(g, r, var, cnt, 0); break;
-    case 1: nn_relu_backward_ref_f64(g, r, var, cnt, 6); break;
+    case 0:
+        nn_relu_backward_ref_f64(g, r, var, cnt, 0);
+        break;
+    case 1:
+        nn_relu_backward_ref_f64(g, r, var, cnt, 6);
+        break;
     case 2:
         nn_maxpool_forward_ref_f64(y, am, var, s->n, s->c, s->h, s->w, s->k, s->stride, s->pad);
         nn_maxpool_backward_ref_f64(g, r, am, s->n, s->c, s->h, s->w, s->oh, s->ow);
         break;
-    case 3: nn_avgpool_backward_ref_f64(g, r, s->n, s->c, s->h, s->w, s->k, s->stride, s->pad); break;
-    case 4: nn_gap_backward_ref_f64(g, r, s->n, s->c, s->h * s->w); break;
-    case 5: nn_fc_backward_ref_f64(g, tmp, NULL, r, var, s->other, s->n, k, s->fo); break;
-    case 6: nn_fc_backward_ref_f64(NULL, g, NULL, r, s->other, var, s->n, k, s->fo); break;
-    case 7: nn_add_backward_ref_f64(g, NULL, r, cnt); break;
+    case 3:
+        nn_avgpool_backward_ref_f64(g, r, s->n, s->c, s->h, s->w, s->k, s->stride, s->pad);
+        break;
+    case 4:
+        nn_gap_backward_ref_f64(g, r, s->n, s->c, s->h * s->w);
+        break;
+    case 5:
+        nn_fc_backward_ref_f64(g, tmp, NULL, r, var, s->other, s->n, k, s->fo);
+        break;
+    case 6:
+        nn_fc_backward_ref_f64(NULL, g, NULL, r, s->other, var, s->n, k, s->fo);
+        break;
+    case 7:
+        nn_add_backward_ref_f64(g, NULL, r, cnt);
+        break;
     case 8: {
         int32_t lab[8] = {1, 0, 3, 2, 1, 0, 2, 3};
         nn_softmax_xent_ref_f64(g, NULL, var, lab, s->n, s->c);
@@ -336,12 +374,12 @@ static void test_simple_gradcheck_f64(void **state)
     check_simple((simple_ctx){.kind = 1, .n = 2, .c = 3, .h = 4, .w = 4}, "relu6");
     check_simple((simple_ctx){.kind = 2, .n = 2, .c = 2, .h = 6, .w = 6, .k = 2, .stride = 2},
                  "maxpool 2x2 s2");
-    check_simple((simple_ctx){.kind = 2, .n = 1, .c = 2, .h = 7, .w = 7, .k = 3, .stride = 2,
-                              .pad = 1},
-                 "maxpool 3x3 s2 p1");
-    check_simple((simple_ctx){.kind = 3, .n = 2, .c = 2, .h = 7, .w = 7, .k = 3, .stride = 2,
-                              .pad = 1},
-                 "avgpool 3x3 s2 p1");
+    check_simple(
+        (simple_ctx){.kind = 2, .n = 1, .c = 2, .h = 7, .w = 7, .k = 3, .stride = 2, .pad = 1},
+        "maxpool 3x3 s2 p1");
+    check_simple(
+        (simple_ctx){.kind = 3, .n = 2, .c = 2, .h = 7, .w = 7, .k = 3, .stride = 2, .pad = 1},
+        "avgpool 3x3 s2 p1");
     check_simple((simple_ctx){.kind = 4, .n = 2, .c = 3, .h = 3, .w = 3}, "global avgpool");
     check_simple((simple_ctx){.kind = 5, .n = 3, .c = 2, .h = 2, .w = 2, .fo = 5}, "fc dx");
     check_simple((simple_ctx){.kind = 6, .n = 3, .c = 2, .h = 2, .w = 2, .fo = 5}, "fc dw");
@@ -419,9 +457,25 @@ static void check_conv_fast(nn_conv_dims d, const char *what)
     if (!(e < TD_TOL_GRADCHECK_F32))
         print_error("%s float gradcheck: relative error %g\n", what, e);
     assert_true(e < TD_TOL_GRADCHECK_F32);
-    free(xd); free(wd); free(bd); free(rd); free(x); free(w); free(b); free(r); free(y);
-    free(y2); free(work); free(dx); free(dx2); free(dw); free(dw2); free(db); free(db2);
-    free(ga); free(gn);
+    free(xd);
+    free(wd);
+    free(bd);
+    free(rd);
+    free(x);
+    free(w);
+    free(b);
+    free(r);
+    free(y);
+    free(y2);
+    free(work);
+    free(dx);
+    free(dx2);
+    free(dw);
+    free(dw2);
+    free(db);
+    free(db2);
+    free(ga);
+    free(gn);
 }
 
 static void test_conv_fast(void **state)
@@ -459,7 +513,7 @@ static void test_fc_bn_fast(void **state)
     float *fx = to_f32(bx, 120), *fdy = to_f32(bdy, 120);
     float g[3] = {1.5f, 0.5f, -1.0f}, be[3] = {0.1f, -0.2f, 0.3f};
     float by[120], by2[120], m1[3], m2[3], i1[3], i2[3], rm1[3] = {0}, rm2[3] = {0},
-          rv1[3] = {1, 1, 1}, rv2[3] = {1, 1, 1};
+                                                         rv1[3] = {1, 1, 1}, rv2[3] = {1, 1, 1};
     nn_bn_forward_train(by, m1, i1, rm1, rv1, fx, g, be, bn, c, hw, 0.1f, 1e-5f, 2);
     nn_bn_forward_train_ref(by2, m2, i2, rm2, rv2, fx, g, be, bn, c, hw, 0.1f, 1e-5f);
     assert_true(nmse_f(by, by2, 120) < TD_TOL_FASTPATH_NMSE_F32);
@@ -470,7 +524,15 @@ static void test_fc_bn_fast(void **state)
     assert_true(nmse_f(bdx, bdx2, 120) < TD_TOL_FASTPATH_NMSE_F32);
     assert_true(nmse_f(dg, dg2, 3) < TD_TOL_FASTPATH_NMSE_F32);
     assert_true(nmse_f(dbb, dbb2, 3) < TD_TOL_FASTPATH_NMSE_F32);
-    free(xd); free(wd); free(rd); free(x); free(w); free(r); free(bx); free(bdy); free(fx);
+    free(xd);
+    free(wd);
+    free(rd);
+    free(x);
+    free(w);
+    free(r);
+    free(bx);
+    free(bdy);
+    free(fx);
     free(fdy);
 }
 
@@ -606,14 +668,10 @@ static void test_backend_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_conv_gradcheck_f64),
-        cmocka_unit_test(test_bn_gradcheck_f64),
-        cmocka_unit_test(test_simple_gradcheck_f64),
-        cmocka_unit_test(test_conv_fast),
-        cmocka_unit_test(test_fc_bn_fast),
-        cmocka_unit_test(test_net_residual_gradcheck),
-        cmocka_unit_test(test_net_deterministic),
-        cmocka_unit_test(test_lr_schedule),
+        cmocka_unit_test(test_conv_gradcheck_f64),   cmocka_unit_test(test_bn_gradcheck_f64),
+        cmocka_unit_test(test_simple_gradcheck_f64), cmocka_unit_test(test_conv_fast),
+        cmocka_unit_test(test_fc_bn_fast),           cmocka_unit_test(test_net_residual_gradcheck),
+        cmocka_unit_test(test_net_deterministic),    cmocka_unit_test(test_lr_schedule),
         cmocka_unit_test(test_backend_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

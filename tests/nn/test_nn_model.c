@@ -217,19 +217,18 @@ static void test_resolve_yaml_json(void **state)
     free(m);
     expect(nn_net_resolve("no-such-net", &m), TD_ERR_CONFIG,
            "--net 'no-such-net' is neither a built-in network (ref-cnn");
-    write_text(path("net.yaml"),
-               "name: tiny-res\n"
-               "input: [1, 8, 8]\n"
-               "classes: 3\n"
-               "layers:\n"
-               "  - {op: conv, name: c1, out: 4}\n"
-               "  - {op: batchnorm}\n"
-               "  - {op: relu, name: r1}\n"
-               "  - {op: conv, name: dw, groups: 4, k: 5}\n"
-               "  - {op: add, inputs: [dw, r1]}\n"
-               "  - {op: maxpool}\n"
-               "  - {op: global_avgpool}\n"
-               "  - {op: fc}\n");
+    write_text(path("net.yaml"), "name: tiny-res\n"
+                                 "input: [1, 8, 8]\n"
+                                 "classes: 3\n"
+                                 "layers:\n"
+                                 "  - {op: conv, name: c1, out: 4}\n"
+                                 "  - {op: batchnorm}\n"
+                                 "  - {op: relu, name: r1}\n"
+                                 "  - {op: conv, name: dw, groups: 4, k: 5}\n"
+                                 "  - {op: add, inputs: [dw, r1]}\n"
+                                 "  - {op: maxpool}\n"
+                                 "  - {op: global_avgpool}\n"
+                                 "  - {op: fc}\n");
     assert_int_equal(nn_net_resolve(path("net.yaml"), &m), TD_OK);
     assert_string_equal(m->graph.name, "tiny-res");
     assert_int_equal(m->graph.n_nodes, 9);
@@ -246,8 +245,9 @@ static void test_resolve_yaml_json(void **state)
     write_text(path("bad.yaml"), "input: [1, 8]\nlayers: []\n");
     expect(nn_net_resolve(path("bad.yaml"), &m), TD_ERR_CONFIG,
            "bad.yaml: key 'input' must be a list [channels, height, width]");
-    write_text(path("bad.yaml"),
-               "input: [1, 8, 8]\nlayers:\n  - {op: conv, out: 4}\n  - {op: add, inputs: [x, y]}\n");
+    write_text(
+        path("bad.yaml"),
+        "input: [1, 8, 8]\nlayers:\n  - {op: conv, out: 4}\n  - {op: add, inputs: [x, y]}\n");
     expect(nn_net_resolve(path("bad.yaml"), &m), TD_ERR_CONFIG,
            "bad.yaml: layer 2: input 'x' is not an earlier layer");
     write_text(path("bad.yaml"), "input: [1, 8, 8]\nlayers:\n  - {op: conv, out: 3, groups: 2}\n");

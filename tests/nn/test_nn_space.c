@@ -41,10 +41,10 @@ static void test_default_space(void **state)
     assert_int_equal(n, 2 + 3 * 3 + 3 * 3 * 3);
     int32_t lo[64], hi[64], genes[64];
     nn_genome_ranges(&s, lo, hi);
-    assert_int_equal(hi[1], 1);           /* stages 2..3 */
-    assert_int_equal(hi[2], 2);           /* depth 1..3 */
-    assert_int_equal(hi[11], 6);          /* 7 ops */
-    assert_int_equal(hi[12], 2);          /* 3 expansions */
+    assert_int_equal(hi[1], 1);  /* stages 2..3 */
+    assert_int_equal(hi[2], 2);  /* depth 1..3 */
+    assert_int_equal(hi[11], 6); /* 7 ops */
+    assert_int_equal(hi[12], 2); /* 3 expansions */
     td_rng rng;
     assert_int_equal(td_rng_init(&rng, 77), TD_OK);
     for (int t = 0; t < 300; t++) {

@@ -11,14 +11,14 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#define CHECK(cond, ...)                                                                         \
-    do {                                                                                         \
-        if (!(cond)) {                                                                           \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                 \
-            fprintf(stderr, __VA_ARGS__);                                                        \
-            fprintf(stderr, " (%s)\n", td_error_message());                                      \
-            return 1;                                                                            \
-        }                                                                                        \
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                   \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fprintf(stderr, " (%s)\n", td_error_message());                                        \
+            return 1;                                                                              \
+        }                                                                                          \
     } while (0)
 
 int main(void)
@@ -64,8 +64,7 @@ int main(void)
     CHECK(nn_model_load(&l, path) == TD_OK, "load");
     unlink(path);
     double acc8b;
-    CHECK(nn_qmodel_evaluate(nn_model_quant(&l, 8), &d.val, &d.norm, 0, false, 2, &acc8b) ==
-              TD_OK,
+    CHECK(nn_qmodel_evaluate(nn_model_quant(&l, 8), &d.val, &d.norm, 0, false, 2, &acc8b) == TD_OK,
           "int8 reloaded");
     CHECK(acc8b == acc8, "reloaded int8 %.4f vs %.4f", acc8b, acc8);
     nn_model_free(&m);
