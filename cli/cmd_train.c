@@ -20,7 +20,7 @@ static const char usage[] =
     "  --net NET            built-in network (ref-cnn), network YAML file, or saved .tdm\n"
     "                       model (training continues from its weights)\n"
     "  -o, --output FILE    write the trained model (.tdm, docs/formats.md)\n"
-    "  --epochs N           epochs (default 10)\n"
+    "  --epochs N           epochs (default 10; 0 with a .tdm model: evaluate/quantize only)\n"
     "  --train-images N     training images per epoch (default: all 55000 of the split)\n"
     "  --val-images N       validation images carved from the training file (default 5000)\n"
     "  --batch B            batch size (default 128)\n"
@@ -146,7 +146,7 @@ int cmd_train(int argc, char **argv)
             out_path = optarg;
             break;
         case OPT_EPOCHS:
-            if (!cmd_parse_int("train", "--epochs", optarg, 1, 1000, &v))
+            if (!cmd_parse_int("train", "--epochs", optarg, 0, 1000, &v))
                 return 2;
             r.epochs = (int32_t)v;
             break;
@@ -268,6 +268,8 @@ int cmd_train(int argc, char **argv)
         free(model);
         return cmd_fail("train", st);
     }
+    if (model->has_weights)
+        data.norm = model->norm; /* the normalization the weights were trained with */
     nn_net net;
     int rc = 0;
     json_t *out = NULL;
@@ -283,9 +285,13 @@ int cmd_train(int argc, char **argv)
                 r.epochs,
                 (long long)(r.images > 0 && r.images < data.train.n ? r.images : data.train.n),
                 (long long)r.batch, r.threads, device);
-    nn_train_result res;
-    if ((st = nn_net_train(&net, &data.train, &data.val, &data.norm, &r, on_epoch, &ctx, &res)) !=
-        TD_OK)
+    nn_train_result res = {0};
+    if (r.epochs == 0 && !model->has_weights) {
+        st = td_fail(TD_ERR_USAGE, "--epochs 0 needs a trained model (a .tdm file) as --net");
+        goto fail_net;
+    }
+    if (r.epochs > 0 && (st = nn_net_train(&net, &data.train, &data.val, &data.norm, &r,
+                                           on_epoch, &ctx, &res)) != TD_OK)
         goto fail_net;
     double test_acc;
     double t_eval = td_now_s();
@@ -298,7 +304,8 @@ int cmd_train(int argc, char **argv)
     json_object_set_new(out, "net", json_string(net.g.name));
     json_object_set_new(out, "device", json_string(device));
     json_object_set_new(out, "epochs", json_integer(r.epochs));
-    json_object_set_new(out, "train_images", json_integer(res.images_seen / r.epochs));
+    json_object_set_new(out, "train_images",
+                        json_integer(r.epochs ? res.images_seen / r.epochs : 0));
     json_object_set_new(out, "val_images", json_integer(data.val.n));
     json_object_set_new(
         out, "test_images",
@@ -392,7 +399,8 @@ int cmd_train(int argc, char **argv)
         printf("%s: test accuracy %.4f (float), int8 %.4f; %lld images x %d epochs in %.1f s "
                "(%.0f images/s)\n",
                net.g.name, test_acc, json_real_value(json_object_get(out, "int8_accuracy")),
-               (long long)(res.images_seen / r.epochs), r.epochs, res.wall_s, res.images_per_s);
+               (long long)(r.epochs ? res.images_seen / r.epochs : 0), r.epochs, res.wall_s,
+               res.images_per_s);
     }
     rc = st == TD_OK ? 0 : cmd_fail("train", st);
     nn_model_free(&saved);
