@@ -261,6 +261,11 @@ int cmd_train(int argc, char **argv)
     nn_model *model = NULL;
     if ((st = nn_net_resolve(net_arg, &model)) != TD_OK)
         return cmd_fail("train", st);
+    if (r.epochs == 0 && !model->has_weights) {
+        nn_model_free(model);
+        free(model);
+        return cmd_usage_error("train", "--epochs 0 needs a trained model (a .tdm file) as --net");
+    }
     nn_data data;
     td_log_info("loading data from %s", data_dir && *data_dir ? data_dir : NN_FASHION_MNIST_DIR);
     if ((st = nn_data_load(&data, data_dir, val_images, r.seed)) != TD_OK) {
@@ -286,12 +291,8 @@ int cmd_train(int argc, char **argv)
                 (long long)(r.images > 0 && r.images < data.train.n ? r.images : data.train.n),
                 (long long)r.batch, r.threads, device);
     nn_train_result res = {0};
-    if (r.epochs == 0 && !model->has_weights) {
-        st = td_fail(TD_ERR_USAGE, "--epochs 0 needs a trained model (a .tdm file) as --net");
-        goto fail_net;
-    }
-    if (r.epochs > 0 && (st = nn_net_train(&net, &data.train, &data.val, &data.norm, &r,
-                                           on_epoch, &ctx, &res)) != TD_OK)
+    if (r.epochs > 0 && (st = nn_net_train(&net, &data.train, &data.val, &data.norm, &r, on_epoch,
+                                           &ctx, &res)) != TD_OK)
         goto fail_net;
     double test_acc;
     double t_eval = td_now_s();
