@@ -539,45 +539,92 @@ void nn_qmodel_infer_ref(const nn_qmodel *q, int32_t *const *acts, const int32_t
 }
 
 /* Exact in double when every partial sum stays below 2^53. */
+/* Exact in double when every partial sum stays below 2^53. For 32 bits every value is split
+ * into a signed high and an unsigned low 16-bit half, x = xh * 2^16 + xl, and the product is
+ * assembled from four exact GEMMs: xh*wh << 32 + (xh*wl + xl*wh) << 16 + xl*wl, each
+ * partial sum below K * 2^32 (K < 2^20 keeps them below 2^53). */
 static bool dgemm_exact(int bits, int64_t kk)
 {
     if (bits > 16)
-        return false;
+        return bits == 32 && kk < ((int64_t)1 << 20);
     double bound = (double)kk * ldexp(1.0, 2 * bits - 2);
     return bound < ldexp(1.0, 53);
 }
 
-static void qconv_fast(const nn_qlayer *l, int bits, int32_t *y, const int32_t *x, double *buf)
+/* im2col of one group into col (doubles); part: 0 = whole value, 1 = high half (signed),
+ * 2 = low half (unsigned) */
+static void qim2col(double *col, const nn_qlayer *l, const int32_t *x, int64_t g, int part)
 {
     int64_t C = l->in_shape.c, H = l->in_shape.h, W = l->in_shape.w;
-    int64_t OC = l->out_channels, OH = l->out_shape.h, OW = l->out_shape.w, M = OH * OW;
-    int64_t cg = C / l->groups, og = OC / l->groups, k = l->k, kk = cg * k * k;
-    double *col = buf, *wd = buf + kk * M, *acc = wd + og * kk;
-    for (int64_t g = 0; g < l->groups; g++) {
-        for (int64_t ci = 0; ci < cg; ci++)
-            for (int64_t ky = 0; ky < k; ky++)
-                for (int64_t kx = 0; kx < k; kx++) {
-                    double *row = col + ((ci * k + ky) * k + kx) * M;
-                    for (int64_t oy = 0; oy < OH; oy++) {
-                        int64_t iy = oy * l->stride - l->pad + ky;
-                        for (int64_t ox = 0; ox < OW; ox++) {
-                            int64_t ix = ox * l->stride - l->pad + kx;
-                            row[oy * OW + ox] = (iy < 0 || iy >= H || ix < 0 || ix >= W)
-                                                    ? 0.0
-                                                    : (double)x[((g * cg + ci) * H + iy) * W + ix];
-                        }
+    int64_t OH = l->out_shape.h, OW = l->out_shape.w, M = OH * OW;
+    int64_t cg = C / l->groups, k = l->k;
+    for (int64_t ci = 0; ci < cg; ci++)
+        for (int64_t ky = 0; ky < k; ky++)
+            for (int64_t kx = 0; kx < k; kx++) {
+                double *row = col + ((ci * k + ky) * k + kx) * M;
+                for (int64_t oy = 0; oy < OH; oy++) {
+                    int64_t iy = oy * l->stride - l->pad + ky;
+                    for (int64_t ox = 0; ox < OW; ox++) {
+                        int64_t ix = ox * l->stride - l->pad + kx;
+                        int32_t v = (iy < 0 || iy >= H || ix < 0 || ix >= W)
+                                        ? 0
+                                        : x[((g * cg + ci) * H + iy) * W + ix];
+                        row[oy * OW + ox] = part == 0   ? (double)v
+                                            : part == 1 ? (double)(v >> 16)
+                                                        : (double)(v & 0xffff);
                     }
                 }
-        for (int64_t i = 0; i < og * kk; i++)
-            wd[i] = (double)l->w[g * og * kk + i];
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)og, (int)M, (int)kk, 1.0, wd,
-                    (int)kk, col, (int)M, 0.0, acc, (int)M);
+            }
+}
+
+static void qweights(double *wd, const int32_t *w, int64_t n, int part)
+{
+    for (int64_t i = 0; i < n; i++)
+        wd[i] = part == 0   ? (double)w[i]
+                : part == 1 ? (double)(w[i] >> 16)
+                            : (double)(w[i] & 0xffff);
+}
+
+static void qconv_fast(const nn_qlayer *l, int bits, int32_t *y, const int32_t *x, double *buf)
+{
+    int64_t OC = l->out_channels, M = l->out_shape.h * l->out_shape.w;
+    int64_t cg = l->in_shape.c / l->groups, og = OC / l->groups, kk = cg * l->k * l->k;
+    int halves = bits > 16 ? 2 : 1;
+    double *col[2], *wd[2], *acc[4];
+    double *p = buf;
+    for (int h = 0; h < halves; h++) {
+        col[h] = p;
+        p += kk * M;
+        wd[h] = p;
+        p += og * kk;
+    }
+    for (int h = 0; h < halves * halves; h++) {
+        acc[h] = p;
+        p += og * M;
+    }
+    for (int64_t g = 0; g < l->groups; g++) {
+        for (int h = 0; h < halves; h++) {
+            qim2col(col[h], l, x, g, halves == 1 ? 0 : h + 1);
+            qweights(wd[h], l->w + g * og * kk, og * kk, halves == 1 ? 0 : h + 1);
+        }
+        /* acc[2*hw + hx] = W_hw . X_hx */
+        for (int hw = 0; hw < halves; hw++)
+            for (int hx = 0; hx < halves; hx++)
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)og, (int)M, (int)kk,
+                            1.0, wd[hw], (int)kk, col[hx], (int)M, 0.0, acc[2 * hw + hx], (int)M);
         for (int64_t o = 0; o < og; o++) {
             int64_t oo = g * og + o;
-            int64_t b = (int64_t)l->bias[oo];
-            for (int64_t i = 0; i < M; i++)
-                y[oo * M + i] =
-                    requant_clamp((nn_acc_t)((int64_t)acc[o * M + i] + b), l->rq[oo], l->lo, l->hi);
+            for (int64_t i = 0; i < M; i++) {
+                nn_acc_t a;
+                if (halves == 1) {
+                    a = (nn_acc_t)(int64_t)acc[0][o * M + i];
+                } else {
+                    nn_acc_t hh = (int64_t)acc[0][o * M + i], hl = (int64_t)acc[1][o * M + i],
+                             lh = (int64_t)acc[2][o * M + i], ll = (int64_t)acc[3][o * M + i];
+                    a = hh * ((nn_acc_t)1 << 32) + (hl + lh) * 65536 + ll;
+                }
+                y[oo * M + i] = requant_clamp(a + l->bias[oo], l->rq[oo], l->lo, l->hi);
+            }
         }
     }
 }
@@ -586,13 +633,14 @@ static void qconv_fast(const nn_qlayer *l, int bits, int32_t *y, const int32_t *
 static size_t qfast_buf_doubles(const nn_qmodel *q)
 {
     size_t mx = 1;
+    int halves = q->bits > 16 ? 2 : 1;
     for (int32_t i = 0; i < q->n_layers; i++) {
         const nn_qlayer *l = &q->layers[i];
         if (l->op != NN_QOP_CONV)
             continue;
         int64_t M = l->out_shape.h * l->out_shape.w;
         int64_t kk = (l->in_shape.c / l->groups) * l->k * l->k, og = l->out_channels / l->groups;
-        size_t need = (size_t)(kk * M + og * kk + og * M);
+        size_t need = (size_t)(halves * (kk * M + og * kk) + halves * halves * og * M);
         if (need > mx)
             mx = need;
     }
