@@ -239,7 +239,7 @@ static json_t *genes_json(const cs_problem *p, const double *genes)
 /* Scores one candidate whose accuracy is known: hw_model, objectives, constraints. The
  * metrics JSON (stolen by the candidate's archive record) is returned in *metrics. */
 static td_status score_candidate(cosearch *cs, cs_candidate *c, double float_acc, double int_acc,
-                                 json_t **metrics)
+                                 bool cached, json_t **metrics)
 {
     nn_graph g;
     hw_config hw;
@@ -277,6 +277,7 @@ static td_status score_candidate(cosearch *cs, cs_candidate *c, double float_acc
     json_t *m = json_object();
     json_object_set_new(m, "accuracy", td_json_real(int_acc));
     json_object_set_new(m, "float_accuracy", td_json_real(float_acc));
+    json_object_set_new(m, "accuracy_cached", json_boolean(cached));
     json_object_set_new(m, "bits", json_integer(hw.bits));
     json_object_set_new(m, "latency_ms", td_json_real(r->latency_ms));
     json_object_set_new(m, "inferences_per_s", td_json_real(r->inferences_per_s));
@@ -302,6 +303,16 @@ static td_status score_candidate(cosearch *cs, cs_candidate *c, double float_acc
     for (int i = 0; i < CS_CON_COUNT; i++)
         json_array_append_new(vv, td_json_real(c->viol[i]));
     json_object_set_new(m, "constraint_values", vv);
+    /* Per-layer latency/energy, roofline inputs and breakdowns for the report. */
+    json_t *detail = hw_result_to_json(r, &g, &hw, false);
+    const char *keep[] = {"layers", "energy_breakdown", "area_breakdown",
+                          "cycles", "dram_bytes",       "leakage_mw"};
+    for (size_t k = 0; detail && k < sizeof keep / sizeof keep[0]; k++) {
+        json_t *v = json_object_get(detail, keep[k]);
+        if (v)
+            json_object_set(m, keep[k], v);
+    }
+    json_decref(detail);
     json_object_set_new(m, "fidelity", json_string("analytical"));
     json_object_set_new(m, "energy_source", json_string(hw_tech_active()->origin));
     *metrics = m;
@@ -447,7 +458,7 @@ static td_status evaluate_batch(void *ctx, const cs_problem *p, cs_candidate **c
             facc[i] = pn->res.float_acc;
             iacc[i] = pn->res.int_acc[bits_index(bits[i])];
         }
-        td_status es = score_candidate(cs, c, facc[i], iacc[i], &metrics[i]);
+        td_status es = score_candidate(cs, c, facc[i], iacc[i], have[i], &metrics[i]);
         if (es != TD_OK)
             cs_candidate_set_failed(c, p, td_error_message());
         st = done(done_ctx, p, c);
@@ -715,7 +726,7 @@ static td_status run_finalists(cosearch *cs, const cs_search *s, json_t *out)
             candidate_decode(cs, c->genes, &g, &hw);
             nn_graph_free(&g);
             double test_acc = res.int_acc[bits_index(hw.bits)];
-            st = score_candidate(cs, &tmp, res.float_acc, test_acc, &metrics);
+            st = score_candidate(cs, &tmp, res.float_acc, test_acc, false, &metrics);
             if (st == TD_OK) {
                 json_object_set_new(metrics, "test_accuracy", td_json_real(test_acc));
                 json_object_set_new(metrics, "float_test_accuracy", td_json_real(res.float_acc));
