@@ -49,7 +49,7 @@ int64_t packed(int64_t n, int64_t bits)
 }
 
 // Shared result block: a status, a message, then the payload.
-struct Shared {
+struct alignas(64) Shared {
     int status;
     char msg[1024];
 };
