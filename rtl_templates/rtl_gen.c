@@ -215,8 +215,10 @@ td_status rtl_gen_bundle(const char *out_dir, const rtl_hw *hw, const nn_graph *
         memcpy(images, opts->images, (size_t)(opts->n_images * in_size) * sizeof *images);
         for (int64_t i = 0; i < opts->n_images * in_size && st == TD_OK; i++)
             if (images[i] < nn_qmin(hw->bits) || images[i] > nn_qmax(hw->bits))
-                st = td_fail(TD_ERR_CONFIG, "rtl bundle: image value %lld = %d does not fit "
-                             "%d bits", (long long)i, images[i], hw->bits);
+                st = td_fail(TD_ERR_CONFIG,
+                             "rtl bundle: image value %lld = %d does not fit "
+                             "%d bits",
+                             (long long)i, images[i], hw->bits);
     } else {
         td_rng rng;
         st = td_rng_init(&rng, opts->seed);
@@ -288,8 +290,8 @@ td_status rtl_gen_bundle(const char *out_dir, const rtl_hw *hw, const nn_graph *
         fprintf(fp, "core %d %d %d %d %d %d %d %d\n", hw->rows, hw->cols, hw->bits, hw->acc_bits,
                 hw->dataflow == HW_DATAFLOW_WS ? 0 : 1, info->mem_bits, p.mem.limbs,
                 opts->n_images);
-        fprintf(fp, "input %lld %lld %lld %lld\n", (long long)io.input_addr,
-                (long long)g->input.c, (long long)g->input.h, (long long)g->input.w);
+        fprintf(fp, "input %lld %lld %lld %lld\n", (long long)io.input_addr, (long long)g->input.c,
+                (long long)g->input.h, (long long)g->input.w);
         fprintf(fp, "layers %d\n", n_layers);
         for (int32_t l = 0; l < n_layers; l++)
             fprintf(fp, "%s %lld %lld %lld %lld\n", layers[l].name, (long long)io.out_addr[l],
@@ -381,15 +383,14 @@ td_status rtl_gen_bundle(const char *out_dir, const rtl_hw *hw, const nn_graph *
                 "image (weights, parameters); `data/net.txt`: where tensors live; "
                 "`data/images.txt`, `data/expected.txt`: test images and expected outputs\n"
                 "- `synth/synth.ys`, `synth/constraints.sdc`: Yosys script and SDC\n",
-                g->name, hw->rows, hw->cols, hw->bits,
-                hw->dataflow == HW_DATAFLOW_WS ? "WS" : "OS", opts->n_images, hw->rows, hw->cols,
-                hw->rows * hw->cols,
+                g->name, hw->rows, hw->cols, hw->bits, hw->dataflow == HW_DATAFLOW_WS ? "WS" : "OS",
+                opts->n_images, hw->rows, hw->cols, hw->rows * hw->cols,
                 hw->dataflow == HW_DATAFLOW_WS ? "weight-stationary" : "output-stationary",
                 hw->bits, hw->acc_bits, (long long)hw->x_depth, (long long)hw->w_depth,
-                (long long)hw->acc_depth, (long long)hw->out_depth, info->mem_bits,
-                opts->clock_mhz, period_ns, n_layers, (long long)info->n_commands,
-                (long long)info->macs, (long long)info->compute_cycles,
-                (double)info->compute_cycles / opts->clock_mhz, (long long)info->mem_words);
+                (long long)hw->acc_depth, (long long)hw->out_depth, info->mem_bits, opts->clock_mhz,
+                period_ns, n_layers, (long long)info->n_commands, (long long)info->macs,
+                (long long)info->compute_cycles, (double)info->compute_cycles / opts->clock_mhz,
+                (long long)info->mem_words);
         st = bundle_close(&b, "README.md", fp);
     }
     free(images);

@@ -38,7 +38,7 @@ typedef struct rtl_bundle_info {
     int64_t compute_cycles; /* per image: sum of rtl_cmd_cycles (hw_timing) over the program */
     int64_t mem_words;      /* external memory image, words of mem_bits */
     int32_t mem_bits;
-    int64_t macs;           /* per image, from the layer graph */
+    int64_t macs; /* per image, from the layer graph */
 } rtl_bundle_info;
 
 /* Compiles g with its quantized weights (per node, rtl_net.h) for the core hw and writes the

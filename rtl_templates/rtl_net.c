@@ -24,14 +24,18 @@ td_status rtl_layers_from_graph(const nn_graph *g, const rtl_node_weights *weigh
         case NN_OP_CONV:
         case NN_OP_FC: {
             if (nd->op == NN_OP_CONV && nd->groups != 1)
-                return td_fail(TD_ERR_UNSUPPORTED, "layer %s: grouped convolution (groups %d) "
-                               "is not compiled for the RTL core yet", nd->name, nd->groups);
+                return td_fail(TD_ERR_UNSUPPORTED,
+                               "layer %s: grouped convolution (groups %d) "
+                               "is not compiled for the RTL core yet",
+                               nd->name, nd->groups);
             if (n == max_layers)
                 return td_fail(TD_ERR_CONFIG, "layer %s: more than %d layers", nd->name,
                                max_layers);
             if (nd->inputs[0] != (int32_t)i - 1 && !(cur == NULL && nd->inputs[0] == 0))
-                return td_fail(TD_ERR_UNSUPPORTED, "layer %s: only chains are compiled for the "
-                               "RTL core (its input is not the previous layer)", nd->name);
+                return td_fail(TD_ERR_UNSUPPORTED,
+                               "layer %s: only chains are compiled for the "
+                               "RTL core (its input is not the previous layer)",
+                               nd->name);
             const rtl_node_weights *w = &weights[i];
             if (!w->w || !w->rq)
                 return td_fail(TD_ERR_CONFIG, "layer %s: no quantized weights", nd->name);
@@ -52,24 +56,31 @@ td_status rtl_layers_from_graph(const nn_graph *g, const rtl_node_weights *weigh
         case NN_OP_RELU:      /* folded into the clamp [lo, hi] */
         case NN_OP_RELU6:
             if (!cur || cur->pool_k)
-                return td_fail(TD_ERR_UNSUPPORTED, "layer %s: %s must directly follow a conv "
-                               "or fc to be compiled for the RTL core", nd->name,
-                               nn_op_name(nd->op));
+                return td_fail(TD_ERR_UNSUPPORTED,
+                               "layer %s: %s must directly follow a conv "
+                               "or fc to be compiled for the RTL core",
+                               nd->name, nn_op_name(nd->op));
             break;
         case NN_OP_MAXPOOL:
             if (!cur || cur->op != RTL_LAYER_CONV || cur->pool_k)
-                return td_fail(TD_ERR_UNSUPPORTED, "layer %s: a max-pool is compiled only "
-                               "fused after a conv", nd->name);
+                return td_fail(TD_ERR_UNSUPPORTED,
+                               "layer %s: a max-pool is compiled only "
+                               "fused after a conv",
+                               nd->name);
             if (nd->pad != 0 || nd->k_h != nd->k_w)
-                return td_fail(TD_ERR_UNSUPPORTED, "layer %s: padded or non-square max-pool "
-                               "is not compiled for the RTL core yet", nd->name);
+                return td_fail(TD_ERR_UNSUPPORTED,
+                               "layer %s: padded or non-square max-pool "
+                               "is not compiled for the RTL core yet",
+                               nd->name);
             cur->pool_k = nd->k_h;
             cur->pool_s = nd->stride;
             cur->out = nd->out;
             break;
         default:
-            return td_fail(TD_ERR_UNSUPPORTED, "layer %s: %s is not compiled for the RTL core "
-                           "yet", nd->name, nn_op_name(nd->op));
+            return td_fail(TD_ERR_UNSUPPORTED,
+                           "layer %s: %s is not compiled for the RTL core "
+                           "yet",
+                           nd->name, nn_op_name(nd->op));
         }
     }
     *n_layers = n;
@@ -93,7 +104,8 @@ td_status rtl_program_add_net(rtl_program *p, const rtl_layer *layers, int32_t n
         const rtl_layer *l = &layers[i];
         if (l->in.c * l->in.h * l->in.w != s.c * s.h * s.w ||
             (l->op == RTL_LAYER_CONV && (l->in.c != s.c || l->in.h != s.h || l->in.w != s.w)))
-            return td_fail(TD_ERR_CONFIG, "layer %s: input %lldx%lldx%lld, previous output "
+            return td_fail(TD_ERR_CONFIG,
+                           "layer %s: input %lldx%lldx%lld, previous output "
                            "%lldx%lldx%lld",
                            l->name, (long long)l->in.c, (long long)l->in.h, (long long)l->in.w,
                            (long long)s.c, (long long)s.h, (long long)s.w);
@@ -112,16 +124,31 @@ td_status rtl_program_add_net(rtl_program *p, const rtl_layer *layers, int32_t n
         int64_t oh = (s.h + 2 * im.pad - im.k_h) / im.stride + 1,
                 ow = (s.w + 2 * im.pad - im.k_w) / im.stride + 1;
         if (oh * ow != M)
-            return td_fail(TD_ERR_CONFIG, "layer %s: output %lldx%lld does not match its "
-                           "convolution (%lldx%lld)", l->name, (long long)l->conv_out.h,
-                           (long long)l->conv_out.w, (long long)oh, (long long)ow);
+            return td_fail(TD_ERR_CONFIG,
+                           "layer %s: output %lldx%lld does not match its "
+                           "convolution (%lldx%lld)",
+                           l->name, (long long)l->conv_out.h, (long long)l->conv_out.w,
+                           (long long)oh, (long long)ow);
         const bool ws = hw->dataflow == HW_DATAFLOW_WS;
-        rtl_gemm_plan plan = {.m = M, .k = K, .n = N, .lo = l->wt.lo, .hi = l->wt.hi,
-                              .pool_k = l->pool_k, .pool_s = l->pool_s, .map_h = oh,
+        rtl_gemm_plan plan = {.m = M,
+                              .k = K,
+                              .n = N,
+                              .lo = l->wt.lo,
+                              .hi = l->wt.hi,
+                              .pool_k = l->pool_k,
+                              .pool_s = l->pool_s,
+                              .map_h = oh,
                               .map_w = ow};
         /* The checks of rtl_program_add_gemm, operands included. */
-        rtl_gemm chk = {.m = M, .k = K, .n = N, .x = NULL, .w = l->wt.w, .bias = l->wt.bias,
-                        .rq = l->wt.rq, .lo = l->wt.lo, .hi = l->wt.hi};
+        rtl_gemm chk = {.m = M,
+                        .k = K,
+                        .n = N,
+                        .x = NULL,
+                        .w = l->wt.w,
+                        .bias = l->wt.bias,
+                        .rq = l->wt.rq,
+                        .lo = l->wt.lo,
+                        .hi = l->wt.hi};
         st = rtl_gemm_check(hw, &chk);
         if (st == TD_OK)
             st = rtl_mem_alloc(&p->mem, ws ? cdiv(K, R) * M : cdiv(M, R) * K, &im.dst);
@@ -171,7 +198,8 @@ void rtl_net_read_act(const rtl_program *p, const rtl_mem *mem, int64_t addr, nn
 static void ref_layer(const rtl_layer *l, const int32_t *in, int32_t *out)
 {
     const nn_shape s = l->in, co = l->conv_out;
-    const int64_t kh = l->op == RTL_LAYER_CONV ? l->k : s.h, kw = l->op == RTL_LAYER_CONV ? l->k : s.w;
+    const int64_t kh = l->op == RTL_LAYER_CONV ? l->k : s.h,
+                  kw = l->op == RTL_LAYER_CONV ? l->k : s.w;
     const int64_t stride = l->op == RTL_LAYER_CONV ? l->stride : 1,
                   pad = l->op == RTL_LAYER_CONV ? l->pad : 0;
     const int64_t K = s.c * kh * kw;
@@ -201,7 +229,8 @@ static void ref_layer(const rtl_layer *l, const int32_t *in, int32_t *out)
                 int32_t best = INT32_MIN;
                 for (int64_t ky = 0; ky < l->pool_k; ky++)
                     for (int64_t kx = 0; kx < l->pool_k; kx++) {
-                        int32_t v = map[(o * co.h + y * l->pool_s + ky) * co.w + x * l->pool_s + kx];
+                        int32_t v =
+                            map[(o * co.h + y * l->pool_s + ky) * co.w + x * l->pool_s + kx];
                         best = v > best ? v : best;
                     }
                 out[(o * po.h + y) * po.w + x] = best;
@@ -270,9 +299,8 @@ td_status rtl_net_weights_random(rtl_net_weights *nw, const nn_graph *g, int bit
         const double typical = sqrt((double)K) * (double)qmax * (double)qmax / 4.0 + 1.0;
         for (int64_t j = 0; j < N && st == TD_OK; j++) {
             b[j] = (int64_t)td_rng_gaussian(&rng, typical / 4);
-            st = nn_requant_from_real((double)qmax / typical *
-                                          ldexp(1.0, (int)td_rng_range(&rng, 0, 2)),
-                                      &rq[j]);
+            st = nn_requant_from_real(
+                (double)qmax / typical * ldexp(1.0, (int)td_rng_range(&rng, 0, 2)), &rq[j]);
         }
         nw->wt[i].lo = (int32_t)i == last ? qmin : 0; /* ReLU except on the logits */
         nw->wt[i].hi = qmax;

@@ -22,11 +22,7 @@ typedef struct rtl_node_weights {
     int64_t lo, hi;       /* clamp after requantization (saturation and activation) */
 } rtl_node_weights;
 
-typedef enum rtl_layer_op {
-    RTL_LAYER_CONV = 0,
-    RTL_LAYER_FC,
-    RTL_LAYER_COUNT
-} rtl_layer_op;
+typedef enum rtl_layer_op { RTL_LAYER_CONV = 0, RTL_LAYER_FC, RTL_LAYER_COUNT } rtl_layer_op;
 
 /* One lowered layer: a GEMM with an optional fused max-pool. */
 typedef struct rtl_layer {
@@ -34,7 +30,7 @@ typedef struct rtl_layer {
     char name[NN_NAME_MAX];
     nn_shape in, conv_out, out; /* out = conv_out, or the pooled shape */
     int32_t k, stride, pad;
-    int32_t pool_k, pool_s;     /* 0: no max-pool */
+    int32_t pool_k, pool_s; /* 0: no max-pool */
     rtl_node_weights wt;
 } rtl_layer;
 

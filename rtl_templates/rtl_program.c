@@ -44,8 +44,8 @@ td_status rtl_hw_check(const rtl_hw *hw)
                  {"out_depth", hw->out_depth}};
     for (size_t i = 0; i < sizeof depth / sizeof depth[0]; i++)
         if (depth[i].v < 2 || depth[i].v > 65536)
-            return td_fail(TD_ERR_CONFIG, "rtl hw: %s %lld outside [2, 65536] lines",
-                           depth[i].name, (long long)depth[i].v);
+            return td_fail(TD_ERR_CONFIG, "rtl hw: %s %lld outside [2, 65536] lines", depth[i].name,
+                           (long long)depth[i].v);
     /* The compiler needs one full weight tile (WS) or one output tile (OS) on chip. */
     if (hw->dataflow == HW_DATAFLOW_WS && hw->w_depth < hw->rows)
         return td_fail(TD_ERR_CONFIG, "rtl hw: w_depth %lld below rows %d (WS preload)",
@@ -65,9 +65,9 @@ int32_t rtl_hw_mem_bits(const rtl_hw *hw)
 
 /* ---- commands ---- */
 
-static const char *const op_names[RTL_OP_COUNT] = {
-    "NOP", "LD_X", "LD_W", "LD_P", "PRELOAD", "COMPUTE", "DRAIN", "REQUANT", "POOL", "STORE",
-    "HOST"};
+static const char *const op_names[RTL_OP_COUNT] = {"NOP",     "LD_X",    "LD_W",  "LD_P",
+                                                   "PRELOAD", "COMPUTE", "DRAIN", "REQUANT",
+                                                   "POOL",    "STORE",   "HOST"};
 
 const char *rtl_opcode_name(int op)
 {
@@ -110,9 +110,8 @@ rtl_cmd rtl_cmd_compute_ws(uint16_t x_line, uint16_t acc_line, uint16_t m_t, uin
     return c;
 }
 
-rtl_cmd rtl_cmd_compute_os(uint16_t x_line, uint16_t w_line, uint16_t k_t, uint16_t n_t,
-                           bool clear, bool drain, uint16_t acc_line, uint16_t m_t,
-                           bool accumulate)
+rtl_cmd rtl_cmd_compute_os(uint16_t x_line, uint16_t w_line, uint16_t k_t, uint16_t n_t, bool clear,
+                           bool drain, uint16_t acc_line, uint16_t m_t, bool accumulate)
 {
     rtl_cmd c = {.op = RTL_OP_COMPUTE, .a = x_line, .b = w_line, .n = k_t, .t = n_t};
     c.flags = (uint8_t)((clear ? RTL_FLAG_CLEAR : 0) | (drain ? RTL_FLAG_FUSE : 0) |
@@ -334,15 +333,15 @@ static td_status emit_mem(rtl_program *p, rtl_opcode op, int64_t line, int64_t n
 static td_status check_value(int64_t v, int bits, const char *what, int64_t i)
 {
     if (v < nn_qmin(bits) || v > nn_qmax(bits))
-        return td_fail(TD_ERR_CONFIG, "rtl gemm: %s[%lld] = %lld does not fit %d-bit signed",
-                       what, (long long)i, (long long)v, bits);
+        return td_fail(TD_ERR_CONFIG, "rtl gemm: %s[%lld] = %lld does not fit %d-bit signed", what,
+                       (long long)i, (long long)v, bits);
     return TD_OK;
 }
 
 /* Checks the operands of a GEMM against the core. */
 static td_status gemm_check_ops(const rtl_hw *hw, int64_t M, int64_t K, int64_t N, const int32_t *x,
-                            const int32_t *w, const int64_t *bias, const nn_requant *rq,
-                            int64_t lo, int64_t hi)
+                                const int32_t *w, const int64_t *bias, const nn_requant *rq,
+                                int64_t lo, int64_t hi)
 {
     const int b = hw->bits;
     if (M < 1 || K < 1 || N < 1)
@@ -361,8 +360,8 @@ static td_status gemm_check_ops(const rtl_hw *hw, int64_t M, int64_t K, int64_t 
         return td_fail(TD_ERR_CONFIG, "rtl gemm: lower clamp %lld is neither 0 nor %lld",
                        (long long)lo, (long long)nn_qmin(b));
     if (hi < 0 || hi > nn_qmax(b))
-        return td_fail(TD_ERR_CONFIG, "rtl gemm: upper clamp %lld outside [0, %lld]",
-                       (long long)hi, (long long)nn_qmax(b));
+        return td_fail(TD_ERR_CONFIG, "rtl gemm: upper clamp %lld outside [0, %lld]", (long long)hi,
+                       (long long)nn_qmax(b));
     for (int64_t i = 0; x && i < M * K; i++)
         if (check_value(x[i], b, "x", i) != TD_OK)
             return TD_ERR_CONFIG;
@@ -422,14 +421,16 @@ td_status rtl_program_emit_gemm(rtl_program *p, const rtl_gemm_plan *g)
     if (pool) {
         if (g->pool_s < 1 || g->pool_k > 255 || g->pool_s > 255 || g->map_h * g->map_w != M ||
             g->map_h < g->pool_k || g->map_w < g->pool_k)
-            return td_fail(TD_ERR_CONFIG, "rtl gemm: max-pool %dx%d stride %d does not fit the "
+            return td_fail(TD_ERR_CONFIG,
+                           "rtl gemm: max-pool %dx%d stride %d does not fit the "
                            "%lldx%lld map",
                            g->pool_k, g->pool_k, g->pool_s, (long long)g->map_h,
                            (long long)g->map_w);
         ph = (g->map_h - g->pool_k) / g->pool_s + 1;
         pw = (g->map_w - g->pool_k) / g->pool_s + 1;
         if (M + ph * pw > hw->out_depth || M + ph * pw > 65536)
-            return td_fail(TD_ERR_INFEASIBLE, "rtl gemm: the fused max-pool needs the whole "
+            return td_fail(TD_ERR_INFEASIBLE,
+                           "rtl gemm: the fused max-pool needs the whole "
                            "%lld-pixel map and its %lld pooled pixels in the output buffer "
                            "(out_depth %lld)",
                            (long long)M, (long long)(ph * pw), (long long)hw->out_depth);
@@ -450,12 +451,15 @@ td_status rtl_program_emit_gemm(rtl_program *p, const rtl_gemm_plan *g)
                     if (st == TD_OK)
                         st = emit_mem(p, RTL_OP_LD_X, 0, mc, g->x_addr + kt * M + m0);
                     if (st == TD_OK)
-                        st = rtl_program_emit(
-                            p, rtl_cmd_compute_ws(0, 0, (uint16_t)mc, (uint16_t)n_t, kt > 0,
-                                                  true, 0, (uint16_t)k_t));
+                        st = rtl_program_emit(p,
+                                              rtl_cmd_compute_ws(0, 0, (uint16_t)mc, (uint16_t)n_t,
+                                                                 kt > 0, true, 0, (uint16_t)k_t));
                 }
-                rtl_cmd rq = {.op = RTL_OP_REQUANT, .flags = rq_flags, .a = 0,
-                              .b = (uint16_t)(pool ? m0 : 0), .n = (uint16_t)mc,
+                rtl_cmd rq = {.op = RTL_OP_REQUANT,
+                              .flags = rq_flags,
+                              .a = 0,
+                              .b = (uint16_t)(pool ? m0 : 0),
+                              .n = (uint16_t)mc,
                               .x = (uint32_t)g->hi};
                 if (st == TD_OK)
                     st = rtl_program_emit(p, rq);
@@ -476,8 +480,11 @@ td_status rtl_program_emit_gemm(rtl_program *p, const rtl_gemm_plan *g)
                             p, rtl_cmd_compute_os(0, 0, (uint16_t)kc, (uint16_t)n_t, k0 == 0,
                                                   k0 + kc == K, 0, (uint16_t)m_t, false));
                 }
-                rtl_cmd rq = {.op = RTL_OP_REQUANT, .flags = rq_flags, .a = 0,
-                              .b = (uint16_t)(pool ? mt * R : 0), .n = (uint16_t)m_t,
+                rtl_cmd rq = {.op = RTL_OP_REQUANT,
+                              .flags = rq_flags,
+                              .a = 0,
+                              .b = (uint16_t)(pool ? mt * R : 0),
+                              .n = (uint16_t)m_t,
                               .x = (uint32_t)g->hi};
                 if (st == TD_OK)
                     st = rtl_program_emit(p, rq);
@@ -486,10 +493,13 @@ td_status rtl_program_emit_gemm(rtl_program *p, const rtl_gemm_plan *g)
             }
         }
         if (pool && st == TD_OK) {
-            rtl_cmd pc = {.op = RTL_OP_POOL, .a = 0, .b = (uint16_t)M, .n = (uint16_t)g->map_w,
+            rtl_cmd pc = {.op = RTL_OP_POOL,
+                          .a = 0,
+                          .b = (uint16_t)M,
+                          .n = (uint16_t)g->map_w,
                           .t = (uint16_t)ph,
-                          .x = (uint32_t)pw | (uint32_t)g->pool_k << 16 |
-                               (uint32_t)g->pool_s << 24};
+                          .x =
+                              (uint32_t)pw | (uint32_t)g->pool_k << 16 | (uint32_t)g->pool_s << 24};
             st = rtl_program_emit(p, pc);
             if (st == TD_OK)
                 st = emit_mem(p, RTL_OP_STORE, M, ph * pw, g->y_addr + j * ph * pw);
@@ -551,8 +561,8 @@ typedef struct core_model {
     int64_t *xs, *ws, *ob; /* depth x lanes */
     nn_acc_t *acc;         /* acc_depth x cols, wrapped to acc_bits */
     int64_t *bias, *mult, *shift;
-    int64_t *pe_w;         /* WS: rows x cols stationary weights */
-    nn_acc_t *pe_acc;      /* OS: rows x cols accumulators */
+    int64_t *pe_w;    /* WS: rows x cols stationary weights */
+    nn_acc_t *pe_acc; /* OS: rows x cols accumulators */
 } core_model;
 
 static size_t p_host_count(const core_model *cm)
@@ -574,8 +584,8 @@ static nn_acc_t wrap_acc(nn_acc_t v, int bits)
 static td_status line_check(int64_t line, int64_t depth, const char *what, size_t ci)
 {
     if (line < 0 || line >= depth)
-        return td_fail(TD_ERR_CONFIG, "rtl program: command %zu addresses %s line %lld of %lld",
-                       ci, what, (long long)line, (long long)depth);
+        return td_fail(TD_ERR_CONFIG, "rtl program: command %zu addresses %s line %lld of %lld", ci,
+                       what, (long long)line, (long long)depth);
     return TD_OK;
 }
 
@@ -729,10 +739,10 @@ static td_status model_cmd(core_model *cm, const rtl_cmd *c, size_t ci, rtl_mem 
                 return st;
             for (int64_t r = 0; r < R; r++)
                 for (int64_t l = 0; l < C; l++)
-                    cm->pe_acc[r * C + l] = wrap_acc(
-                        cm->pe_acc[r * C + l] +
-                            (nn_acc_t)cm->xs[(c->a + k) * R + r] * cm->ws[(c->b + k) * C + l],
-                        hw->acc_bits);
+                    cm->pe_acc[r * C + l] =
+                        wrap_acc(cm->pe_acc[r * C + l] + (nn_acc_t)cm->xs[(c->a + k) * R + r] *
+                                                             cm->ws[(c->b + k) * C + l],
+                                 hw->acc_bits);
         }
         if (!fuse)
             return TD_OK;

@@ -16,14 +16,14 @@
 
 /* The core's parameters (the RTL top's parameters, rtl_top.sv). Depths are in lines. */
 typedef struct rtl_hw {
-    int32_t rows, cols;     /* array size, [1, 64] each */
-    int32_t bits;           /* operand width: 4, 8, 16 or 32 */
-    int32_t acc_bits;       /* accumulator width, [2*bits, min(2*bits + 32, 96)] */
-    hw_dataflow dataflow;   /* WS or OS */
-    int64_t x_depth;        /* input scratchpad lines (rows elements each), [2, 65536] */
-    int64_t w_depth;        /* weight scratchpad lines (cols elements each), [2, 65536] */
-    int64_t acc_depth;      /* accumulator buffer lines (cols accumulators each) */
-    int64_t out_depth;      /* output buffer lines (cols elements each) */
+    int32_t rows, cols;   /* array size, [1, 64] each */
+    int32_t bits;         /* operand width: 4, 8, 16 or 32 */
+    int32_t acc_bits;     /* accumulator width, [2*bits, min(2*bits + 32, 96)] */
+    hw_dataflow dataflow; /* WS or OS */
+    int64_t x_depth;      /* input scratchpad lines (rows elements each), [2, 65536] */
+    int64_t w_depth;      /* weight scratchpad lines (cols elements each), [2, 65536] */
+    int64_t acc_depth;    /* accumulator buffer lines (cols accumulators each) */
+    int64_t out_depth;    /* output buffer lines (cols elements each) */
 } rtl_hw;
 
 /* Checks every field against the RTL's legal ranges; the message names the field. */
@@ -71,9 +71,8 @@ td_status rtl_cmd_unpack(const uint32_t w[RTL_CMD_WORDS], rtl_cmd *c);
 /* Builders for the array commands (fields per dataflow, docs/formats.md). */
 rtl_cmd rtl_cmd_compute_ws(uint16_t x_line, uint16_t acc_line, uint16_t m_t, uint16_t n_t,
                            bool accumulate, bool preload, uint16_t w_line, uint16_t k_t);
-rtl_cmd rtl_cmd_compute_os(uint16_t x_line, uint16_t w_line, uint16_t k_t, uint16_t n_t,
-                           bool clear, bool drain, uint16_t acc_line, uint16_t m_t,
-                           bool accumulate);
+rtl_cmd rtl_cmd_compute_os(uint16_t x_line, uint16_t w_line, uint16_t k_t, uint16_t n_t, bool clear,
+                           bool drain, uint16_t acc_line, uint16_t m_t, bool accumulate);
 
 /* Cycles from the command's acceptance to the next command's acceptance, when the next one
  * is waiting (docs/rtl.md, "Timing"); array commands use hw_timing.h. -1 for commands that
@@ -105,10 +104,7 @@ int64_t rtl_mem_get(const rtl_mem *m, int64_t addr, int32_t lsb, int32_t width, 
  * j = c / cols, pixel p: word src + j*h*w + p, lane c % cols) and writes the GEMM input of a
  * k_h x k_w convolution (stride, pad; fc: k_h = h, k_w = w) in the core's X layout for the
  * program's dataflow at dst (docs/formats.md). */
-typedef enum rtl_host_kind {
-    RTL_HOST_IM2COL = 0,
-    RTL_HOST_KIND_COUNT
-} rtl_host_kind;
+typedef enum rtl_host_kind { RTL_HOST_IM2COL = 0, RTL_HOST_KIND_COUNT } rtl_host_kind;
 
 typedef struct rtl_host_op {
     rtl_host_kind kind;
@@ -137,10 +133,10 @@ int64_t rtl_program_compute_cycles(const rtl_program *p);
  * lo must be 0 or -2^(bits-1); hi in [0, 2^(bits-1) - 1]. bias may be NULL. */
 typedef struct rtl_gemm {
     int64_t m, k, n;
-    const int32_t *x;      /* m x k, row-major, bits-bit values */
-    const int32_t *w;      /* k x n, row-major, bits-bit values */
-    const int64_t *bias;   /* n, or NULL */
-    const nn_requant *rq;  /* n */
+    const int32_t *x;     /* m x k, row-major, bits-bit values */
+    const int32_t *w;     /* k x n, row-major, bits-bit values */
+    const int64_t *bias;  /* n, or NULL */
+    const nn_requant *rq; /* n */
     int64_t lo, hi;
 } rtl_gemm;
 

@@ -17,7 +17,8 @@
 #include <string>
 #include <vector>
 
-namespace {
+namespace
+{
 
 struct Layer {
     std::string name;
@@ -41,7 +42,10 @@ inline void port_set(QData &p, const uint32_t *w, int limbs)
 {
     p = w[0] | (limbs > 1 ? (uint64_t)w[1] << 32 : 0);
 }
-inline void port_set(IData &p, const uint32_t *w, int) { p = w[0]; }
+inline void port_set(IData &p, const uint32_t *w, int)
+{
+    p = w[0];
+}
 template <std::size_t N> inline void port_get(const VlWide<N> &p, uint32_t *w, int limbs)
 {
     for (int i = 0; i < limbs; i++)
@@ -53,14 +57,24 @@ inline void port_get(const QData &p, uint32_t *w, int limbs)
     if (limbs > 1)
         w[1] = (uint32_t)(p >> 32);
 }
-inline void port_get(const IData &p, uint32_t *w, int) { w[0] = p; }
+inline void port_get(const IData &p, uint32_t *w, int)
+{
+    w[0] = p;
+}
 
-class Memory {
+class Memory
+{
   public:
     int limbs = 1;
     std::vector<uint32_t> d;
-    int64_t words() const { return (int64_t)d.size() / limbs; }
-    uint32_t *word(int64_t a) { return &d[(size_t)a * limbs]; }
+    int64_t words() const
+    {
+        return (int64_t)d.size() / limbs;
+    }
+    uint32_t *word(int64_t a)
+    {
+        return &d[(size_t)a * limbs];
+    }
     void set(int64_t a, int lsb, int width, int64_t v)
     {
         uint32_t *w = word(a);
@@ -158,12 +172,14 @@ bool load(const std::string &dir, Net *net, std::vector<uint32_t> *prog, std::ve
 void im2col(const Net &net, const Host &h, Memory *mem)
 {
     const int64_t R = net.rows, C = net.cols, b = net.bits;
-    const int64_t oh = (h.h + 2 * h.pad - h.kh) / h.stride + 1, ow = (h.w + 2 * h.pad - h.kw) / h.stride + 1;
+    const int64_t oh = (h.h + 2 * h.pad - h.kh) / h.stride + 1,
+                  ow = (h.w + 2 * h.pad - h.kw) / h.stride + 1;
     const int64_t M = oh * ow, K = h.c * h.kh * h.kw, HW = h.h * h.w;
     for (int64_t m = 0; m < M; m++)
         for (int64_t k = 0; k < K; k++) {
             const int64_t ci = k / (h.kh * h.kw), ky = (k / h.kw) % h.kh, kx = k % h.kw;
-            const int64_t iy = (m / ow) * h.stride + ky - h.pad, ix = (m % ow) * h.stride + kx - h.pad;
+            const int64_t iy = (m / ow) * h.stride + ky - h.pad,
+                          ix = (m % ow) * h.stride + kx - h.pad;
             int64_t v = 0;
             if (iy >= 0 && iy < h.h && ix >= 0 && ix < h.w)
                 v = mem->get(h.src + (ci / C) * HW + iy * h.w + ix, (int)((ci % C) * b), (int)b);
@@ -240,7 +256,8 @@ int main(int argc, char **argv)
             if (last_accept >= 0 && cycles[last_cmd] >= 0) {
                 timed++;
                 if ((int64_t)cyc - last_accept != cycles[last_cmd] && failures++ < 10)
-                    fprintf(stderr, "image %d: command %zu took %" PRId64 " cycles, expected %" PRId64 "\n",
+                    fprintf(stderr,
+                            "image %d: command %zu took %" PRId64 " cycles, expected %" PRId64 "\n",
                             img, last_cmd, (int64_t)cyc - last_accept, cycles[last_cmd]);
             }
             last_accept = -1;
@@ -253,7 +270,8 @@ int main(int argc, char **argv)
                 const uint32_t *w = &prog[next * 4];
                 size_t h = (w[2] >> 8) | (w[3] & 0xFFu) << 24;
                 if (h >= host.size()) {
-                    fprintf(stderr, "tb: command %zu names host step %zu of %zu\n", next, h, host.size());
+                    fprintf(stderr, "tb: command %zu names host step %zu of %zu\n", next, h,
+                            host.size());
                     return 1;
                 }
                 im2col(net, host[h], &mem);
@@ -314,8 +332,9 @@ int main(int argc, char **argv)
                     int64_t want = expected[(size_t)(off + c * lhw + i)];
                     checked++;
                     if (got != want && bad++ < 3)
-                        fprintf(stderr, "image %d layer %s: channel %" PRId64 " pixel %" PRId64
-                                        " = %" PRId64 ", reference %" PRId64 "\n",
+                        fprintf(stderr,
+                                "image %d layer %s: channel %" PRId64 " pixel %" PRId64
+                                " = %" PRId64 ", reference %" PRId64 "\n",
                                 img, l.name.c_str(), c, i, got, want);
                 }
             failures += bad;

@@ -13,10 +13,15 @@ int main(int argc, char **argv)
         return 2;
     }
     int64_t depth = atoll(argv[8]);
-    rtl_hw hw = {.rows = atoi(argv[3]), .cols = atoi(argv[4]), .bits = atoi(argv[5]),
+    rtl_hw hw = {.rows = atoi(argv[3]),
+                 .cols = atoi(argv[4]),
+                 .bits = atoi(argv[5]),
                  .acc_bits = atoi(argv[6]),
                  .dataflow = strcmp(argv[7], "OS") == 0 ? HW_DATAFLOW_OS : HW_DATAFLOW_WS,
-                 .x_depth = depth, .w_depth = depth, .acc_depth = depth, .out_depth = depth};
+                 .x_depth = depth,
+                 .w_depth = depth,
+                 .acc_depth = depth,
+                 .out_depth = depth};
     nn_graph g;
     rtl_net_weights nw;
     td_status st = nn_builtin_graph(&g, argv[2]);

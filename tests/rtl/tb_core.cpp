@@ -28,7 +28,8 @@ extern "C" {
 
 typedef TB_CLASS Model;
 
-namespace {
+namespace
+{
 
 // ---- port access for every width Verilator uses ----
 template <std::size_t N> inline void port_set(VlWide<N> &p, const uint32_t *w, int limbs)
@@ -40,7 +41,10 @@ inline void port_set(QData &p, const uint32_t *w, int limbs)
 {
     p = w[0] | (limbs > 1 ? (uint64_t)w[1] << 32 : 0);
 }
-inline void port_set(IData &p, const uint32_t *w, int) { p = w[0]; }
+inline void port_set(IData &p, const uint32_t *w, int)
+{
+    p = w[0];
+}
 template <std::size_t N> inline void port_get(const VlWide<N> &p, uint32_t *w, int limbs)
 {
     for (int i = 0; i < limbs; i++)
@@ -52,17 +56,24 @@ inline void port_get(const QData &p, uint32_t *w, int limbs)
     if (limbs > 1)
         w[1] = (uint32_t)(p >> 32);
 }
-inline void port_get(const IData &p, uint32_t *w, int) { w[0] = p; }
+inline void port_get(const IData &p, uint32_t *w, int)
+{
+    w[0] = p;
+}
 
 struct CmdTiming {
     rtl_cmd cmd;
     int64_t measured, predicted;
 };
 
-class Bench {
+class Bench
+{
   public:
     Bench() : ctx_(new VerilatedContext), m_(new Model(ctx_.get(), "core")), rng_(12345) {}
-    ~Bench() { m_->final(); }
+    ~Bench()
+    {
+        m_->final();
+    }
 
     // Runs cmds against mem (word image, limbs per word). Returns false on a protocol error.
     bool run(const rtl_cmd *cmds, size_t n, rtl_mem *mem, std::vector<CmdTiming> *timing,
@@ -234,8 +245,9 @@ void run_gemm_case(Bench &bench, const rtl_hw &hw, const rtl_case &c, const char
         for (int64_t i = 0; i < c.m * c.n; i++) {
             g_checked_outputs++;
             if (y[i] != c.y_ref[i] && bad++ < 5)
-                fprintf(stderr, "%s (%" PRId64 "x%" PRId64 "x%" PRId64 "): y[%" PRId64 "][%" PRId64
-                                "] = %d, reference %d\n",
+                fprintf(stderr,
+                        "%s (%" PRId64 "x%" PRId64 "x%" PRId64 "): y[%" PRId64 "][%" PRId64
+                        "] = %d, reference %d\n",
                         what, c.m, c.k, c.n, i / c.n, i % c.n, y[i], c.y_ref[i]);
         }
         if (bad) {
@@ -336,14 +348,16 @@ void run_error_case(Bench &bench, const rtl_hw &hw)
 {
     rtl_mem mem;
     int64_t base;
-    if (rtl_mem_init(&mem, rtl_hw_mem_bits(&hw)) != TD_OK || rtl_mem_alloc(&mem, 1, &base) != TD_OK) {
+    if (rtl_mem_init(&mem, rtl_hw_mem_bits(&hw)) != TD_OK ||
+        rtl_mem_alloc(&mem, 1, &base) != TD_OK) {
         g_fail++;
         return;
     }
     rtl_cmd legal[2] = {{RTL_OP_NOP, 0, 0, 0, 0, 0, 0}, {RTL_OP_NOP, 0, 0, 0, 0, 0, 0}};
     rtl_cmd bad[2] = {{RTL_OP_NOP, 0, 0, 0, 0, 0, 0}, {14, 0, 0, 0, 0, 0, 0}};
-    rtl_cmd wrong_df[1] = {{(uint8_t)(hw.dataflow == HW_DATAFLOW_WS ? RTL_OP_DRAIN : RTL_OP_PRELOAD),
-                            0, 0, 0, 1, 1, 0}};
+    rtl_cmd wrong_df[1] = {
+        {(uint8_t)(hw.dataflow == HW_DATAFLOW_WS ? RTL_OP_DRAIN : RTL_OP_PRELOAD), 0, 0, 0, 1, 1,
+         0}};
     std::vector<CmdTiming> t;
     bool err = true;
     if (!bench.run(legal, 2, &mem, &t, &err) || err || t[0].measured != 1 || t[1].measured != 1) {
@@ -393,8 +407,8 @@ int main(int argc, char **argv)
     };
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         rtl_case c;
-        if (rtl_case_gemm(&c, &rng, hw.bits, hw.acc_bits, shapes[s][0], shapes[s][1], shapes[s][2]) !=
-            TD_OK) {
+        if (rtl_case_gemm(&c, &rng, hw.bits, hw.acc_bits, shapes[s][0], shapes[s][1],
+                          shapes[s][2]) != TD_OK) {
             fprintf(stderr, "tb: %s\n", td_error_message());
             return 1;
         }
@@ -404,7 +418,10 @@ int main(int argc, char **argv)
     }
     // Convolutions lowered by im2col: 3x3 pad 1, strided, 1x1, odd channel counts.
     const int64_t convs[][7] = {
-        {3, 7, 6, 5, 3, 1, 1}, {2, 9, 9, 3, 3, 2, 0}, {5, 4, 5, 7, 1, 1, 0}, {1, 6, 6, 2, 5, 1, 2},
+        {3, 7, 6, 5, 3, 1, 1},
+        {2, 9, 9, 3, 3, 2, 0},
+        {5, 4, 5, 7, 1, 1, 0},
+        {1, 6, 6, 2, 5, 1, 2},
     };
     for (size_t s = 0; s < sizeof convs / sizeof convs[0]; s++) {
         rtl_case c;

@@ -15,8 +15,15 @@
 
 static rtl_hw hw_make(int rows, int cols, int bits, int acc_bits, hw_dataflow df, int64_t depth)
 {
-    rtl_hw hw = {.rows = rows, .cols = cols, .bits = bits, .acc_bits = acc_bits, .dataflow = df,
-                 .x_depth = depth, .w_depth = depth, .acc_depth = depth, .out_depth = depth};
+    rtl_hw hw = {.rows = rows,
+                 .cols = cols,
+                 .bits = bits,
+                 .acc_bits = acc_bits,
+                 .dataflow = df,
+                 .x_depth = depth,
+                 .w_depth = depth,
+                 .acc_depth = depth,
+                 .out_depth = depth};
     return hw;
 }
 
@@ -37,13 +44,13 @@ static void test_cmd_roundtrip(void **state)
         rtl_cmd_pack(&c, w);
         rtl_cmd back;
         assert_int_equal(rtl_cmd_unpack(w, &back), TD_OK);
-        assert_true(c.op == back.op && c.flags == back.flags && c.a == back.a &&
-                    c.b == back.b && c.n == back.n && c.t == back.t && c.x == back.x);
+        assert_true(c.op == back.op && c.flags == back.flags && c.a == back.a && c.b == back.b &&
+                    c.n == back.n && c.t == back.t && c.x == back.x);
     }
     td_rng_free(&rng);
     /* field positions, docs/formats.md */
-    rtl_cmd c = {.op = 5, .flags = 0x9, .a = 0x1234, .b = 0xABCD, .n = 0x0102, .t = 0x0304,
-                 .x = 0xDEADBEEF};
+    rtl_cmd c = {
+        .op = 5, .flags = 0x9, .a = 0x1234, .b = 0xABCD, .n = 0x0102, .t = 0x0304, .x = 0xDEADBEEF};
     uint32_t w[RTL_CMD_WORDS];
     rtl_cmd_pack(&c, w);
     assert_int_equal(w[0], 0xCD123495u);
@@ -155,7 +162,8 @@ static void test_execute_errors(void **state)
     p.cmds[0] = drain;
     assert_int_equal(rtl_program_execute(&p, &mem), TD_ERR_CONFIG);
     assert_non_null(strstr(td_error_message(), "command 0 is DRAIN on a WS core"));
-    rtl_cmd pool = {.op = RTL_OP_POOL, .a = 0, .b = 0, .n = 4, .t = 1, .x = 2u << 24 | 2u << 16 | 1};
+    rtl_cmd pool = {
+        .op = RTL_OP_POOL, .a = 0, .b = 0, .n = 4, .t = 1, .x = 2u << 24 | 2u << 16 | 1};
     p.cmds[0] = pool;
     assert_int_equal(rtl_program_execute(&p, &mem), TD_ERR_CONFIG);
     assert_non_null(strstr(td_error_message(), "command 0 addresses output line 4 of 4"));
@@ -174,14 +182,13 @@ static void test_cycles_are_hw_timing(void **state)
         rtl_hw hw = hw_make(3, 5, 8, 32, (hw_dataflow)df, 16);
         const int64_t oh = hw_timing_cmd_overhead_cycles();
         for (uint16_t t = 0; t < 20; t++) {
-            rtl_cmd c = df == HW_DATAFLOW_WS ? rtl_cmd_compute_ws(0, 0, t, 5, false, true, 0, 3)
-                                             : rtl_cmd_compute_os(0, 0, t, 5, true, true, 0, 3,
-                                                                  false);
-            int64_t want = df == HW_DATAFLOW_WS
-                               ? oh + hw_timing_ws_preload_cycles(3, 5) +
-                                     hw_timing_ws_stream_cycles(3, 5, t)
-                               : oh + hw_timing_os_stream_cycles(3, 5, t) +
-                                     hw_timing_os_drain_cycles(3, 5);
+            rtl_cmd c = df == HW_DATAFLOW_WS
+                            ? rtl_cmd_compute_ws(0, 0, t, 5, false, true, 0, 3)
+                            : rtl_cmd_compute_os(0, 0, t, 5, true, true, 0, 3, false);
+            int64_t want =
+                df == HW_DATAFLOW_WS
+                    ? oh + hw_timing_ws_preload_cycles(3, 5) + hw_timing_ws_stream_cycles(3, 5, t)
+                    : oh + hw_timing_os_stream_cycles(3, 5, t) + hw_timing_os_drain_cycles(3, 5);
             assert_int_equal(rtl_cmd_cycles(&hw, &c), want);
         }
     }
@@ -192,8 +199,15 @@ static void run_case(const rtl_hw *hw, const rtl_case *c)
 {
     rtl_program p;
     assert_int_equal(rtl_program_init(&p, hw), TD_OK);
-    rtl_gemm g = {.m = c->m, .k = c->k, .n = c->n, .x = c->x, .w = c->w, .bias = c->bias,
-                  .rq = c->rq, .lo = c->lo, .hi = c->hi};
+    rtl_gemm g = {.m = c->m,
+                  .k = c->k,
+                  .n = c->n,
+                  .x = c->x,
+                  .w = c->w,
+                  .bias = c->bias,
+                  .rq = c->rq,
+                  .lo = c->lo,
+                  .hi = c->hi};
     rtl_gemm_out out;
     assert_int_equal(rtl_program_add_gemm(&p, &g, &out), TD_OK);
     rtl_mem mem;
@@ -206,8 +220,8 @@ static void run_case(const rtl_hw *hw, const rtl_case *c)
     rtl_gemm_read(&p, &mem, &out, y);
     for (int64_t i = 0; i < c->m * c->n; i++)
         if (y[i] != c->y_ref[i])
-            fail_msg("%dx%d b%d %s gemm %lldx%lldx%lld: y[%lld][%lld] = %d, reference %d",
-                     hw->rows, hw->cols, hw->bits, hw->dataflow == HW_DATAFLOW_WS ? "WS" : "OS",
+            fail_msg("%dx%d b%d %s gemm %lldx%lldx%lld: y[%lld][%lld] = %d, reference %d", hw->rows,
+                     hw->cols, hw->bits, hw->dataflow == HW_DATAFLOW_WS ? "WS" : "OS",
                      (long long)c->m, (long long)c->k, (long long)c->n, (long long)(i / c->n),
                      (long long)(i % c->n), y[i], c->y_ref[i]);
     free(y);
@@ -333,8 +347,15 @@ static void test_net_errors(void **state)
     rtl_hw hw = hw_make(2, 2, 8, 32, HW_DATAFLOW_WS, 16);
     rtl_program p;
     assert_int_equal(rtl_program_init(&p, &hw), TD_OK);
-    rtl_gemm_plan plan = {.m = 16, .k = 2, .n = 2, .lo = 0, .hi = 127, .pool_k = 2, .pool_s = 2,
-                          .map_h = 4, .map_w = 4};
+    rtl_gemm_plan plan = {.m = 16,
+                          .k = 2,
+                          .n = 2,
+                          .lo = 0,
+                          .hi = 127,
+                          .pool_k = 2,
+                          .pool_s = 2,
+                          .map_h = 4,
+                          .map_w = 4};
     assert_int_equal(rtl_program_emit_gemm(&p, &plan), TD_ERR_INFEASIBLE);
     assert_non_null(strstr(td_error_message(), "whole 16-pixel map and its 4 pooled pixels"));
     rtl_program_free(&p);
@@ -367,8 +388,7 @@ static void test_bundle_errors(void **state)
                      TD_ERR_IO);
     assert_non_null(strstr(td_error_message(), "/proc/tandem-no: cannot create directory"));
     hw.out_depth = 512; /* c1's 784-pixel map does not fit for the fused max-pool */
-    assert_int_equal(rtl_gen_bundle("/tmp/unused", &hw, &g, nw.wt, &opts, NULL),
-                     TD_ERR_INFEASIBLE);
+    assert_int_equal(rtl_gen_bundle("/tmp/unused", &hw, &g, nw.wt, &opts, NULL), TD_ERR_INFEASIBLE);
     assert_non_null(strstr(td_error_message(), "layer c1.conv: rtl gemm: the fused max-pool"));
     free(img);
     rtl_net_weights_free(&nw);
