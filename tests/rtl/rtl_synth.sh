@@ -36,4 +36,16 @@ xargs -P "$JOBS" -L 1 sh -c '
   fi
   cells=$(grep "Number of cells" "$log" | tail -1 | awk "{print \$4}")
   echo "ok: $top $* ($cells cells)"' sh < "$LOGS/corners" || { echo "rtl_synth: a corner failed"; exit 1; }
-echo "rtl_synth: $(wc -l < "$LOGS/corners") template corners synthesize with Yosys"
+# Yosys also reads and elaborates (hierarchy -check, proc) the top at the extreme corners.
+for corner in "1 1 4 8 0" "1 1 4 8 1" "16 16 32 80 0" "16 16 32 80 1" "3 16 16 48 0" "16 3 8 32 1"; do
+  set -- $corner
+  log="$LOGS/elab_$1_$2_$3_$5.log"
+  if ! yosys -p "read_verilog -sv $FILES; chparam -set Rows $1 -set Cols $2 -set Bits $3 -set AccBits $4 -set Dataflow $5 rtl_top; hierarchy -check -top rtl_top; proc; flatten; stat" > "$log" 2>&1 \
+     || grep -qi "warning" "$log"; then
+    echo "FAIL: yosys elaboration of rtl_top Rows=$1 Cols=$2 Bits=$3 AccBits=$4 Dataflow=$5"
+    grep -iE "warning|error" "$log" | head
+    exit 1
+  fi
+  echo "ok: yosys elaborates rtl_top Rows=$1 Cols=$2 Bits=$3 AccBits=$4 Dataflow=$5"
+done
+echo "rtl_synth: $(wc -l < "$LOGS/corners") template corners synthesize with Yosys, 6 top corners elaborate"
