@@ -75,8 +75,7 @@ typedef struct derived {
     int64_t rows, cols, b, a, lanes;
     double bytes_per_cycle;
     int64_t l1_in_bits, l1_w_bits, l1_acc_bits, l2_bytes;
-    int64_t ws_rows_max; /* WS: most rows per tile the L1 input and accumulator allow */
-    int64_t os_k_max;    /* OS: longest reduction chunk the L1 input and weight allow */
+    hw_timing_core core; /* the RTL core's array and L1 depths (hw_timing.h) */
     double e_mac, e_reg_bit, e_l1in_bit, e_l1w_bit, e_l1acc_bit, e_l2_bit, e_dram_bit;
     double e_requant, e_vec_add_acc, e_vec_cmp, e_cmd;
     double leak_mw;
@@ -95,12 +94,15 @@ static void derive(derived *d, const hw_config *cfg, const hw_tech_table *t, dou
     d->l1_w_bits = (int64_t)cfg->l1_weight_kib * 8192;
     d->l1_acc_bits = (int64_t)cfg->l1_acc_kib * 8192;
     d->l2_bytes = (int64_t)cfg->l2_kib * 1024;
-    /* scratchpad lines are full width: C accumulators, R inputs (rtl_program.h); half of
-     * each buffer per tile (double buffering) */
-    d->ws_rows_max = max64(
-        1, min64(d->l1_acc_bits / (2 * d->cols * d->a), d->l1_in_bits / (2 * d->rows * d->b)));
-    d->os_k_max =
-        max64(1, min64(d->l1_in_bits / (2 * d->rows * d->b), d->l1_w_bits / (2 * d->cols * d->b)));
+    /* scratchpad lines are full width: R inputs, C weights, C accumulators (rtl_program.h);
+     * the compiler uses the whole buffer for a tile (no ping-pong in L1) */
+    d->core.rows = cfg->rows;
+    d->core.cols = cfg->cols;
+    d->core.dataflow = cfg->dataflow;
+    d->core.x_depth = hw_timing_l1_lines(cfg->l1_input_kib, d->rows * d->b);
+    d->core.w_depth = hw_timing_l1_lines(cfg->l1_weight_kib, d->cols * d->b);
+    d->core.acc_depth = hw_timing_l1_lines(cfg->l1_acc_kib, d->cols * d->a);
+    d->core.out_depth = d->core.acc_depth;
     d->e_mac = se * (hw_tech_mult_pj(t, cfg->bits) + hw_tech_add_pj(t, cfg->acc_bits));
     d->e_reg_bit = se * t->c[HW_C_REG_BIT_PJ].value;
     d->e_l1in_bit = se * hw_tech_sram_pj_per_bit(t, cfg->l1_input_kib * 1024.0);
@@ -187,36 +189,11 @@ static double eval_array(const derived *d, hw_dataflow df, const nn_node *n, boo
         K = (n->in.c / G) * n->k_h * n->k_w;
         N = n->out_channels / G;
     }
-    const int64_t R = d->rows, C = d->cols, b = d->b, a = d->a;
-    const int64_t oh = hw_timing_cmd_overhead_cycles();
-    int64_t mt, kt, nt, fm, fk, fn, per_group, cmds;
-    if (df == HW_DATAFLOW_WS) {
-        kt = min64(K, R);
-        nt = min64(N, C);
-        fk = cdiv(K, R);
-        fn = cdiv(N, C);
-        mt = min64(M, d->ws_rows_max);
-        fm = cdiv(M, mt);
-        const int64_t m_last = M - (fm - 1) * mt;
-        const int64_t pre = hw_timing_ws_preload_cycles(R, C);
-        per_group = fk * fn *
-                    ((fm - 1) * (oh + pre + hw_timing_ws_stream_cycles(R, C, mt)) +
-                     (oh + pre + hw_timing_ws_stream_cycles(R, C, m_last)));
-        cmds = fk * fn * fm;
-    } else {
-        mt = min64(M, R);
-        nt = min64(N, C);
-        fm = cdiv(M, R);
-        fn = cdiv(N, C);
-        kt = min64(K, d->os_k_max);
-        fk = cdiv(K, kt);
-        const int64_t k_last = K - (fk - 1) * kt;
-        per_group =
-            fm * fn *
-            ((fk - 1) * (oh + hw_timing_os_stream_cycles(R, C, kt)) +
-             (oh + hw_timing_os_stream_cycles(R, C, k_last)) + hw_timing_os_drain_cycles(R, C));
-        cmds = fm * fn * fk;
-    }
+    const int64_t b = d->b, a = d->a;
+    hw_timing_gemm tg;
+    hw_timing_gemm_cycles(&d->core, M, K, N, &tg);
+    const int64_t mt = tg.tile_m, kt = tg.tile_k, nt = tg.tile_n;
+    const int64_t fm = tg.folds_m, fk = tg.folds_k, fn = tg.folds_n;
     const int64_t macs = M * K * N * G;
     const int64_t outs = M * N * G, w_el = K * N * G, x_col = M * K * G;
     const int64_t x_bytes = packed_bytes(n->in.c * n->in.h * n->in.w, b);
@@ -234,22 +211,32 @@ static double eval_array(const derived *d, hw_dataflow df, const nn_node *n, boo
     l->folds_m = fm;
     l->folds_k = fk;
     l->folds_n = fn;
-    l->commands = G * cmds;
+    l->commands = G * tg.computes;
     l->macs = macs;
-    l->compute_cycles = G * per_group;
-    l->vector_cycles = cdiv(outs, d->lanes);
+    l->compute_cycles = G * tg.compute_cycles;
+    /* the core requantizes (REQUANT) and moves operands (port) itself, one command at a time:
+     * serial with the array, not overlapped (docs/models.md, "Layer cycles") */
+    l->vector_cycles = G * tg.requant_cycles;
+    l->port_cycles = hw_timing_program_start_cycles() + G * tg.port_cycles;
     l->dram_bytes = dram_traffic(d, x_bytes, w_bytes, y_bytes, in_on, out_on, &l->loop);
     l->memory_cycles = (int64_t)ceil((double)l->dram_bytes / d->bytes_per_cycle);
     const int64_t first = packed_bytes(kt * nt + mt * kt, b);
     const int64_t reads = l->dram_bytes - (out_on ? 0 : y_bytes);
     l->prologue_cycles = (int64_t)ceil((double)min64(first, reads) / d->bytes_per_cycle);
-    const int64_t busy = max64(l->compute_cycles, l->vector_cycles);
+    const int64_t busy = l->compute_cycles + l->port_cycles + l->vector_cycles;
     l->cycles = max64(busy, l->memory_cycles) + l->prologue_cycles;
     l->bound = l->memory_cycles > busy ? HW_BOUND_MEMORY : HW_BOUND_COMPUTE;
 
     /* Action counts (docs/models.md, "Energy"). */
-    const int64_t w_fill = w_el * b * (w_el * b <= d->l1_w_bits / 2 ? 1 : fm);
-    const int64_t x_fill = x_col * b * (x_col * b <= d->l1_in_bits / 2 ? 1 : fn);
+    /* L1 fills: the compiler loads every tile's operands (LD_X, LD_W) in full-width lines,
+     * so the bits written are the lines loaded times the line width (input R b, weight C b):
+     * WS: LD_X of M lines per (n-fold, k-fold), LD_W of K lines per (n-fold, m-block);
+     * OS: LD_X and LD_W of K lines each per (n-fold, m-tile). */
+    const int64_t R = d->rows, C = d->cols;
+    const int64_t x_lines = G * fn * (df == HW_DATAFLOW_WS ? fk * M : fm * K);
+    const int64_t w_lines = G * fn * fm * K;
+    const int64_t w_fill = w_lines * C * b;
+    const int64_t x_fill = x_lines * R * b;
     double e = (double)macs * d->e_mac;
     double reg_bits, acc_bits;
     if (df == HW_DATAFLOW_WS) {
@@ -524,6 +511,7 @@ json_t *hw_result_to_json(const hw_result *r, const nn_graph *g, const hw_config
         json_object_set_new(lo, "compute_cycles", json_integer(l->compute_cycles));
         json_object_set_new(lo, "memory_cycles", json_integer(l->memory_cycles));
         json_object_set_new(lo, "vector_cycles", json_integer(l->vector_cycles));
+        json_object_set_new(lo, "port_cycles", json_integer(l->port_cycles));
         json_object_set_new(lo, "prologue_cycles", json_integer(l->prologue_cycles));
         json_object_set_new(lo, "bound", json_string(hw_bound_name(l->bound)));
         json_object_set_new(lo, "energy_uj", td_json_real(l->energy_uj));

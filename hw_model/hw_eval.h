@@ -51,8 +51,11 @@ typedef struct hw_layer_result {
     int64_t commands;                  /* tile commands issued */
     int64_t macs;
     int64_t dram_bytes;
-    int64_t compute_cycles; /* array (or vector unit, for vector layers) */
-    int64_t vector_cycles;
+    int64_t compute_cycles;  /* array commands (COMPUTE with its preload / drain) */
+    int64_t vector_cycles;   /* array layers: the core's REQUANT commands; vector layers:
+                                the vector unit */
+    int64_t port_cycles;     /* array layers: the core's loads and stores over its one memory
+                                port on an ideal memory, plus the program start */
     int64_t memory_cycles;   /* DRAM */
     int64_t prologue_cycles; /* first tile's load, not hidden by double buffering */
     int64_t cycles;

@@ -35,3 +35,114 @@ int64_t hw_timing_os_drain_cycles(int64_t rows, int64_t cols)
     (void)cols;
     return rows; /* one row of results shifted out per cycle */
 }
+
+/* ---- memory port, requantization, program start, L1 depths (docs/models.md, "The core's
+ * other commands"; measured by the SystemC model on the Verilated RTL, docs/sim.md §5) ---- */
+
+int64_t hw_timing_port_cycles(int64_t words)
+{
+    /* the command's acceptance cycle, then request + response per word over the one port */
+    return hw_timing_cmd_overhead_cycles() + 2 * words;
+}
+
+int64_t hw_timing_requant_cycles(int64_t m_t)
+{
+    /* acceptance, one line per cycle, plus accumulator read, vector-unit register and output
+     * write latency (rtl_cmd_cycles: oh + n + 2) */
+    return hw_timing_cmd_overhead_cycles() + m_t + 2;
+}
+
+int64_t hw_timing_program_start_cycles(void)
+{
+    return 1; /* the first command is accepted on the clock edge after the program starts */
+}
+
+int64_t hw_timing_l1_lines(int64_t kib, int64_t line_bits)
+{
+    int64_t lines = kib * 8192 / (line_bits > 0 ? line_bits : 1);
+    if (lines > 65536)
+        lines = 65536;
+    if (lines < 2)
+        lines = 2;
+    int64_t p = 1;
+    while (p * 2 <= lines)
+        p *= 2;
+    return p;
+}
+
+static inline int64_t tmin(int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
+
+static inline int64_t tcdiv(int64_t a, int64_t b)
+{
+    return (a + b - 1) / b;
+}
+
+int64_t hw_timing_ws_m_tile_max(int64_t x_depth, int64_t acc_depth, int64_t out_depth)
+{
+    return tmin(tmin(x_depth, acc_depth), tmin(out_depth, 65535)); /* 16-bit count field */
+}
+
+int64_t hw_timing_os_k_chunk_max(int64_t x_depth, int64_t w_depth)
+{
+    return tmin(tmin(x_depth, w_depth), 65535);
+}
+
+void hw_timing_gemm_cycles(const hw_timing_core *core, int64_t m, int64_t k, int64_t n,
+                           hw_timing_gemm *o)
+{
+    const int64_t R = core->rows, C = core->cols, oh = hw_timing_cmd_overhead_cycles();
+    const int64_t fn = tcdiv(n, C), n_last = n - (fn - 1) * C;
+    /* one LD_P per column fold */
+    const int64_t ldp = (fn - 1) * hw_timing_port_cycles(C) + hw_timing_port_cycles(n_last);
+    o->tile_n = tmin(n, C);
+    o->folds_n = fn;
+    if (core->dataflow == HW_DATAFLOW_WS) {
+        const int64_t mt =
+            tmin(m, hw_timing_ws_m_tile_max(core->x_depth, core->acc_depth, core->out_depth));
+        const int64_t fm = tcdiv(m, mt), m_last = m - (fm - 1) * mt;
+        const int64_t fk = tcdiv(k, R), k_last = k - (fk - 1) * R;
+        const int64_t pre = hw_timing_ws_preload_cycles(R, C);
+        /* per (m-block, k-fold): LD_X of the block's M_t lines */
+        const int64_t ldx =
+            fk * ((fm - 1) * hw_timing_port_cycles(mt) + hw_timing_port_cycles(m_last));
+        /* per (m-block, k-fold): LD_W of the k-fold */
+        const int64_t ldw =
+            fm * ((fk - 1) * hw_timing_port_cycles(R) + hw_timing_port_cycles(k_last));
+        o->tile_m = mt;
+        o->tile_k = tmin(k, R);
+        o->folds_m = fm;
+        o->folds_k = fk;
+        o->computes = fn * fm * fk;
+        o->compute_cycles = fn * fk *
+                            ((fm - 1) * (oh + pre + hw_timing_ws_stream_cycles(R, C, mt)) +
+                             (oh + pre + hw_timing_ws_stream_cycles(R, C, m_last)));
+        /* LD_P, then per column fold: one STORE per m-block, the LD_X and LD_W */
+        o->port_cycles = ldp + fn * ((fm - 1) * hw_timing_port_cycles(mt) +
+                                     hw_timing_port_cycles(m_last) + ldx + ldw);
+        o->requant_cycles =
+            fn * ((fm - 1) * hw_timing_requant_cycles(mt) + hw_timing_requant_cycles(m_last));
+    } else {
+        const int64_t fm = tcdiv(m, R), m_last = m - (fm - 1) * R;
+        const int64_t kc = tmin(k, hw_timing_os_k_chunk_max(core->x_depth, core->w_depth));
+        const int64_t fk = tcdiv(k, kc), k_last = k - (fk - 1) * kc;
+        /* per (m-tile, k-chunk): LD_X + LD_W of K_c lines each */
+        const int64_t ld =
+            2 * ((fk - 1) * hw_timing_port_cycles(kc) + hw_timing_port_cycles(k_last));
+        o->tile_m = tmin(m, R);
+        o->tile_k = kc;
+        o->folds_m = fm;
+        o->folds_k = fk;
+        o->computes = fn * fm * fk;
+        o->compute_cycles =
+            fn * fm *
+            ((fk - 1) * (oh + hw_timing_os_stream_cycles(R, C, kc)) +
+             (oh + hw_timing_os_stream_cycles(R, C, k_last)) + hw_timing_os_drain_cycles(R, C));
+        o->port_cycles = ldp + fn * (fm * ld + (fm - 1) * hw_timing_port_cycles(R) +
+                                     hw_timing_port_cycles(m_last));
+        o->requant_cycles =
+            fn * ((fm - 1) * hw_timing_requant_cycles(R) + hw_timing_requant_cycles(m_last));
+    }
+}

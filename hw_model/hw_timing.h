@@ -16,11 +16,7 @@
 
 #include <stdint.h>
 
-typedef enum hw_dataflow {
-    HW_DATAFLOW_WS = 0,
-    HW_DATAFLOW_OS,
-    HW_DATAFLOW_COUNT
-} hw_dataflow;
+typedef enum hw_dataflow { HW_DATAFLOW_WS = 0, HW_DATAFLOW_OS, HW_DATAFLOW_COUNT } hw_dataflow;
 
 /* Fixed cycles the controller spends per tile command (decode and handshake). */
 int64_t hw_timing_cmd_overhead_cycles(void);
@@ -34,5 +30,52 @@ int64_t hw_timing_ws_stream_cycles(int64_t rows, int64_t cols, int64_t m_t);
 int64_t hw_timing_os_stream_cycles(int64_t rows, int64_t cols, int64_t k_t);
 /* OS: cycles to drain the stationary outputs out of the array. */
 int64_t hw_timing_os_drain_cycles(int64_t rows, int64_t cols);
+
+/* ---- The rest of the core: memory port, requantization, program start, L1 depths ----
+ * The RTL core runs ONE tile command at a time. Its loads and stores (LD_X, LD_W, LD_P,
+ * STORE) go over a single memory port with one request outstanding, so they are serial with
+ * the array, not hidden behind it (docs/models.md, "The core's other commands"). */
+
+/* LD_X / LD_W / LD_P / STORE of `words` words on an ideal memory (every response the cycle
+ * after its request): overhead + 2 per word (request, response; a store's first cycle reads
+ * the output buffer). A slower memory adds stall cycles on top (the system model's DRAM). */
+int64_t hw_timing_port_cycles(int64_t words);
+/* REQUANT of m_t output lines (bias, scale, round, clamp, write to the output buffer). */
+int64_t hw_timing_requant_cycles(int64_t m_t);
+/* Cycles from a program's start to its first command's acceptance (the sequencer's command
+ * handshake): paid once per compiled program, i.e. once per layer. */
+int64_t hw_timing_program_start_cycles(void);
+/* Lines of an L1 buffer of `kib` KiB whose lines are `line_bits` wide, as the RTL core is
+ * built from an accelerator config: floor to a power of two, within [2, 65536]. */
+int64_t hw_timing_l1_lines(int64_t kib, int64_t line_bits);
+/* The compiler's tile limits (rtl_program_emit_gemm; it uses the whole buffer, no ping-pong
+ * in L1): WS rows per m-block, OS reduction steps per k-chunk. */
+int64_t hw_timing_ws_m_tile_max(int64_t x_depth, int64_t acc_depth, int64_t out_depth);
+int64_t hw_timing_os_k_chunk_max(int64_t x_depth, int64_t w_depth);
+
+/* The RTL core as the compiler sees it. */
+typedef struct hw_timing_core {
+    int64_t rows, cols;
+    hw_dataflow dataflow;
+    int64_t x_depth, w_depth, acc_depth, out_depth; /* lines (hw_timing_l1_lines) */
+} hw_timing_core;
+
+/* One GEMM M x K x N as rtl_program_emit_gemm compiles it, on an ideal memory. */
+typedef struct hw_timing_gemm {
+    int64_t tile_m, tile_k, tile_n;    /* largest tile */
+    int64_t folds_m, folds_k, folds_n; /* tiles along each dimension */
+    int64_t computes;                  /* COMPUTE commands */
+    int64_t compute_cycles;            /* COMPUTE (with its fused preload / drain) */
+    int64_t port_cycles;               /* LD_P, LD_W, LD_X, STORE */
+    int64_t requant_cycles;            /* REQUANT */
+} hw_timing_gemm;
+
+/* Closed form of the compiled GEMM's command cycles (no allocation, O(1)):
+ *  WS: per n-fold LD_P(N_t); per (n-fold, m-block) REQUANT(M_t) + STORE(M_t); per
+ *      (n-fold, m-block, k-fold) LD_W(K_t) + LD_X(M_t) + COMPUTE(preload + stream M_t).
+ *  OS: per n-fold LD_P(N_t); per (n-fold, m-tile) REQUANT(M_t) + STORE(M_t); per
+ *      (n-fold, m-tile, k-chunk) LD_X(K_c) + LD_W(K_c) + COMPUTE(stream K_c [+ drain]). */
+void hw_timing_gemm_cycles(const hw_timing_core *core, int64_t m, int64_t k, int64_t n,
+                           hw_timing_gemm *out);
 
 #endif

@@ -1,8 +1,11 @@
 /* Hand-computed mapping and cycle cases (docs/models.md). Per-tile costs come from the
  * timing contract (hw_timing.h) so that an RTL-driven change there keeps these tests
  * meaningful; the fold counts, tile sizes, bytes and bounds are worked out by hand in the
- * comments. With the current contract: WS tile = 1 + R + (m + R + C - 1),
- * OS tile = 1 + (k + R + C - 1) + R. */
+ * comments. With the current contract: WS tile = 1 + (R + 1) + (m + R + C),
+ * OS tile = 1 + (k + R + C - 1) + R; a load or store of n words 1 + 2n, REQUANT of m lines
+ * 1 + m + 2, one cycle of program start per layer. The gemmini preset's L1 depths
+ * (hw_timing_l1_lines): input 128 KiB * 8192 / (16 * 8) = 8192 lines, weight 8192 lines,
+ * accumulator 64 KiB * 8192 / (16 * 32) = 1024 lines: WS M_t <= 1024, OS K_c <= 8192. */
 #include "hw_eval.h"
 #include "hw_timing.h"
 #include "td_tolerances.h"
@@ -68,18 +71,27 @@ static void test_one_fold_ws(void **state)
     assert_int_equal(l->gemm_n, 8);
     assert_int_equal(l->folds_m * l->folds_k * l->folds_n, 1);
     assert_int_equal(l->commands, 1);
-    assert_int_equal(l->compute_cycles, ws_tile(&c, 4)); /* 1 + 16 + 35 = 52 today */
+    assert_int_equal(l->compute_cycles, ws_tile(&c, 4)); /* 1 + 17 + 36 = 54 today */
     assert_int_equal(l->macs, 4 * 8 * 8);
     /* DRAM: input 32 B + weights 64 B (both fit L2), output is the last layer: 32 B */
     assert_int_equal(l->dram_bytes, 32 + 64 + 32);
     assert_int_equal(l->loop, HW_LOOP_BOTH_FIT);
     /* 25.6 B/cycle: ceil(128 / 25.6) = 5 */
     assert_int_equal(l->memory_cycles, 5);
-    assert_int_equal(l->vector_cycles, 2); /* 32 outputs / 16 lanes */
+    /* the core's REQUANT of the 4-line block: 1 + 4 + 2 = 7 (serial, not overlapped) */
+    assert_int_equal(l->vector_cycles, hw_timing_requant_cycles(4));
+    assert_int_equal(l->vector_cycles, 7);
+    /* port: program start 1 + LD_P(8) 17 + LD_W(8) 17 + LD_X(4) 9 + STORE(4) 9 = 53 */
+    assert_int_equal(l->port_cycles, hw_timing_program_start_cycles() +
+                                         hw_timing_port_cycles(8) * 2 +
+                                         hw_timing_port_cycles(4) * 2);
+    assert_int_equal(l->port_cycles, 53);
     assert_int_equal(l->bound, HW_BOUND_COMPUTE);
     /* prologue: first tile 8x8 weights + 4x8 inputs = 96 B -> ceil(96 / 25.6) = 4 */
     assert_int_equal(l->prologue_cycles, 4);
-    assert_int_equal(l->cycles, l->compute_cycles + 4);
+    /* serial core: 54 + 53 + 7 = 114 busy > 5 memory; + 4 prologue = 118 */
+    assert_int_equal(l->cycles, l->compute_cycles + l->port_cycles + l->vector_cycles + 4);
+    assert_int_equal(l->cycles, 118);
     assert_int_equal(r.cycles, l->cycles);
     assert_true(r.energy_uj > 0 && r.area_mm2 > 0);
     hw_result_free(&r);
@@ -98,14 +110,19 @@ static void test_one_fold_os(void **state)
     assert_int_equal(l->commands, 1);
     assert_int_equal(l->tile_k, 8);
     assert_int_equal(l->compute_cycles, os_tile(&c, 8)); /* 1 + 39 + 16 = 56 today */
+    /* port: start 1 + LD_P(8) 17 + LD_X(8) 17 + LD_W(8) 17 + STORE(4) 9 = 61;
+     * REQUANT(4) = 7; 56 + 61 + 7 = 124 busy, + prologue 4 = 128 */
+    assert_int_equal(l->port_cycles, 61);
+    assert_int_equal(l->vector_cycles, 7);
+    assert_int_equal(l->cycles, 128);
     hw_result_free(&r);
     nn_graph_free(&g);
 }
 
 /* 3x3 conv 32 -> 40 on 8x8: M = 64, K = 288, N = 40.
- * WS 16x16: fk = 18, fn = 3; M_t = min(64 KiB*8/(2*16*32) = 512, 128 KiB*8/(2*16*8) = 4096)
+ * WS 16x16: fk = 18, fn = 3; M_t = min(x 8192, acc 1024, out 1024 lines) = 1024 >= 64
  * -> all 64 rows in one tile: 54 tiles of ws_tile(64).
- * OS 16x16: fm = 4, fn = 3, K_t = min(4096, 4096) >= 288: 12 tiles of os_tile(288). */
+ * OS 16x16: fm = 4, fn = 3, K_c = min(8192, 8192) >= 288: 12 tiles of os_tile(288). */
 static void test_many_folds(void **state)
 {
     (void)state;
@@ -123,22 +140,34 @@ static void test_many_folds(void **state)
     assert_int_equal(l->compute_cycles, 54 * ws_tile(&c, 64));
     hw_result_free(&r);
 
-    /* a 1 KiB accumulator holds 1 KiB*8/(2*16*32) = 8 rows: M splits into 8 tiles of 8 */
+    /* a 1 KiB accumulator holds 1 KiB*8192/(16*32) = 16 lines (the whole buffer, as the
+     * RTL compiler uses it): M splits into 4 tiles of 16 */
     c.l1_acc_kib = 1;
     l = eval1(&g, &c, &r);
-    assert_int_equal(l->tile_m, 8);
-    assert_int_equal(l->folds_m, 8);
-    assert_int_equal(l->commands, 18 * 3 * 8);
-    assert_int_equal(l->compute_cycles, 18 * 3 * 8 * ws_tile(&c, 8));
+    assert_int_equal(l->tile_m, 16);
+    assert_int_equal(l->folds_m, 4);
+    assert_int_equal(l->commands, 18 * 3 * 4);
+    assert_int_equal(l->compute_cycles, 18 * 3 * 4 * ws_tile(&c, 16));
     hw_result_free(&r);
 
-    /* M = 64 with M_t = 24 (acc 3 KiB -> 24 rows): tiles of 24, 24 and a last one of 16 */
+    /* acc 3 KiB -> 48 lines, floored to a power of two: 32. On a 9x9 map M = 81: tiles of
+     * 32, 32 and a last one of 17 */
+    nn_graph g9;
+    one_conv(&g9, 32, 9, 40, 3, 1);
     c.l1_acc_kib = 3;
-    l = eval1(&g, &c, &r);
-    assert_int_equal(l->tile_m, 24);
+    l = eval1(&g9, &c, &r);
+    assert_int_equal(l->gemm_m, 81);
+    assert_int_equal(l->tile_m, 32);
     assert_int_equal(l->folds_m, 3);
-    assert_int_equal(l->compute_cycles, 18 * 3 * (2 * ws_tile(&c, 24) + ws_tile(&c, 16)));
+    assert_int_equal(l->compute_cycles, 18 * 3 * (2 * ws_tile(&c, 32) + ws_tile(&c, 17)));
+    /* port: start 1; LD_P: 2 x (1 + 2*16) + (1 + 2*8) = 83; per column fold (x3):
+     * STORE 2 x 65 + 35 = 165, LD_X 18 x 165 = 2970, LD_W 3 x (17 x 33 + 1 x 33) = 1782
+     * (288 = 18 x 16: every k-fold full) -> 4917; total 1 + 83 + 3 x 4917 = 14835 */
+    assert_int_equal(l->port_cycles, 14835);
+    /* REQUANT: 3 x (2 x (1 + 32 + 2) + (1 + 17 + 2)) = 3 x 90 = 270 */
+    assert_int_equal(l->vector_cycles, 270);
     hw_result_free(&r);
+    nn_graph_free(&g9);
 
     c = base(HW_DATAFLOW_OS);
     l = eval1(&g, &c, &r);
@@ -148,14 +177,15 @@ static void test_many_folds(void **state)
     assert_int_equal(l->compute_cycles, 12 * os_tile(&c, 288));
     hw_result_free(&r);
 
-    /* OS with a 1 KiB input buffer: K_t = 1 KiB*8/(2*16*8) = 32 -> 9 chunks of 32 per tile,
-     * one drain per tile */
+    /* OS with a 1 KiB input buffer: K_c = 1 KiB*8192/(16*8) = 64 lines -> 288 = 4 chunks of
+     * 64 and one of 32 per tile, one drain per tile */
     c.l1_input_kib = 1;
     l = eval1(&g, &c, &r);
-    assert_int_equal(l->tile_k, 32);
-    assert_int_equal(l->folds_k, 9);
+    assert_int_equal(l->tile_k, 64);
+    assert_int_equal(l->folds_k, 5);
     int64_t per_tile =
-        9 * (hw_timing_cmd_overhead_cycles() + hw_timing_os_stream_cycles(16, 16, 32)) +
+        4 * (hw_timing_cmd_overhead_cycles() + hw_timing_os_stream_cycles(16, 16, 64)) +
+        (hw_timing_cmd_overhead_cycles() + hw_timing_os_stream_cycles(16, 16, 32)) +
         hw_timing_os_drain_cycles(16, 16);
     assert_int_equal(l->compute_cycles, 12 * per_tile);
     hw_result_free(&r);

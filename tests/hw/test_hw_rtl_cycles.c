@@ -1,9 +1,13 @@
 /* The analytical model's array cycles against the RTL's own program compiler
  * (rtl_templates/rtl_program.h): for a GEMM, hw_model's compute cycles must equal the sum of
- * rtl_cmd_cycles over the array commands the compiler emits, when the RTL's buffer depths
- * are the double-buffered halves of hw_config's L1 buffers (docs/models.md §3). */
+ * rtl_cmd_cycles over the array commands the compiler emits, and hw_model's port and
+ * requantization cycles the sum over the compiler's loads, stores (hw_timing_port_cycles: the
+ * ideal-memory cost rtl_cmd_cycles leaves to the memory) and REQUANTs, for the RTL core built
+ * from the config as the sim builds it (whole L1 buffers, hw_timing_l1_lines; docs/models.md
+ * §3). */
 #include "hw_eval.h"
 #include "hw_space.h"
+#include "hw_timing.h"
 #include "rtl_program.h"
 
 #include <setjmp.h>
@@ -27,8 +31,33 @@ static int64_t array_cycles(const rtl_program *p)
     return s;
 }
 
-/* hw_model's compute cycles of GEMM M x K x N (as a 1x1 conv over a 1 x M "image"). */
-static int64_t model_cycles(const hw_config *c, int64_t m, int64_t k, int64_t n)
+/* Sum of the memory-port commands' cycles on an ideal memory, and of the REQUANTs. */
+static int64_t port_cycles(const rtl_program *p)
+{
+    int64_t s = 0;
+    for (size_t i = 0; i < p->n_cmds; i++) {
+        int op = p->cmds[i].op;
+        if (op == RTL_OP_LD_X || op == RTL_OP_LD_W || op == RTL_OP_LD_P || op == RTL_OP_STORE)
+            s += hw_timing_port_cycles(p->cmds[i].n);
+    }
+    return s;
+}
+
+static int64_t requant_cycles(const rtl_program *p)
+{
+    int64_t s = 0;
+    for (size_t i = 0; i < p->n_cmds; i++)
+        if (p->cmds[i].op == RTL_OP_REQUANT)
+            s += rtl_cmd_cycles(&p->hw, &p->cmds[i]);
+    return s;
+}
+
+typedef struct cyc3 {
+    int64_t compute, port, requant;
+} cyc3;
+
+/* hw_model's cycles of GEMM M x K x N (as a 1x1 conv over a 1 x M "image"). */
+static cyc3 model_cycles(const hw_config *c, int64_t m, int64_t k, int64_t n)
 {
     nn_graph g;
     nn_shape in = {k, 1, m};
@@ -41,13 +70,16 @@ static int64_t model_cycles(const hw_config *c, int64_t m, int64_t k, int64_t n)
     assert_int_equal(r.layers[1].gemm_m, m);
     assert_int_equal(r.layers[1].gemm_k, k);
     assert_int_equal(r.layers[1].gemm_n, n);
-    int64_t cyc = r.layers[1].compute_cycles;
+    cyc3 cyc = {r.layers[1].compute_cycles,
+                r.layers[1].port_cycles - hw_timing_program_start_cycles(),
+                r.layers[1].vector_cycles};
     hw_result_free(&r);
     nn_graph_free(&g);
     return cyc;
 }
 
-/* The RTL core for a config: depths = half of each L1 buffer in full-width lines. */
+/* The RTL core for a config, as sim_rtl_hw_from_config builds it: whole L1 buffers in
+ * full-width lines, floored to a power of two in [2, 65536]; out_depth = acc_depth. */
 static rtl_hw rtl_for(const hw_config *c)
 {
     rtl_hw h = {0};
@@ -56,20 +88,14 @@ static rtl_hw rtl_for(const hw_config *c)
     h.bits = c->bits;
     h.acc_bits = c->acc_bits;
     h.dataflow = c->dataflow;
-    h.x_depth = (int64_t)c->l1_input_kib * 8192 / (2 * c->rows * c->bits);
-    h.w_depth = (int64_t)c->l1_weight_kib * 8192 / (2 * c->cols * c->bits);
-    h.acc_depth = (int64_t)c->l1_acc_kib * 8192 / (2 * c->cols * c->acc_bits);
-    h.out_depth = 65535; /* the model does not limit tiles by the output buffer */
-    if (h.x_depth > 65535)
-        h.x_depth = 65535;
-    if (h.w_depth > 65535)
-        h.w_depth = 65535;
-    if (h.acc_depth > 65535)
-        h.acc_depth = 65535;
+    h.x_depth = hw_timing_l1_lines(c->l1_input_kib, (int64_t)c->rows * c->bits);
+    h.w_depth = hw_timing_l1_lines(c->l1_weight_kib, (int64_t)c->cols * c->bits);
+    h.acc_depth = hw_timing_l1_lines(c->l1_acc_kib, (int64_t)c->cols * c->acc_bits);
+    h.out_depth = h.acc_depth;
     return h;
 }
 
-static int64_t rtl_cycles(const hw_config *c, int64_t m, int64_t k, int64_t n)
+static cyc3 rtl_cycles(const hw_config *c, int64_t m, int64_t k, int64_t n)
 {
     rtl_hw h = rtl_for(c);
     rtl_program p;
@@ -90,7 +116,7 @@ static int64_t rtl_cycles(const hw_config *c, int64_t m, int64_t k, int64_t n)
     if (st != TD_OK)
         fprintf(stderr, "%s\n", td_error_message());
     assert_int_equal(st, TD_OK);
-    int64_t cyc = array_cycles(&p);
+    cyc3 cyc = {array_cycles(&p), port_cycles(&p), requant_cycles(&p)};
     rtl_program_free(&p);
     free(x);
     free(w);
@@ -100,15 +126,19 @@ static int64_t rtl_cycles(const hw_config *c, int64_t m, int64_t k, int64_t n)
 
 static void check(const hw_config *c, int64_t m, int64_t k, int64_t n)
 {
-    int64_t a = model_cycles(c, m, k, n), b = rtl_cycles(c, m, k, n);
-    if (a != b)
-        fprintf(stderr,
-                "%dx%d %s %d-bit acc %d L1 %d/%d/%d KiB, GEMM %lldx%lldx%lld: model %lld, "
-                "rtl %lld\n",
-                c->rows, c->cols, hw_dataflow_name(c->dataflow), c->bits, c->acc_bits,
-                c->l1_input_kib, c->l1_weight_kib, c->l1_acc_kib, (long long)m, (long long)k,
-                (long long)n, (long long)a, (long long)b);
-    assert_int_equal(a, b);
+    cyc3 a = model_cycles(c, m, k, n), b = rtl_cycles(c, m, k, n);
+    if (a.compute != b.compute || a.port != b.port || a.requant != b.requant)
+        fprintf(
+            stderr,
+            "%dx%d %s %d-bit acc %d L1 %d/%d/%d KiB, GEMM %lldx%lldx%lld: model %lld/%lld/%lld, "
+            "rtl %lld/%lld/%lld (compute/port/requant)\n",
+            c->rows, c->cols, hw_dataflow_name(c->dataflow), c->bits, c->acc_bits, c->l1_input_kib,
+            c->l1_weight_kib, c->l1_acc_kib, (long long)m, (long long)k, (long long)n,
+            (long long)a.compute, (long long)a.port, (long long)a.requant, (long long)b.compute,
+            (long long)b.port, (long long)b.requant);
+    assert_int_equal(a.compute, b.compute);
+    assert_int_equal(a.port, b.port);
+    assert_int_equal(a.requant, b.requant);
 }
 
 static void test_hand_cases(void **state)
@@ -118,13 +148,15 @@ static void test_hand_cases(void **state)
     assert_int_equal(hw_preset("gemmini-16x16-int8", &c), TD_OK);
     check(&c, 4, 8, 8);     /* one tile */
     check(&c, 64, 288, 40); /* many folds */
-    c.l1_acc_kib = 3;       /* M split into 24 + 24 + 16 */
+    c.l1_acc_kib = 3;       /* 48 lines -> 32: M split into 32 + 32 + 17 */
+    check(&c, 81, 288, 40);
+    c.l1_acc_kib = 1; /* 16 lines */
     check(&c, 64, 288, 40);
     assert_int_equal(hw_preset("gemmini-16x16-int8", &c), TD_OK);
     c.dataflow = HW_DATAFLOW_OS;
     check(&c, 4, 8, 8);
     check(&c, 64, 288, 40);
-    c.l1_input_kib = 1; /* K streamed in chunks of 32 */
+    c.l1_input_kib = 1; /* K streamed in chunks of 64 (4 x 64 + 32) */
     check(&c, 64, 288, 40);
 }
 
