@@ -76,6 +76,7 @@ typedef struct derived {
     double bytes_per_cycle;
     int64_t l1_in_bits, l1_w_bits, l1_acc_bits, l2_bytes;
     hw_timing_core core; /* the RTL core's array and L1 depths (hw_timing.h) */
+    int64_t word_bytes;  /* the core's memory word: max(max(R, C) b, a + 39) bits */
     double e_mac, e_reg_bit, e_l1in_bit, e_l1w_bit, e_l1acc_bit, e_l2_bit, e_dram_bit;
     double e_requant, e_vec_add_acc, e_vec_cmp, e_cmd;
     double leak_mw;
@@ -103,6 +104,7 @@ static void derive(derived *d, const hw_config *cfg, const hw_tech_table *t, dou
     d->core.w_depth = hw_timing_l1_lines(cfg->l1_weight_kib, d->cols * d->b);
     d->core.acc_depth = hw_timing_l1_lines(cfg->l1_acc_kib, d->cols * d->a);
     d->core.out_depth = d->core.acc_depth;
+    d->word_bytes = (max64(max64(d->rows, d->cols) * d->b, d->a + 39) + 7) / 8;
     d->e_mac = se * (hw_tech_mult_pj(t, cfg->bits) + hw_tech_add_pj(t, cfg->acc_bits));
     d->e_reg_bit = se * t->c[HW_C_REG_BIT_PJ].value;
     d->e_l1in_bit = se * hw_tech_sram_pj_per_bit(t, cfg->l1_input_kib * 1024.0);
@@ -141,31 +143,23 @@ double hw_area_mm2(const hw_config *cfg, const hw_tech_table *t, hw_area_breakdo
     return a.pe_array_mm2 + a.l1_mm2 + a.l2_mm2 + a.vector_mm2 + a.ctrl_mm2;
 }
 
-/* DRAM traffic of a layer with input X, weights W, output Y (bytes): the loop order with
- * the least traffic (docs/models.md, "Loop order"). */
-static int64_t dram_traffic(const derived *d, int64_t x, int64_t w, int64_t y, bool in_on,
-                            bool out_on, hw_loop *loop)
+/* DRAM reads of a layer with packed input X and weights W (bytes, W as laid out for the
+ * core), in the compiled program's loop order (rtl_program_emit_gemm: column folds outermost;
+ * docs/models.md, "Loop order"): an input that fits the staging half of L2 is fetched once;
+ * a larger one is re-streamed once per column fold (fn passes). */
+static int64_t dram_reads(const derived *d, int64_t x, int64_t w, int64_t fn, bool in_on,
+                          hw_loop *loop)
 {
-    const int64_t half = d->l2_bytes / 2, quarter = max64(d->l2_bytes / 4, 1);
-    int64_t reads;
     if (in_on) {
-        reads = w;
         *loop = HW_LOOP_INPUT_ONCHIP;
-    } else if (x + w <= half) {
-        reads = x + w;
-        *loop = HW_LOOP_BOTH_FIT;
-    } else {
-        int64_t wo = w + x * cdiv(w, quarter); /* weights outer: input re-read per block */
-        int64_t io = x + w * cdiv(x, quarter); /* inputs outer: weights re-read per block */
-        if (wo <= io) {
-            reads = wo;
-            *loop = HW_LOOP_WEIGHTS_OUTER;
-        } else {
-            reads = io;
-            *loop = HW_LOOP_INPUTS_OUTER;
-        }
+        return w;
     }
-    return reads + (out_on ? 0 : y);
+    if (x <= d->l2_bytes / 2) {
+        *loop = HW_LOOP_BOTH_FIT;
+        return x + w;
+    }
+    *loop = HW_LOOP_WEIGHTS_OUTER;
+    return fn * x + w;
 }
 
 /* Dynamic energy by category (pJ), for the breakdown. */
@@ -196,9 +190,14 @@ static double eval_array(const derived *d, hw_dataflow df, const nn_node *n, boo
     const int64_t fm = tg.folds_m, fk = tg.folds_k, fn = tg.folds_n;
     const int64_t macs = M * K * N * G;
     const int64_t outs = M * N * G, w_el = K * N * G, x_col = M * K * G;
+    /* The core's memory image (rtl_program_add_gemm): weights in full-width lines of one
+     * memory word (fn x K lines), one parameter word (bias, scale, shift) per column of each
+     * fold (fn x C), outputs in lines of one word (fn x M); the input tensor packed (the DMA
+     * forms the im2col lines on chip, docs/sim.md §1). */
+    const int64_t wb = d->word_bytes;
     const int64_t x_bytes = packed_bytes(n->in.c * n->in.h * n->in.w, b);
-    const int64_t w_bytes = packed_bytes(w_el, b) + (n->bias ? packed_bytes(N * G, a) : 0);
-    const int64_t y_bytes = packed_bytes(n->out.c * n->out.h * n->out.w, b);
+    const int64_t w_bytes = G * fn * (K + d->cols) * wb;
+    const int64_t y_bytes = G * fn * M * wb;
 
     l->unit = HW_UNIT_ARRAY;
     l->gemm_m = M;
@@ -218,14 +217,37 @@ static double eval_array(const derived *d, hw_dataflow df, const nn_node *n, boo
      * serial with the array, not overlapped (docs/models.md, "Layer cycles") */
     l->vector_cycles = G * tg.requant_cycles;
     l->port_cycles = hw_timing_program_start_cycles() + G * tg.port_cycles;
-    l->dram_bytes = dram_traffic(d, x_bytes, w_bytes, y_bytes, in_on, out_on, &l->loop);
+    const int64_t reads = dram_reads(d, x_bytes, w_bytes, fn, in_on, &l->loop);
+    l->dram_bytes = reads + (out_on ? 0 : y_bytes);
     l->memory_cycles = (int64_t)ceil((double)l->dram_bytes / d->bytes_per_cycle);
-    const int64_t first = packed_bytes(kt * nt + mt * kt, b);
-    const int64_t reads = l->dram_bytes - (out_on ? 0 : y_bytes);
-    l->prologue_cycles = (int64_t)ceil((double)min64(first, reads) / d->bytes_per_cycle);
+    /* prologue: what the core waits for, not overlapped with its work (the system model's
+     * DMA, docs/sim.md §1: one channel, requests in order). The first tile group's N_t
+     * parameter words and K_t weight lines; before them an input in DRAM: fetched whole at
+     * the layer's start when it fits the staging half, else re-streamed at the start of
+     * each of the fn column folds, ahead of the next groups' weights. */
+    const double bpc = d->bytes_per_cycle;
+    const int64_t first = (nt + kt) * wb;
+    if (l->loop == HW_LOOP_INPUT_ONCHIP)
+        l->prologue_cycles = (int64_t)ceil((double)min64(first, reads) / bpc);
+    else if (l->loop == HW_LOOP_BOTH_FIT)
+        l->prologue_cycles = (int64_t)ceil((double)(x_bytes + min64(first, w_bytes)) / bpc);
+    else
+        l->prologue_cycles = fn * (int64_t)ceil((double)x_bytes / bpc) +
+                             (int64_t)ceil((double)min64(first, w_bytes) / bpc);
+    /* epilogue: an output leaving the chip is written back while the core stores it; the
+     * last block's write-back outlasts its STORE when the channel is slower than the port */
+    const int64_t m_last = df == HW_DATAFLOW_WS ? M - (fm - 1) * mt : M - (fm - 1) * d->rows;
+    const int64_t epilogue =
+        out_on ? 0
+               : max64(0, (int64_t)ceil((double)(m_last * wb) / d->bytes_per_cycle) -
+                              hw_timing_port_cycles(m_last));
+    /* The core (one command at a time) against the DRAM channel (busy from the layer's
+     * start when memory-bound, then the last tile's array work after its operands land). */
     const int64_t busy = l->compute_cycles + l->port_cycles + l->vector_cycles;
-    l->cycles = max64(busy, l->memory_cycles) + l->prologue_cycles;
-    l->bound = l->memory_cycles > busy ? HW_BOUND_MEMORY : HW_BOUND_COMPUTE;
+    const int64_t core = l->prologue_cycles + busy + epilogue;
+    const int64_t tail = l->compute_cycles / max64(1, l->commands);
+    l->cycles = max64(core, l->memory_cycles + tail);
+    l->bound = l->memory_cycles + tail > core ? HW_BOUND_MEMORY : HW_BOUND_COMPUTE;
 
     /* Action counts (docs/models.md, "Energy"). */
     /* L1 fills: the compiler loads every tile's operands (LD_X, LD_W) in full-width lines,

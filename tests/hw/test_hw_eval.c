@@ -73,11 +73,14 @@ static void test_one_fold_ws(void **state)
     assert_int_equal(l->commands, 1);
     assert_int_equal(l->compute_cycles, ws_tile(&c, 4)); /* 1 + 17 + 36 = 54 today */
     assert_int_equal(l->macs, 4 * 8 * 8);
-    /* DRAM: input 32 B + weights 64 B (both fit L2), output is the last layer: 32 B */
-    assert_int_equal(l->dram_bytes, 32 + 64 + 32);
+    /* DRAM, in the core's memory image (16-byte words: max(16 x 8, 32 + 39) bits):
+     * input 32 B packed (fits the staging half of L2: fetched once); weights fn x (K + C) =
+     * 1 x (8 weight lines + 16 parameter words) x 16 B = 384 B; output (last layer) fn x M
+     * = 4 lines x 16 B = 64 B: 32 + 384 + 64 = 480 */
+    assert_int_equal(l->dram_bytes, 32 + 384 + 64);
     assert_int_equal(l->loop, HW_LOOP_BOTH_FIT);
-    /* 25.6 B/cycle: ceil(128 / 25.6) = 5 */
-    assert_int_equal(l->memory_cycles, 5);
+    /* 25.6 B/cycle: ceil(480 / 25.6 = 18.75) = 19 */
+    assert_int_equal(l->memory_cycles, 19);
     /* the core's REQUANT of the 4-line block: 1 + 4 + 2 = 7 (serial, not overlapped) */
     assert_int_equal(l->vector_cycles, hw_timing_requant_cycles(4));
     assert_int_equal(l->vector_cycles, 7);
@@ -87,11 +90,13 @@ static void test_one_fold_ws(void **state)
                                          hw_timing_port_cycles(4) * 2);
     assert_int_equal(l->port_cycles, 53);
     assert_int_equal(l->bound, HW_BOUND_COMPUTE);
-    /* prologue: first tile 8x8 weights + 4x8 inputs = 96 B -> ceil(96 / 25.6) = 4 */
-    assert_int_equal(l->prologue_cycles, 4);
-    /* serial core: 54 + 53 + 7 = 114 busy > 5 memory; + 4 prologue = 118 */
-    assert_int_equal(l->cycles, l->compute_cycles + l->port_cycles + l->vector_cycles + 4);
-    assert_int_equal(l->cycles, 118);
+    /* prologue: the whole input 32 B, then the first group's N_t + K_t = 8 + 8 words x 16 B =
+     * 256 B: ceil(288 / 25.6 = 11.25) = 12 */
+    assert_int_equal(l->prologue_cycles, 12);
+    /* epilogue: last STORE of 4 words: write-back ceil(64 / 25.6) = 3 <= its 9 port cycles:
+     * 0. Serial core: 12 + (54 + 53 + 7) + 0 = 126 > memory 19 + tail 54 = 73 */
+    assert_int_equal(l->cycles, 12 + l->compute_cycles + l->port_cycles + l->vector_cycles);
+    assert_int_equal(l->cycles, 126);
     assert_int_equal(r.cycles, l->cycles);
     assert_true(r.energy_uj > 0 && r.area_mm2 > 0);
     hw_result_free(&r);
@@ -111,10 +116,10 @@ static void test_one_fold_os(void **state)
     assert_int_equal(l->tile_k, 8);
     assert_int_equal(l->compute_cycles, os_tile(&c, 8)); /* 1 + 39 + 16 = 56 today */
     /* port: start 1 + LD_P(8) 17 + LD_X(8) 17 + LD_W(8) 17 + STORE(4) 9 = 61;
-     * REQUANT(4) = 7; 56 + 61 + 7 = 124 busy, + prologue 4 = 128 */
+     * REQUANT(4) = 7; 56 + 61 + 7 = 124 busy, + prologue 12 (as WS: K_c = 8) = 136 */
     assert_int_equal(l->port_cycles, 61);
     assert_int_equal(l->vector_cycles, 7);
-    assert_int_equal(l->cycles, 128);
+    assert_int_equal(l->cycles, 136);
     hw_result_free(&r);
     nn_graph_free(&g);
 }
@@ -192,13 +197,16 @@ static void test_many_folds(void **state)
     nn_graph_free(&g);
 }
 
-/* FC 4096 -> 1000 at 8 bits with 1 GB/s at 1 GHz (1 byte per cycle).
- * Weights 4,096,000 B + bias 1000 x 4 B = 4,100,000 B; input 4096 B; X + W > L2/2 so the
- * loop order is chosen: weights-outer = 4,100,000 + 4096*ceil(4.1e6/131072 = 32) =
- * 4,231,072; inputs-outer = 4096 + 4,100,000*1 = 4,104,096 (chosen). The output (1000 B)
- * goes to DRAM (last layer): 4,105,096 B = 4,105,096 memory cycles.
- * Compute (WS): fk = 256, fn = 63, M = 1: 16128 tiles of ws_tile(1) (49 today) = 790,272:
- * memory-bound. */
+/* FC 4096 -> 1000 at 8 bits with 1 GB/s at 1 GHz (1 byte per cycle), 16-byte memory words.
+ * fn = 63 column folds (62 x 16 + 8). Weights as laid out for the core: 63 x (4096 weight
+ * lines + 16 parameter words) x 16 B = 63 x 65,792 = 4,144,896 B; input 4096 B fits the
+ * staging half (256 KiB): fetched once (both-fit). Output (last layer) 63 x 1 line x 16 B =
+ * 1008 B. DRAM = 4096 + 4,144,896 + 1008 = 4,150,000 B = 4,150,000 memory cycles.
+ * Core (WS): fk = 256, fm = 1: 16128 tiles of ws_tile(1) (51 today) = 822,528; port:
+ * start 1 + LD_P (62 x 33 + 17 = 2063) + 63 x (STORE(1) 3 + 256 LD_X(1) 3 x 256 = 768 +
+ * 256 LD_W(16) 33 x 256 = 8448 = 9219) = 1 + 2063 + 580,797 = 582,861; REQUANT 63 x 4 = 252:
+ * busy 1,405,641; + prologue (4096 + (16 + 16) x 16 = 4608) + epilogue (16 - 3 = 13) =
+ * 1,410,262 < memory + tail (822,528 / 16128 = 51) = 4,150,051: memory-bound. */
 static void test_memory_bound_fc(void **state)
 {
     (void)state;
@@ -216,21 +224,22 @@ static void test_memory_bound_fc(void **state)
     assert_int_equal(l->gemm_n, 1000);
     assert_int_equal(l->commands, 256 * 63);
     assert_int_equal(l->compute_cycles, 256 * 63 * ws_tile(&c, 1));
-    assert_int_equal(l->loop, HW_LOOP_INPUTS_OUTER);
-    assert_int_equal(l->dram_bytes, 4105096);
-    assert_int_equal(l->memory_cycles, 4105096);
+    assert_int_equal(l->loop, HW_LOOP_BOTH_FIT);
+    assert_int_equal(l->dram_bytes, 4150000);
+    assert_int_equal(l->memory_cycles, 4150000);
+    assert_int_equal(l->port_cycles, 582861);
+    assert_int_equal(l->vector_cycles, 252);
     assert_int_equal(l->bound, HW_BOUND_MEMORY);
-    /* prologue: first tile 16x16 weights + 1x16 inputs = 272 B at 1 B/cycle */
-    assert_int_equal(l->prologue_cycles, 272);
-    assert_int_equal(l->cycles, 4105096 + 272);
+    assert_int_equal(l->prologue_cycles, 4608);
+    assert_int_equal(l->cycles, 4150000 + 51);
     /* latency = cycles / 1 GHz */
-    assert_true(r.latency_ms == (double)(4105096 + 272) / 1e6);
+    assert_true(r.latency_ms == (double)(4150000 + 51) / 1e6);
     hw_result_free(&r);
     /* OS: same traffic; compute = 63 column tiles (fm = 1) streaming K = 4096 in one chunk:
      * 63 x os_tile(4096) (4144 today) = 261,072 cycles: still memory-bound */
     c.dataflow = HW_DATAFLOW_OS;
     l = eval1(&g, &c, &r);
-    assert_int_equal(l->dram_bytes, 4105096);
+    assert_int_equal(l->dram_bytes, 4150000);
     assert_int_equal(l->folds_k, 1);
     assert_int_equal(l->compute_cycles, 63 * os_tile(&c, 4096));
     assert_int_equal(l->bound, HW_BOUND_MEMORY);
@@ -240,6 +249,21 @@ static void test_memory_bound_fc(void **state)
     c.dram_gbps = 500;
     l = eval1(&g, &c, &r);
     assert_int_equal(l->bound, HW_BOUND_COMPUTE);
+    hw_result_free(&r);
+    nn_graph_free(&g);
+
+    /* An input larger than the staging half is re-streamed once per column fold: 1x1 conv
+     * 8 -> 40 on 16x16 (input 2048 B) with a 1 KiB L2 (half 512 B). fn = 3: reads 3 x 2048
+     * + weights 3 x (8 + 16) x 16 = 1152 -> 7296; output (last layer) 3 x 256 x 16 = 12288;
+     * DRAM 19584. Prologue: 3 streams of ceil(2048 / 25.6) = 80 + ceil(min((16 + 8) x 16,
+     * 1152) = 384 / 25.6) = 15 -> 255. */
+    one_conv(&g, 8, 16, 40, 1, 1);
+    c = base(HW_DATAFLOW_WS);
+    c.l2_kib = 1;
+    l = eval1(&g, &c, &r);
+    assert_int_equal(l->loop, HW_LOOP_WEIGHTS_OUTER);
+    assert_int_equal(l->dram_bytes, 19584);
+    assert_int_equal(l->prologue_cycles, 255);
     hw_result_free(&r);
     nn_graph_free(&g);
 }
