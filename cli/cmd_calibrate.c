@@ -973,8 +973,10 @@ static void plan_build(plan *p, bool quick)
     plan_add(p, J_ADD, 0, 8, 0, 0);
     plan_add(p, J_ADD, 0, 32, 0, 0);
     plan_add(p, J_ADD, 0, 64, 0, 0);
-    static const int lanes[] = {2, 4, 8};
-    for (size_t l = 0; l < 3; l++) {
+    /* the lane's requantization multiplier is (AccBits + 34) x 33 bits: one lane is minutes
+     * of Yosys on 2 shared cores, so the per-lane fit uses 1 and 2 lanes */
+    static const int lanes[] = {1, 2};
+    for (size_t l = 0; l < 2; l++) {
         job *v = plan_add(p, J_VECTOR, 0, 8, lanes[l], 0);
         v->timing = true;
     }
