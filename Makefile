@@ -7,7 +7,7 @@ ASAN_BUILD ?= build-asan
 .PHONY: run test deps build asan format clean
 
 run: build
-	scripts/run-main.sh $(BUILD)
+	scripts/run-main.sh $(BUILD) $(ARGS)
 
 test:
 	scripts/test.sh
