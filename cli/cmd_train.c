@@ -362,18 +362,11 @@ int cmd_train(int argc, char **argv)
         nn_train_result rres;
         if ((st = nn_net_set_qat(&net, 4)) != TD_OK ||
             (st = nn_net_train(&net, &data.train, &data.val, &data.norm, &rq, on_epoch, &ctx,
-                               &rres)) != TD_OK)
+                               &rres)) != TD_OK ||
+            (st = nn_net_set_qat(&net, 0)) != TD_OK)
             goto fail_saved;
-        /* calibrate with the fake quantization still on: the activation ranges are then the
-         * ones the fine-tuning used */
         nn_qmodel q;
-        st = nn_quantize(&q, &net, &data.train, &data.norm, calib, 4);
-        td_status st2 = nn_net_set_qat(&net, 0);
-        if (st == TD_OK && st2 != TD_OK) {
-            nn_qmodel_free(&q);
-            st = st2;
-        }
-        if (st != TD_OK)
+        if ((st = nn_quantize(&q, &net, &data.train, &data.norm, calib, 4)) != TD_OK)
             goto fail_saved;
         double acc;
         if ((st = nn_qmodel_evaluate(&q, &data.test, &data.norm, test_images, true, r.threads,

@@ -389,33 +389,11 @@ static void qat_activation(nn_net *net, size_t node, float *y, int64_t count, bo
     }
 }
 
-/* Fake quantization of the network input, symmetric and signed as the integer model's
- * host-side input quantization, with the running max |x| as range. */
-static void qat_input(nn_net *net, float *x, int64_t count, bool train)
-{
-    float mx = net->qat_amax[0];
-    if (train || mx <= 0)
-        for (int64_t i = 0; i < count; i++)
-            mx = fabsf(x[i]) > mx ? fabsf(x[i]) : mx;
-    net->qat_amax[0] = mx;
-    if (mx <= 0)
-        return;
-    float qmax = (float)(((int64_t)1 << (net->qat_bits - 1)) - 1);
-    float sc = mx / qmax, inv = qmax / mx;
-    for (int64_t i = 0; i < count; i++) {
-        float v = roundf(x[i] * inv);
-        v = v > qmax ? qmax : v < -qmax - 1 ? -qmax - 1 : v;
-        x[i] = v * sc;
-    }
-}
-
 const float *nn_net_forward(nn_net *net, const float *x_host, int64_t n, bool train)
 {
     const nn_backend *be = net->be;
     const nn_graph *g = &net->g;
     be->upload(net->layers[0].y, x_host, (size_t)(n * net->layers[0].out_size));
-    if (net->qat_bits)
-        qat_input(net, net->layers[0].y, n * net->layers[0].out_size, train);
     for (size_t i = 1; i < g->n_nodes; i++) {
         const nn_node *nd = &g->nodes[i];
         nn_layer *L = &net->layers[i];
