@@ -41,6 +41,8 @@ static const char usage[] =
     "                        comma-separated strings (e.g. os_b32) into --work, write no file:\n"
     "                        splits a long calibration; a later run with the same --work reuses\n"
     "                        every finished synthesis and simulation\n"
+    "  --skip LIST           leave out the components whose names contain one of these strings\n"
+    "                        (their fits are then absent from the file)\n"
     "  --src DIR             repository root holding rtl_templates/ and hw_model/ (default\n"
     "                        $TANDEM_SOURCE_DIR, else .)\n"
     "  --validate LIST       synthesize these 8-bit WS arrays and compare their area with the\n"
@@ -63,7 +65,8 @@ enum {
     OPT_CALIB,
     OPT_REPORT,
     OPT_NODE,
-    OPT_ONLY
+    OPT_ONLY,
+    OPT_SKIP
 };
 
 /* ------------------------------------------------------------------ components */
@@ -1218,7 +1221,10 @@ static td_status build_output(const ctx *c, const plan *p, bool quick, json_t **
                                          &f, r, n, pts));
         }
     }
-    if (!quick) {
+    size_t n_vec = 0;
+    for (size_t i = 0; i < p->n; i++)
+        n_vec += p->jobs[i].kind == J_VECTOR;
+    if (!quick && n_vec >= 2) {
         double X[3 * 2], y[3], r[3];
         size_t n = 0;
         json_t *pts = json_array();
@@ -1241,10 +1247,10 @@ static td_status build_output(const ctx *c, const plan *p, bool quick, json_t **
         }
         json_object_set_new(fits, "vector_area",
                             fit_json("v0 + v1*lanes (um^2, 8 bits, AccBits 32)", &f, r, n, pts));
-        const job *c16 = plan_find(p, J_CTRL, HW_DATAFLOW_WS, 8, 16, 16);
-        if (c16)
-            json_object_set_new(root, "controller_um2", td_json_real(c16->area_um2));
     }
+    const job *c16 = plan_find(p, J_CTRL, HW_DATAFLOW_WS, 8, 16, 16);
+    if (c16)
+        json_object_set_new(root, "controller_um2", td_json_real(c16->area_um2));
     json_object_set_new(root, "fits", fits);
 
     /* hw_tech table entries at 180 nm */
@@ -1598,6 +1604,7 @@ int cmd_calibrate(int argc, char **argv)
         {"calib", required_argument, NULL, OPT_CALIB},
         {"report", no_argument, NULL, OPT_REPORT},
         {"only", required_argument, NULL, OPT_ONLY},
+        {"skip", required_argument, NULL, OPT_SKIP},
         {"node", required_argument, NULL, OPT_NODE},
         CMD_COMMON_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
@@ -1605,7 +1612,7 @@ int cmd_calibrate(int argc, char **argv)
     static const char *const cmd = "calibrate";
     cmd_common cc = {0};
     const char *lib = "osu018", *liberty = NULL, *out = NULL, *work = NULL, *src = NULL;
-    const char *validate = NULL, *calib = NULL, *only = NULL;
+    const char *validate = NULL, *calib = NULL, *only = NULL, *skip = NULL;
     bool quick = false, report = false;
     long long node = HW_CALIB_DEFAULT_NODE_NM;
     int opt;
@@ -1641,6 +1648,9 @@ int cmd_calibrate(int argc, char **argv)
             break;
         case OPT_ONLY:
             only = optarg;
+            break;
+        case OPT_SKIP:
+            skip = optarg;
             break;
         case OPT_NODE:
             if (!cmd_parse_int(cmd, "--node", optarg, 5, 180, &node))
@@ -1700,6 +1710,20 @@ int cmd_calibrate(int argc, char **argv)
     }
     plan p = {0};
     plan_build(&p, quick);
+    if (skip) {
+        size_t kept = 0;
+        for (size_t i = 0; i < p.n; i++) {
+            char buf[512];
+            bool match = false;
+            snprintf(buf, sizeof buf, "%s", skip);
+            for (char *save = NULL, *t = strtok_r(buf, ",", &save); t;
+                 t = strtok_r(NULL, ",", &save))
+                match |= strstr(p.jobs[i].name, t) != NULL;
+            if (!match)
+                p.jobs[kept++] = p.jobs[i];
+        }
+        p.n = kept;
+    }
     td_log_info("calibrate: %zu components, work folder %s", p.n, c->work);
     st = cells_model(c);
     size_t done = 0;
