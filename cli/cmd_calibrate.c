@@ -1304,7 +1304,6 @@ static td_status build_output(const ctx *c, const plan *p, bool quick, json_t **
                   "synthesis+power: 2x2 WS array at 32 bits (AccBits 64), combinational energy "
                   "per MAC x multiplier area share");
     }
-    const job *c16 = plan_find(p, J_CTRL, HW_DATAFLOW_WS, 8, 16, 16);
     if (c16)
         table_set(t, "ctrl_um2", c16->area_um2, "um^2",
                   "synthesis: rtl_controller 16x16 (scratchpads and DMA not included)");
