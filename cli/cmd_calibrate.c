@@ -860,16 +860,23 @@ static td_status job_sta(const ctx *c, job *j)
         j->delay_ns = d_in > d_rr ? d_in : d_rr;
         j->fmax_mhz = 1000.0 / j->delay_ns;
     } else if (j->timing) {
+        /* one path per path group (clk, async_default recovery checks, ...): the worst slack */
         char *t = strstr(log, "TANDEM-TIMING");
-        char *s = t ? strstr(t, "slack (") : NULL;
-        if (!s) {
+        char *end = t ? strstr(t, "TANDEM-POWER") : NULL;
+        double slack = INFINITY;
+        for (char *s = t ? strstr(t, "slack (") : NULL; s && (!end || s < end);
+             s = strstr(s + 1, "slack (")) {
+            char *b = s;
+            while (b > t && b[-1] != '\n')
+                b--;
+            double v = strtod(b, NULL);
+            if (v < slack)
+                slack = v;
+        }
+        if (!isfinite(slack)) {
             free(log);
             return td_fail(TD_ERR_PARSE, "sta: no timing path for %s in %s", j->name, path);
         }
-        char *b = s;
-        while (b > t && b[-1] != '\n')
-            b--;
-        double slack = strtod(b, NULL);
         j->delay_ns = sta_period_ns - slack;
         j->fmax_mhz = 1000.0 / j->delay_ns;
     }
