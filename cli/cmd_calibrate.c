@@ -1558,7 +1558,7 @@ static int run_report(const char *cmd, const char *calib_path, int node, bool js
     json_object_set_new(root, "table", entries);
     json_t *fm = json_array();
     if (!json)
-        printf("\nPE fmax at %d nm (2x2 array, register to register, %d nm delay x %.4g):\n\n"
+        printf("\nPE fmax at %d nm (the PE alone, inputs from flip-flops; %d nm delay x %.4g):\n\n"
                "| dataflow | 4 bits | 8 bits | 16 bits | 32 bits |\n|---|---|---|---|---|\n",
                node, cal->lib_nm, sd);
     static const int bits[] = {4, 8, 16, 32};
