@@ -871,7 +871,7 @@ static td_status setup_problem(cosearch *cs, const td_config *cfg)
     cs->budget.images = td_config_int(cfg, "train.images");
     cs->budget.epochs = (int32_t)td_config_int(cfg, "train.epochs");
     cs->budget.batch = (int32_t)td_config_int(cfg, "train.batch");
-    cs->budget.val_images = td_config_int(cfg, "data.val_images");
+    cs->budget.val_images = td_config_int(cfg, "search.val_images");
     cs->threads = (int)td_config_int(cfg, "train.threads");
     cs->final_budget.images = td_config_int(cfg, "finalists.images");
     cs->final_budget.epochs = (int32_t)td_config_int(cfg, "finalists.epochs");
