@@ -159,8 +159,8 @@ static td_status tool_check(const char *tool, const char *package)
 {
     if (!tool_on_path(tool))
         return td_fail(TD_ERR_UNSUPPORTED,
-                       "%s: not found on PATH (Debian package %s); tandem calibrate needs it",
-                       tool, package);
+                       "%s: not found on PATH (Debian package %s); tandem calibrate needs it", tool,
+                       package);
     return TD_OK;
 }
 
@@ -299,8 +299,8 @@ static double cell_area(const ctx *c, const char *name)
 
 static const char *job_top(const job *j)
 {
-    static const char *const tops[J_KIND_COUNT] = {"rtl_mac_pe", "rtl_systolic_array",
-                                                   "calib_mult", "calib_add",
+    static const char *const tops[J_KIND_COUNT] = {"rtl_mac_pe",      "rtl_systolic_array",
+                                                   "calib_mult",      "calib_add",
                                                    "rtl_vector_unit", "rtl_controller"};
     return tops[j->kind];
 }
@@ -313,8 +313,8 @@ static void job_sources(const ctx *c, const job *j, char *out, size_t size)
         snprintf(out, size, "%s/%s/rtl_mac_pe.sv", c->src, rtl);
         break;
     case J_ARRAY:
-        snprintf(out, size, "%s/%s/rtl_mac_pe.sv %s/%s/rtl_systolic_array.sv", c->src, rtl,
-                 c->src, rtl);
+        snprintf(out, size, "%s/%s/rtl_mac_pe.sv %s/%s/rtl_systolic_array.sv", c->src, rtl, c->src,
+                 rtl);
         break;
     case J_MULT:
     case J_ADD:
@@ -727,8 +727,7 @@ static td_status job_activity(const ctx *c, job *j)
     }
     if (st != TD_OK)
         return st;
-    static const char *const ports[] = {"a_i", "b_i", "shift_i", "clear_i", "en_i", "rst_ni",
-                                        NULL};
+    static const char *const ports[] = {"a_i", "b_i", "shift_i", "clear_i", "en_i", "rst_ni", NULL};
     vcd v;
     snprintf(path, sizeof path, "%s/act.vcd", j->dir);
     st = vcd_read(&v, path, ports);
@@ -750,8 +749,9 @@ static td_status job_activity(const ctx *c, job *j)
         vcd_free(&v);
         return td_fail(TD_ERR_IO, "%s: cannot write", path);
     }
-    fprintf(fp, "# per-pin activity (transitions per clock cycle) and duty from %s/act.vcd:\n"
-                "# %g cycles of %d random GEMM tiles (K = %d) of the gate-level netlist\n",
+    fprintf(fp,
+            "# per-pin activity (transitions per clock cycle) and duty from %s/act.vcd:\n"
+            "# %g cycles of %d random GEMM tiles (K = %d) of the gate-level netlist\n",
             j->dir, j->cycles, power_tiles, power_k);
     j->act_pins = 0;
     for (size_t i = 0; i < v.n_pins; i++) {
@@ -761,8 +761,7 @@ static td_status job_activity(const ctx *c, job *j)
             double act = s->toggles[b] / j->cycles, duty = s->high[b] / span;
             if (p->port) {
                 if (s->width > 1)
-                    fprintf(fp, "set_power_activity -input_ports [get_ports {%s[%d]}]", p->pin,
-                            b);
+                    fprintf(fp, "set_power_activity -input_ports [get_ports {%s[%d]}]", p->pin, b);
                 else
                     fprintf(fp, "set_power_activity -input_ports [get_ports {%s}]", p->pin);
                 fprintf(fp, " -activity %.6g -duty %.6g\n", act, duty);
@@ -770,8 +769,8 @@ static td_status job_activity(const ctx *c, job *j)
                 /* (clock pins keep the clock's own activity) */
                 /* OpenSTA 2.0.17's `set_power_activity -pins` fails (it reads an unset
                  * variable), so the command it would call is called directly */
-                fprintf(fp, "sta::set_power_pin_activity [get_pins {%s/%s}] %.6g %.6g\n",
-                        p->inst, p->pin, act, duty);
+                fprintf(fp, "sta::set_power_pin_activity [get_pins {%s/%s}] %.6g %.6g\n", p->inst,
+                        p->pin, act, duty);
             } else {
                 continue;
             }
@@ -926,8 +925,8 @@ static td_status job_run(const ctx *c, job *j)
     j->seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
     if (st == TD_OK)
         td_log_info("calibrate: %-26s area %10.0f um^2  fmax %6.0f MHz  %7.3f pJ/MAC  (%.0f s)",
-                    j->name, j->area_um2, j->timing ? j->fmax_mhz : NAN,
-                    j->power ? j->mac_pj : NAN, j->seconds);
+                    j->name, j->area_um2, j->timing ? j->fmax_mhz : NAN, j->power ? j->mac_pj : NAN,
+                    j->seconds);
     return st;
 }
 
@@ -999,8 +998,8 @@ static const job *plan_find(const plan *p, job_kind kind, int df, int bits, int 
 {
     for (size_t i = 0; i < p->n; i++) {
         const job *j = &p->jobs[i];
-        if (j->kind == kind && j->bits == bits && (kind == J_MULT || kind == J_ADD ||
-                                                   kind == J_VECTOR || j->df == df) &&
+        if (j->kind == kind && j->bits == bits &&
+            (kind == J_MULT || kind == J_ADD || kind == J_VECTOR || j->df == df) &&
             j->rows == rows && j->cols == cols)
             return j;
     }
@@ -1066,8 +1065,8 @@ static json_t *job_json(const job *j)
     return o;
 }
 
-static json_t *fit_json(const char *model, const hw_calib_fit *f, const double *resid,
-                        size_t n, json_t *points)
+static json_t *fit_json(const char *model, const hw_calib_fit *f, const double *resid, size_t n,
+                        json_t *points)
 {
     json_t *o = json_object(), *coef = json_array(), *res = json_array();
     json_object_set_new(o, "model", json_string(model));
@@ -1188,9 +1187,9 @@ static td_status build_output(const ctx *c, const plan *p, bool quick, json_t **
             json_decref(pts);
             goto fail;
         }
-        json_object_set_new(fits, df ? "array_area_os" : "array_area_ws",
-                            fit_json("k0 + k1*R*C + k2*R + k3*C (um^2, 8 bits, AccBits 32)", &f,
-                                     r, n, pts));
+        json_object_set_new(
+            fits, df ? "array_area_os" : "array_area_ws",
+            fit_json("k0 + k1*R*C + k2*R + k3*C (um^2, 8 bits, AccBits 32)", &f, r, n, pts));
     }
     for (int df = 0; df < 2 && !quick; df++) {
         for (int what = 0; what < 2; what++) { /* PE area, energy per MAC vs bits */
@@ -1209,8 +1208,7 @@ static td_status build_output(const ctx *c, const plan *p, bool quick, json_t **
                 y[n++] = what == 0 ? j->area_um2 : j->mac_pj;
                 json_t *pt = json_object();
                 json_object_set_new(pt, "bits", json_integer(bits_all[b]));
-                json_object_set_new(pt, what == 0 ? "area_um2" : "mac_pj",
-                                    td_json_real(y[n - 1]));
+                json_object_set_new(pt, what == 0 ? "area_um2" : "mac_pj", td_json_real(y[n - 1]));
                 json_array_append_new(pts, pt);
             }
             hw_calib_fit f;
@@ -1301,8 +1299,9 @@ static td_status build_output(const ctx *c, const plan *p, bool quick, json_t **
         json_t *lk = json_object();
         json_object_set_new(lk, "leak_mw_per_mm2_180nm",
                             td_json_real(ar8->p_leak_mw / (ar8->area_um2 * 1e-6)));
-        json_object_set_new(lk, "note", json_string("OpenSTA leakage of the 2x2 8-bit WS array / "
-                                                    "its area; not used (not scalable)"));
+        json_object_set_new(lk, "note",
+                            json_string("OpenSTA leakage of the 2x2 8-bit WS array / "
+                                        "its area; not used (not scalable)"));
         json_object_set_new(root, "measured_not_used", lk);
     }
     if (ar32 && m32 && a64) {
@@ -1381,7 +1380,8 @@ static td_status ctx_init(ctx *c, const char *lib, const char *liberty, const ch
         }
     }
     td_status st;
-    if ((st = tool_check("yosys", "yosys")) != TD_OK || (st = tool_check("sta", "opensta")) != TD_OK)
+    if ((st = tool_check("yosys", "yosys")) != TD_OK ||
+        (st = tool_check("sta", "opensta")) != TD_OK)
         return st;
     return liberty_areas(c);
 }
@@ -1417,8 +1417,9 @@ static int run_validate(const char *cmd, ctx *c, const char *list, const char *c
     if (st == TD_OK)
         st = hw_calib_table(&cal, cal.lib_nm, &t180);
     if (st == TD_OK && !cal.array_area[HW_DATAFLOW_WS].have)
-        st = td_fail(TD_ERR_CONFIG, "%s: no array area fit (a --quick calibration); the arrays "
-                                    "are synthesized into the work folder for a later run",
+        st = td_fail(TD_ERR_CONFIG,
+                     "%s: no array area fit (a --quick calibration); the arrays "
+                     "are synthesized into the work folder for a later run",
                      calib_path);
     if (st != TD_OK && !(st == TD_ERR_CONFIG && cal.lib_nm > 0)) {
         free(p.jobs);
@@ -1486,7 +1487,6 @@ static int run_validate(const char *cmd, ctx *c, const char *list, const char *c
     return 0;
 }
 
-
 /* ------------------------------------------------------------------ report */
 
 static int run_report(const char *cmd, const char *calib_path, int node, bool json)
@@ -1533,10 +1533,10 @@ static int run_report(const char *cmd, const char *calib_path, int node, bool js
             pub *= s;
         else if (strcmp(u, "um^2") == 0)
             pub *= s * s;
-        const char *origin = synth ? (id == HW_C_LEAK_MW_PER_MM2 ? "synthesis (not scaled)"
-                                                                  : "synthesis, scaled")
-                         : id == HW_C_FMAX_MHZ ? "per bit width (below)"
-                                               : "published";
+        const char *origin =
+            synth ? (id == HW_C_LEAK_MW_PER_MM2 ? "synthesis (not scaled)" : "synthesis, scaled")
+            : id == HW_C_FMAX_MHZ ? "per bit width (below)"
+                                  : "published";
         json_t *e = json_object();
         json_object_set_new(e, "name", json_string(def->c[id].name));
         json_object_set_new(e, "value", td_json_real(t.c[id].value));
@@ -1683,7 +1683,9 @@ int cmd_calibrate(int argc, char **argv)
         const char *env = getenv("TANDEM_SOURCE_DIR");
         char def[1200];
         snprintf(def, sizeof def, "%s/hw_model/calibration/osu018.json",
-                 src ? src : env && *env ? env : ".");
+                 src           ? src
+                 : env && *env ? env
+                               : ".");
         return run_report(cmd, calib ? calib : def, (int)node, cc.json);
     }
 

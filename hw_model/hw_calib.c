@@ -164,8 +164,8 @@ static td_status load_fit(json_t *fits, const char *key, size_t n_coef, const ch
         return TD_OK; /* optional (a --quick calibration has none) */
     json_t *coef = json_object_get(f, "coef");
     if (!json_is_array(coef) || json_array_size(coef) != n_coef)
-        return td_fail(TD_ERR_FORMAT, "%s: fits.%s.coef must be an array of %zu numbers", path,
-                       key, n_coef);
+        return td_fail(TD_ERR_FORMAT, "%s: fits.%s.coef must be an array of %zu numbers", path, key,
+                       n_coef);
     for (size_t i = 0; i < n_coef; i++) {
         json_t *v = json_array_get(coef, i);
         if (!json_is_number(v))
@@ -272,8 +272,8 @@ static td_status load_root(hw_calib *c, json_t *root, const char *path)
     {
         int id = hw_tech_find(k);
         if (id < 0)
-            return td_fail(TD_ERR_FORMAT, "%s: table.%s: unknown constant (hw_tech.h names)",
-                           path, k);
+            return td_fail(TD_ERR_FORMAT, "%s: table.%s: unknown constant (hw_tech.h names)", path,
+                           k);
         char where[96];
         snprintf(where, sizeof where, "table.%s", k);
         if ((st = get_num(v, "value", path, where, &c->table[id])) != TD_OK)
@@ -369,8 +369,8 @@ td_status hw_calib_table(const hw_calib *c, int node_nm, hw_tech_table *out)
             if (id == HW_C_LEAK_MW_PER_MM2)
                 f = 1.0; /* density: not scaled (docs/calibration.md) */
             out->c[id].value = c->table[id] * f;
-            snprintf(source_buf[row][id], sizeof source_buf[row][id],
-                     "%s (%s, %d nm) x %.4g (%s)", c->table_source[id], c->library, c->lib_nm, f,
+            snprintf(source_buf[row][id], sizeof source_buf[row][id], "%s (%s, %d nm) x %.4g (%s)",
+                     c->table_source[id], c->library, c->lib_nm, f,
                      f == 1.0 ? "not scaled" : "Stillmaker & Baas 2017");
             out->c[id].source = source_buf[row][id];
         } else if (k != SCALE_NONE && id != HW_C_DRAM64_PJ) {

@@ -27,12 +27,12 @@ int hw_calib_bits_index(int bits);
 /* Per dataflow (HW_DATAFLOW_WS / HW_DATAFLOW_OS) and bit width, at the library's node. */
 typedef struct hw_calib_pe {
     bool have_area, have_fmax, have_energy;
-    int acc_bits;           /* accumulator width the PE was synthesized with */
-    double area_um2;        /* one PE (Yosys, liberty cell areas) */
-    double fmax_mhz;        /* 2x2 array, register to register (OpenSTA) */
-    double mac_pj;          /* energy per MAC of the 2x2 array, whole PE (OpenSTA power) */
-    double mac_seq_pj;      /* of which flip-flops (clock pins included) */
-    double mac_comb_pj;     /* of which combinational logic */
+    int acc_bits;       /* accumulator width the PE was synthesized with */
+    double area_um2;    /* one PE (Yosys, liberty cell areas) */
+    double fmax_mhz;    /* the PE alone, inputs from flip-flops (OpenSTA) */
+    double mac_pj;      /* energy per MAC of the 2x2 array, whole PE (OpenSTA power) */
+    double mac_seq_pj;  /* of which flip-flops (clock pins included) */
+    double mac_comb_pj; /* of which combinational logic */
 } hw_calib_pe;
 
 /* y = sum_i coef[i] * basis_i(x) fitted by least squares (GSL), with its residuals. */

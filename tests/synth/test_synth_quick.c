@@ -53,8 +53,8 @@ static void compare(const char *what, const char *key, json_t *got, json_t *want
     printf("  %-28s %-18s got %-12.6g checked-in %-12.6g (%+.3f %%)\n", what, key, g, w,
            100 * (g - w) / w);
     if (rel > SYNTH_TOL_REPRODUCE_REL)
-        fail_msg("%s %s: %g differs from the checked-in %g by %.2f %% (bar %.0f %%)", what, key,
-                 g, w, 100 * rel, 100 * SYNTH_TOL_REPRODUCE_REL);
+        fail_msg("%s %s: %g differs from the checked-in %g by %.2f %% (bar %.0f %%)", what, key, g,
+                 w, 100 * rel, 100 * SYNTH_TOL_REPRODUCE_REL);
     compared++;
 }
 
