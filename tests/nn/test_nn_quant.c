@@ -2,7 +2,7 @@
  * bit at 4/8/16/32 bits (grouped, depthwise, strided, padded convs, pools, residual adds,
  * ReLU6); 16-bit integers track the float model; lowering errors; add requantization. */
 #include "nn_quant.h"
-#include "nn_test_tolerances.h"
+#include "td_tolerances.h"
 
 #include <math.h>
 #include <setjmp.h>

@@ -4,7 +4,7 @@
  * NN_TOL_SHORT_TRAIN_INT8_DROP of it, and the saved model must give the same integer
  * accuracy after a round trip. Skips (77) where the dataset package is missing. */
 #include "nn_model.h"
-#include "nn_test_tolerances.h"
+#include "td_tolerances.h"
 #include "td_progress.h"
 
 #include <stdio.h>
