@@ -36,4 +36,10 @@ check yosys-fails 1 "yosys failed (exit 3) on the liberty cell models: see $tmp/
 check bad-validate 2 "--validate: 'axb' is not RxC" -- "$T" calibrate --validate axb --work "$tmp/w3"
 echo "{}" >"$tmp/c.json"
 check bad-calib 1 "$tmp/c.json: 'format' must be \"tandem-calibration\"" -- "$T" calibrate --validate 2x2 --calib "$tmp/c.json" --work "$tmp/w4"
+# --report needs no tools: the checked-in file at 45 nm, each entry with its origin
+check report 0 "| mult8_pj |" -- "$T" calibrate --report
+check report-origin 0 "synthesis, scaled" -- "$T" calibrate --report
+check report-published 0 "| sram8k_pj | 10 | pJ | published |" -- "$T" calibrate --report
+check report-node 1 "technology node 28 nm: not in the scaling table" -- "$T" calibrate --report --node 28
+check report-combo 2 "--report does not combine with --validate, --quick or -o" -- "$T" calibrate --report --quick
 [ "$fails" = 0 ]
