@@ -85,6 +85,7 @@ typedef struct cosearch {
     int64_t new_evaluations;
     int64_t stop_after;
     int64_t trainings, accuracy_cache_hits;
+    int64_t batch_committed; /* evaluations committed in the batch in flight (progress) */
 } cosearch;
 
 static void genes_split(const cosearch *cs, const double *genes, int32_t *net, int32_t *hw)
@@ -361,6 +362,7 @@ static td_status evaluate_batch(void *ctx, const cs_problem *p, cs_candidate **c
         st = td_fail(TD_ERR_NOMEM, "out of memory");
         goto out;
     }
+    cs->batch_committed = 0;
     current_cands = cands;
     current_metrics = metrics;
     current_n = n;
@@ -616,6 +618,12 @@ static td_status archive_commit(void *ctx, const cs_search *s, const cs_candidat
     if (st == TD_OK)
         st = remember_archive_id(cs, c->eval_id, id);
     cs->new_evaluations++;
+    char status[160];
+    snprintf(status, sizeof status, "gen %zu/%zu evals %lld trained %lld cache %lld hv %.4g",
+             s->generation + 1, s->opt.generations,
+             (long long)(s->evaluations + ++cs->batch_committed), (long long)cs->trainings,
+             (long long)(s->cache_hits + cs->accuracy_cache_hits), cs->hypervolume);
+    td_progress_update(&cs->progress, s->evaluations + cs->batch_committed, status);
     if (st == TD_OK && cs->stop_after > 0 && cs->new_evaluations >= cs->stop_after)
         st = td_fail(TD_ERR_INTERNAL, "stopped after %lld new evaluations (test hook)",
                      (long long)cs->stop_after);
