@@ -3,6 +3,7 @@
 #include "sim.h"
 
 #include "hw_eval.h"
+#include "hw_timing.h"
 #include "td_json.h"
 
 #include <math.h>
@@ -54,24 +55,6 @@ void sim_options_default(sim_options *o)
     o->params = sim_params_default();
 }
 
-static int64_t pow2_floor(int64_t v)
-{
-    int64_t p = 1;
-    while (p * 2 <= v)
-        p *= 2;
-    return p;
-}
-
-static int64_t depth_of(int64_t kib, int64_t line_bits)
-{
-    int64_t lines = kib * 8192 / (line_bits > 0 ? line_bits : 1);
-    if (lines > 65536)
-        lines = 65536;
-    if (lines < 2)
-        lines = 2;
-    return pow2_floor(lines);
-}
-
 td_status sim_rtl_hw_from_config(const hw_config *cfg, rtl_hw *out)
 {
     rtl_hw hw;
@@ -80,9 +63,9 @@ td_status sim_rtl_hw_from_config(const hw_config *cfg, rtl_hw *out)
     hw.bits = cfg->bits;
     hw.acc_bits = cfg->acc_bits;
     hw.dataflow = cfg->dataflow;
-    hw.x_depth = depth_of(cfg->l1_input_kib, (int64_t)cfg->rows * cfg->bits);
-    hw.w_depth = depth_of(cfg->l1_weight_kib, (int64_t)cfg->cols * cfg->bits);
-    hw.acc_depth = depth_of(cfg->l1_acc_kib, (int64_t)cfg->cols * cfg->acc_bits);
+    hw.x_depth = hw_timing_l1_lines(cfg->l1_input_kib, (int64_t)cfg->rows * cfg->bits);
+    hw.w_depth = hw_timing_l1_lines(cfg->l1_weight_kib, (int64_t)cfg->cols * cfg->bits);
+    hw.acc_depth = hw_timing_l1_lines(cfg->l1_acc_kib, (int64_t)cfg->cols * cfg->acc_bits);
     hw.out_depth = hw.acc_depth;
     td_status st = rtl_hw_check(&hw);
     if (st != TD_OK)
