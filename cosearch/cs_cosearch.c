@@ -220,9 +220,15 @@ typedef struct pending_net {
     uint32_t bits_mask;
     size_t first_cand; /* a candidate carrying the net's genes */
     train_result res;
+    bool trained;
     bool failed;
     char reason[CS_REASON_MAX];
 } pending_net;
+
+typedef struct train_done_ctx {
+    struct cosearch *cs;
+    pending_net *pend;
+} train_done_ctx;
 
 static uint64_t net_seed(const cosearch *cs, uint64_t net_hash)
 {
@@ -319,6 +325,26 @@ static td_status score_candidate(cosearch *cs, cs_candidate *c, double float_acc
     *metrics = m;
     nn_graph_free(&g);
     return TD_OK;
+}
+
+/* Pool callback: one network trained; its accuracies go into the archive's cache at once. */
+static td_status train_done(void *ctx, size_t k, cs_pool_job *job)
+{
+    train_done_ctx *d = ctx;
+    cosearch *cs = d->cs;
+    pending_net *p = &d->pend[k];
+    if (job->outcome != CS_POOL_OUTCOME_OK || job->result_len != sizeof(train_result))
+        return TD_OK; /* failed: reported with the job's reason after the run */
+    memcpy(&p->res, job->result, sizeof p->res);
+    p->trained = true;
+    cs->trainings++;
+    td_status st = TD_OK;
+    for (int b = 0; b < 4 && st == TD_OK; b++)
+        if (p->bits_mask & (1u << b))
+            st = cs_archive_cache_put(&cs->run.archive, p->net_hash, all_bits[b], cs->budget_hash,
+                                      net_seed(cs, p->net_hash), p->res.float_acc,
+                                      p->res.int_acc[b], p->res.wall_s);
+    return st;
 }
 
 /* Metrics of each candidate of the batch in flight, by batch index, until committed. */
@@ -420,20 +446,13 @@ static td_status evaluate_batch(void *ctx, const cs_problem *p, cs_candidate **c
             jobs[k].task = tasks[k];
             jobs[k].task_len = task_len;
         }
+        /* Each trained network goes into the accuracy cache as soon as it is in, so a
+         * killed run keeps every finished training. */
+        train_done_ctx dctx = {cs, pend};
         if (st == TD_OK)
-            st = cs_pool_run(&cs->pool, jobs, n_pend);
+            st = cs_pool_run_each(&cs->pool, jobs, n_pend, train_done, &dctx);
         for (size_t k = 0; k < n_pend; k++) {
-            if (st == TD_OK && jobs[k].outcome == CS_POOL_OUTCOME_OK &&
-                jobs[k].result_len == sizeof(train_result)) {
-                memcpy(&pend[k].res, jobs[k].result, sizeof(train_result));
-                cs->trainings++;
-                for (int b = 0; b < 4 && st == TD_OK; b++)
-                    if (pend[k].bits_mask & (1u << b))
-                        st = cs_archive_cache_put(&cs->run.archive, pend[k].net_hash, all_bits[b],
-                                                  cs->budget_hash, net_seed(cs, pend[k].net_hash),
-                                                  pend[k].res.float_acc, pend[k].res.int_acc[b],
-                                                  pend[k].res.wall_s);
-            } else {
+            if (!pend[k].trained) {
                 pend[k].failed = true;
                 snprintf(pend[k].reason, sizeof pend[k].reason, "training failed: %s (%s)",
                          jobs[k].reason[0] ? jobs[k].reason : "no result",
