@@ -130,7 +130,9 @@ int cmd_search(int argc, char **argv)
             goto done;
         }
         ro.pool = CS_POOL_MPI;
-    } else if (ro.jobs > 1) {
+    } else {
+        /* Trainings run in worker processes even for -j 1, so that one that crashes or
+         * hangs costs that evaluation only (search.eval_timeout_s). */
         ro.pool = CS_POOL_FORK;
     }
     json_t *summary = NULL;

@@ -52,6 +52,16 @@ m = json.loads(rows[0][0])
 assert abs(m["test_accuracy"] * 10000 - round(m["test_accuracy"] * 10000)) < 1e-6, m
 assert m["epochs"] == 1 and m["train_images"] == 1000
 PY
+# A training that runs past search.eval_timeout_s costs its evaluations only: they are
+# archived as failed with the reason, and the search finishes.
+"$T" search -o "$tmp/t" "${SMALL[@]}" --set search.generations=1 --set search.eval_timeout_s=1 \
+  --set train.images=30000 --json >"$tmp/t.json" 2>"$tmp/t.err" || { bad "search with timeouts failed"; cat "$tmp/t.err"; }
+python3 - "$tmp/t/archive.sqlite" <<'PY' && ok "timed-out trainings recorded as failed" || bad "timeouts"
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+rows = db.execute("select status, failure from evaluations").fetchall()
+assert len(rows) == 4 and all(r[0] == "failed" and "timeout after 1 s" in r[1] for r in rows), rows
+PY
 # A fidelity that is not built yet is refused at once, naming the key.
 "$T" search -o "$tmp/s" "${SMALL[@]}" --set search.fidelity=systemc >/dev/null 2>"$tmp/s.err"
 [ $? -eq 2 ] && grep -q "key 'search.fidelity': 'systemc' is not built yet" "$tmp/s.err" && ok "systemc fidelity refused" || { bad "systemc fidelity"; cat "$tmp/s.err"; }
