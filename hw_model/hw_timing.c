@@ -52,6 +52,14 @@ int64_t hw_timing_requant_cycles(int64_t m_t)
     return hw_timing_cmd_overhead_cycles() + m_t + 2;
 }
 
+int64_t hw_timing_add_cycles(int64_t n)
+{
+    /* acceptance; operand A of line i read at phase cycle 2i, B at 2i + 1 (the weight
+     * scratchpad's one read port), the vector unit registers the sum at 2i + 2, the output
+     * write at 2i + 3: the last at 2n + 1 */
+    return hw_timing_cmd_overhead_cycles() + 2 * n + 2;
+}
+
 int64_t hw_timing_program_start_cycles(void)
 {
     return 1; /* the first command is accepted on the clock edge after the program starts */
@@ -88,6 +96,22 @@ int64_t hw_timing_ws_m_tile_max(int64_t x_depth, int64_t acc_depth, int64_t out_
 int64_t hw_timing_os_k_chunk_max(int64_t x_depth, int64_t w_depth)
 {
     return tmin(tmin(x_depth, w_depth), 65535);
+}
+
+int64_t hw_timing_add_chunk_max(int64_t w_depth, int64_t out_depth)
+{
+    return tmin(tmin(w_depth / 2, out_depth), 65535);
+}
+
+void hw_timing_add_layer_cycles(const hw_timing_core *core, int64_t lines, hw_timing_add *o)
+{
+    const int64_t nc = hw_timing_add_chunk_max(core->w_depth, core->out_depth);
+    const int64_t chunks = tcdiv(lines, nc), last = lines - (chunks - 1) * nc;
+    o->chunks = chunks;
+    o->vector_cycles = hw_timing_cmd_overhead_cycles() + (chunks - 1) * hw_timing_add_cycles(nc) +
+                       hw_timing_add_cycles(last);
+    /* per chunk: two LD_W and one STORE of its lines */
+    o->port_cycles = 3 * ((chunks - 1) * hw_timing_port_cycles(nc) + hw_timing_port_cycles(last));
 }
 
 void hw_timing_gemm_cycles(const hw_timing_core *core, int64_t m, int64_t k, int64_t n,

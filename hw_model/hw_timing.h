@@ -42,6 +42,13 @@ int64_t hw_timing_os_drain_cycles(int64_t rows, int64_t cols);
 int64_t hw_timing_port_cycles(int64_t words);
 /* REQUANT of m_t output lines (bias, scale, round, clamp, write to the output buffer). */
 int64_t hw_timing_requant_cycles(int64_t m_t);
+/* Residual ADD of n lines on the vector unit: both operands come from the weight scratchpad's
+ * one read port (two reads per line), one cycle in the vector unit, then the output write:
+ * overhead + 2 n + 2. ADD_CFG (the multipliers and shift) costs the overhead only. */
+int64_t hw_timing_add_cycles(int64_t n);
+/* Lines per ADD command: both operand chunks in the weight scratchpad, the result in the
+ * output buffer. */
+int64_t hw_timing_add_chunk_max(int64_t w_depth, int64_t out_depth);
 /* Cycles from a program's start to its first command's acceptance (the sequencer's command
  * handshake): paid once per compiled program, i.e. once per layer. */
 int64_t hw_timing_program_start_cycles(void);
@@ -77,5 +84,16 @@ typedef struct hw_timing_gemm {
  *      (n-fold, m-tile, k-chunk) LD_X(K_c) + LD_W(K_c) + COMPUTE(stream K_c [+ drain]). */
 void hw_timing_gemm_cycles(const hw_timing_core *core, int64_t m, int64_t k, int64_t n,
                            hw_timing_gemm *out);
+
+/* A residual add of two tensors of `lines` words each (channel tiles x pixels) as
+ * rtl_program_add_net compiles it, on an ideal memory: one ADD_CFG, then per chunk of
+ * hw_timing_add_chunk_max lines LD_W (A) + LD_W (B) + ADD + STORE. */
+typedef struct hw_timing_add {
+    int64_t chunks;        /* ADD commands */
+    int64_t vector_cycles; /* ADD_CFG + ADD */
+    int64_t port_cycles;   /* LD_W, STORE */
+} hw_timing_add;
+
+void hw_timing_add_layer_cycles(const hw_timing_core *core, int64_t lines, hw_timing_add *out);
 
 #endif

@@ -275,9 +275,10 @@ td_status rtl_gen_bundle(const char *out_dir, const rtl_hw *hw, const nn_graph *
     if (st == TD_OK && (st = bundle_open(&b, "data/host.txt", &fp)) == TD_OK) {
         for (size_t i = 0; i < p.n_host; i++) {
             const rtl_host_op *h = &p.host[i];
-            fprintf(fp, "im2col %lld %lld %lld %lld %lld %d %d %d %d\n", (long long)h->src,
-                    (long long)h->dst, (long long)h->c, (long long)h->h, (long long)h->w, h->k_h,
-                    h->k_w, h->stride, h->pad);
+            fprintf(fp, "%s %lld %lld %lld %lld %lld %d %d %d %d %lld\n",
+                    rtl_host_kind_name(h->kind), (long long)h->src, (long long)h->dst,
+                    (long long)h->c, (long long)h->h, (long long)h->w, h->k_h, h->k_w, h->stride,
+                    h->pad, (long long)h->c0);
         }
         st = bundle_close(&b, "data/host.txt", fp);
     }

@@ -65,9 +65,16 @@ int32_t rtl_hw_mem_bits(const rtl_hw *hw)
 
 /* ---- commands ---- */
 
-static const char *const op_names[RTL_OP_COUNT] = {"NOP",     "LD_X",    "LD_W",  "LD_P",
-                                                   "PRELOAD", "COMPUTE", "DRAIN", "REQUANT",
-                                                   "POOL",    "STORE",   "HOST"};
+static const char *const op_names[RTL_OP_COUNT] = {
+    "NOP",  "LD_X",  "LD_W", "LD_P",    "PRELOAD", "COMPUTE", "DRAIN",
+    "REQUANT", "POOL", "STORE", "HOST", "ADD_CFG", "ADD"};
+
+static const char *const host_names[RTL_HOST_KIND_COUNT] = {"im2col", "scatter", "transpose"};
+
+const char *rtl_host_kind_name(int kind)
+{
+    return kind >= 0 && kind < RTL_HOST_KIND_COUNT ? host_names[kind] : "?";
+}
 
 const char *rtl_opcode_name(int op)
 {
@@ -120,6 +127,29 @@ rtl_cmd rtl_cmd_compute_os(uint16_t x_line, uint16_t w_line, uint16_t k_t, uint1
     return c;
 }
 
+rtl_cmd rtl_cmd_add_cfg(uint32_t mult_a, uint32_t mult_b, int32_t shift)
+{
+    rtl_cmd c = {.op = RTL_OP_ADD_CFG,
+                 .a = (uint16_t)(mult_b & 0xFFFF),
+                 .b = (uint16_t)(mult_b >> 16),
+                 .n = (uint16_t)shift,
+                 .x = mult_a};
+    return c;
+}
+
+rtl_cmd rtl_cmd_add(uint16_t a_line, uint16_t b_line, uint16_t out_line, uint16_t n, bool relu,
+                    int64_t hi)
+{
+    rtl_cmd c = {.op = RTL_OP_ADD,
+                 .flags = relu ? RTL_FLAG_RELU : 0,
+                 .a = a_line,
+                 .b = b_line,
+                 .n = n,
+                 .t = out_line,
+                 .x = (uint32_t)hi};
+    return c;
+}
+
 int64_t rtl_cmd_cycles(const rtl_hw *hw, const rtl_cmd *c)
 {
     const int64_t R = hw->rows, C = hw->cols, oh = hw_timing_cmd_overhead_cycles();
@@ -143,7 +173,9 @@ int64_t rtl_cmd_cycles(const rtl_hw *hw, const rtl_cmd *c)
     case RTL_OP_DRAIN:
         return ws ? oh : oh + hw_timing_os_drain_cycles(R, C);
     case RTL_OP_REQUANT:
-        return oh + c->n + 2; /* acc read, vector-unit register, output write */
+        return hw_timing_requant_cycles(c->n); /* acc read, vector-unit register, output write */
+    case RTL_OP_ADD:
+        return hw_timing_add_cycles(c->n);
     case RTL_OP_POOL: {
         int64_t oh_px = c->t, ow_px = c->x & 0xFFFF, k = (c->x >> 16) & 0xFF;
         int64_t reads = oh_px * ow_px * k * k;
@@ -280,19 +312,45 @@ td_status rtl_program_emit_host(rtl_program *p, const rtl_host_op *op)
     return rtl_program_emit(p, c);
 }
 
+/* SCATTER and TRANSPOSE (layout only). */
+static td_status host_move(const rtl_program *p, const rtl_host_op *op, rtl_mem *mem)
+{
+    const int64_t C = p->hw.cols, b = p->hw.bits, HW = op->h * op->w;
+    const bool tr = op->kind == RTL_HOST_TRANSPOSE;
+    int64_t last_src = op->src + cdiv(op->c, C) * HW - 1;
+    int64_t last_dst = tr ? op->dst + cdiv(HW, C) * op->c - 1
+                          : op->dst + cdiv(op->c0 + op->c, C) * HW - 1;
+    if (op->src < 0 || op->dst < 0 || op->c0 < 0 || last_src >= mem->n_words ||
+        last_dst >= mem->n_words)
+        return td_fail(TD_ERR_CONFIG, "rtl program: %s step reaches beyond memory word %lld",
+                       rtl_host_kind_name(op->kind), (long long)mem->n_words);
+    for (int64_t ch = 0; ch < op->c; ch++)
+        for (int64_t px = 0; px < HW; px++) {
+            int64_t v = rtl_mem_get(mem, op->src + (ch / C) * HW + px, (int32_t)((ch % C) * b),
+                                    (int32_t)b, true);
+            int64_t och = tr ? px : op->c0 + ch, opx = tr ? ch : px, ohw = tr ? op->c : HW;
+            rtl_mem_set(mem, op->dst + (och / C) * ohw + opx, (int32_t)((och % C) * b), (int32_t)b,
+                        v);
+        }
+    return TD_OK;
+}
+
 td_status rtl_host_op_execute(const rtl_program *p, const rtl_host_op *op, rtl_mem *mem)
 {
     const rtl_hw *hw = &p->hw;
     const int64_t R = hw->rows, C = hw->cols, b = hw->bits;
+    if (op->kind == RTL_HOST_SCATTER || op->kind == RTL_HOST_TRANSPOSE)
+        return host_move(p, op, mem);
     if (op->kind != RTL_HOST_IM2COL)
         return td_fail(TD_ERR_FORMAT, "rtl program: unknown host step kind %d", (int)op->kind);
     const int64_t oh = (op->h + 2 * op->pad - op->k_h) / op->stride + 1;
     const int64_t ow = (op->w + 2 * op->pad - op->k_w) / op->stride + 1;
     const int64_t M = oh * ow, K = op->c * op->k_h * op->k_w, HW = op->h * op->w;
     const bool ws = hw->dataflow == HW_DATAFLOW_WS;
-    int64_t last_src = op->src + cdiv(op->c, C) * HW - 1;
+    int64_t last_src = op->src + cdiv(op->c0 + op->c, C) * HW - 1;
     int64_t last_dst = op->dst + (ws ? cdiv(K, R) * M : cdiv(M, R) * K) - 1;
-    if (op->src < 0 || op->dst < 0 || last_src >= mem->n_words || last_dst >= mem->n_words)
+    if (op->src < 0 || op->dst < 0 || op->c0 < 0 || last_src >= mem->n_words ||
+        last_dst >= mem->n_words)
         return td_fail(TD_ERR_CONFIG, "rtl program: im2col step reaches beyond memory word %lld",
                        (long long)mem->n_words);
     for (int64_t m = 0; m < M; m++) {
@@ -301,10 +359,11 @@ td_status rtl_host_op_execute(const rtl_program *p, const rtl_host_op *op, rtl_m
             const int64_t ci = k / (op->k_h * op->k_w), ky = (k / op->k_w) % op->k_h,
                           kx = k % op->k_w;
             const int64_t iy = oy * op->stride + ky - op->pad, ix = ox * op->stride + kx - op->pad;
+            const int64_t ch = op->c0 + ci;
             int64_t v = 0;
             if (iy >= 0 && iy < op->h && ix >= 0 && ix < op->w)
-                v = rtl_mem_get(mem, op->src + (ci / C) * HW + iy * op->w + ix,
-                                (int32_t)((ci % C) * b), (int32_t)b, true);
+                v = rtl_mem_get(mem, op->src + (ch / C) * HW + iy * op->w + ix,
+                                (int32_t)((ch % C) * b), (int32_t)b, true);
             int64_t addr = ws ? op->dst + (k / R) * M + m : op->dst + (m / R) * K + k;
             int32_t lane = (int32_t)(ws ? k % R : m % R);
             rtl_mem_set(mem, addr, lane * (int32_t)b, (int32_t)b, v);
@@ -563,6 +622,8 @@ typedef struct core_model {
     int64_t *bias, *mult, *shift;
     int64_t *pe_w;    /* WS: rows x cols stationary weights */
     nn_acc_t *pe_acc; /* OS: rows x cols accumulators */
+    uint32_t add_ma, add_mb; /* ADD_CFG */
+    int32_t add_shift;
 } core_model;
 
 static size_t p_host_count(const core_model *cm)
@@ -674,6 +735,29 @@ static td_status model_cmd(core_model *cm, const rtl_cmd *c, size_t ci, rtl_mem 
             }
         return TD_OK;
     }
+    case RTL_OP_ADD_CFG:
+        cm->add_ma = c->x;
+        cm->add_mb = (uint32_t)c->b << 16 | c->a;
+        cm->add_shift = c->n & 0x7F;
+        return TD_OK;
+    case RTL_OP_ADD: {
+        int64_t lo = (c->flags & RTL_FLAG_RELU) ? 0 : nn_qmin((int)b);
+        int64_t hi = min64((int32_t)c->x, nn_qmax((int)b));
+        if (cm->add_shift < 1)
+            return td_fail(TD_ERR_CONFIG, "rtl program: command %zu is ADD with shift 0", ci);
+        for (int64_t i = 0; i < c->n && st == TD_OK; i++) {
+            st = line_check(c->a + i, hw->w_depth, "weight", ci);
+            if (st == TD_OK)
+                st = line_check(c->b + i, hw->w_depth, "weight", ci);
+            if (st == TD_OK)
+                st = line_check(c->t + i, hw->out_depth, "output", ci);
+            for (int64_t l = 0; l < C && st == TD_OK; l++)
+                cm->ob[(c->t + i) * C + l] =
+                    nn_requantize_add(cm->ws[(c->a + i) * C + l], cm->add_ma,
+                                      cm->ws[(c->b + i) * C + l], cm->add_mb, cm->add_shift, lo, hi);
+        }
+        return st;
+    }
     case RTL_OP_HOST:
         if (c->x >= p_host_count(cm))
             return td_fail(TD_ERR_FORMAT, "rtl program: command %zu names host step %u of %zu", ci,
@@ -772,7 +856,7 @@ td_status rtl_program_execute(const rtl_program *p, rtl_mem *mem)
     if (mem->limbs != p->mem.limbs)
         return td_fail(TD_ERR_CONFIG, "rtl program: memory words have %d limbs, program %d",
                        mem->limbs, p->mem.limbs);
-    core_model cm = {.prog = p, .hw = hw};
+    core_model cm = {.prog = p, .hw = hw, .add_shift = 1}; /* the RTL's reset values */
     const size_t R = (size_t)hw->rows, C = (size_t)hw->cols;
     cm.xs = calloc((size_t)hw->x_depth * R, sizeof(int64_t));
     cm.ws = calloc((size_t)hw->w_depth * C, sizeof(int64_t));

@@ -43,6 +43,8 @@ typedef enum rtl_opcode {
     RTL_OP_POOL,    /* max-pool over output lines (see docs/formats.md) */
     RTL_OP_STORE,   /* n output lines [a..) -> ext[x + i] */
     RTL_OP_HOST,    /* never sent to the core: host/DMA step x of the program's host table */
+    RTL_OP_ADD_CFG, /* residual add parameters: Ma = x, Mb = b << 16 | a, shift S = n */
+    RTL_OP_ADD,     /* n lines: weight lines [a..) (A) and [b..) (B) -> output lines [t..) */
     RTL_OP_COUNT
 } rtl_opcode;
 
@@ -50,7 +52,7 @@ typedef enum rtl_opcode {
 enum {
     RTL_FLAG_ACC = 1,   /* accumulate into the accumulator buffer instead of overwriting */
     RTL_FLAG_CLEAR = 2, /* OS COMPUTE: zero the array's accumulators first */
-    RTL_FLAG_RELU = 4,  /* REQUANT: lower clamp bound 0 instead of -2^(bits-1) */
+    RTL_FLAG_RELU = 4,  /* REQUANT, ADD: lower clamp bound 0 instead of -2^(bits-1) */
     RTL_FLAG_FUSE = 8   /* WS COMPUTE: preload weights first; OS COMPUTE: drain afterwards */
 };
 
@@ -73,6 +75,14 @@ rtl_cmd rtl_cmd_compute_ws(uint16_t x_line, uint16_t acc_line, uint16_t m_t, uin
                            bool accumulate, bool preload, uint16_t w_line, uint16_t k_t);
 rtl_cmd rtl_cmd_compute_os(uint16_t x_line, uint16_t w_line, uint16_t k_t, uint16_t n_t, bool clear,
                            bool drain, uint16_t acc_line, uint16_t m_t, bool accumulate);
+/* Residual add on the vector unit (docs/formats.md): ADD_CFG sets the per-tensor multipliers
+ * and the shared shift; ADD then computes, per lane, for i in [0, n):
+ *   out[t + i] = clamp((W[a + i] * Ma + W[b + i] * Mb + 2^(S-1)) >> S, lo, hi)
+ * with both operands read from the weight scratchpad (lo = 0 with relu, else -2^(bits-1);
+ * hi = min(hi, 2^(bits-1) - 1)), nn_requantize_add's contract. */
+rtl_cmd rtl_cmd_add_cfg(uint32_t mult_a, uint32_t mult_b, int32_t shift);
+rtl_cmd rtl_cmd_add(uint16_t a_line, uint16_t b_line, uint16_t out_line, uint16_t n, bool relu,
+                    int64_t hi);
 
 /* Cycles from the command's acceptance to the next command's acceptance, when the next one
  * is waiting (docs/rtl.md, "Timing"); array commands use hw_timing.h. -1 for commands that
@@ -100,17 +110,31 @@ void rtl_mem_set(rtl_mem *m, int64_t addr, int32_t lsb, int32_t width, int64_t v
 int64_t rtl_mem_get(const rtl_mem *m, int64_t addr, int32_t lsb, int32_t width, bool is_signed);
 
 /* Host/DMA steps between core commands (the core has no im2col): an RTL_OP_HOST command
- * names one by its index. IM2COL reads an activation tensor in the line layout (channel tile
- * j = c / cols, pixel p: word src + j*h*w + p, lane c % cols) and writes the GEMM input of a
- * k_h x k_w convolution (stride, pad; fc: k_h = h, k_w = w) in the core's X layout for the
- * program's dataflow at dst (docs/formats.md). */
-typedef enum rtl_host_kind { RTL_HOST_IM2COL = 0, RTL_HOST_KIND_COUNT } rtl_host_kind;
+ * names one by its index. They move data only (layout), never compute. Tensors are in the
+ * line layout (channel tile j = ch / cols, pixel p: word addr + j*h*w + p, lane ch % cols).
+ *  - IM2COL reads channels [c0, c0 + c) of the h x w tensor at src and writes the GEMM input of
+ *    a k_h x k_w convolution (stride, pad; fc: k_h = h, k_w = w) in the core's X layout for
+ *    the program's dataflow at dst (docs/formats.md). c0 > 0 selects one group of a grouped
+ *    convolution.
+ *  - SCATTER copies the c-channel h x w tensor at src into channels [c0, c0 + c) of the
+ *    h x w tensor at dst (one group's output into the layer's output).
+ *  - TRANSPOSE writes the c x (h*w) tensor at src as an (h*w)-channel tensor of c pixels
+ *    (h = c, w = 1) at dst: out[p][ch] = in[ch][p] (global average pool, docs/rtl.md). */
+typedef enum rtl_host_kind {
+    RTL_HOST_IM2COL = 0,
+    RTL_HOST_SCATTER,
+    RTL_HOST_TRANSPOSE,
+    RTL_HOST_KIND_COUNT
+} rtl_host_kind;
+
+const char *rtl_host_kind_name(int kind);
 
 typedef struct rtl_host_op {
     rtl_host_kind kind;
     int64_t src, dst;
     int64_t c, h, w;
     int32_t k_h, k_w, stride, pad;
+    int64_t c0;
 } rtl_host_op;
 
 typedef struct rtl_program {

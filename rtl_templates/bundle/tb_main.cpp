@@ -1,7 +1,7 @@
 // Testbench of a generated Tandem core bundle (docs/rtl.md, "Bundle"). Self-contained: it
 // needs only Verilator and a C++ compiler. For every test image it loads data/memory.hex into
 // a memory model, writes the image, feeds data/program.hex to the core (running the host
-// im2col steps of data/host.txt between commands), and compares every layer's output tensor
+// layout steps of data/host.txt between commands: im2col, scatter, transpose), and compares every layer's output tensor
 // with data/expected.txt (the C integer reference) and every fixed-duration command's cycle
 // count with data/cycles.txt (hw_model's timing). Exit status 0 only when all match.
 #include "Vtandem_core.h"
@@ -25,7 +25,8 @@ struct Layer {
     int64_t addr, c, h, w;
 };
 struct Host {
-    int64_t src, dst, c, h, w, kh, kw, stride, pad;
+    std::string kind; // im2col, scatter, transpose (docs/formats.md, "Host steps")
+    int64_t src, dst, c, h, w, kh, kw, stride, pad, c0;
 };
 struct Net {
     int rows, cols, bits, acc_bits, dataflow, mem_bits, limbs, n_images;
@@ -157,8 +158,12 @@ bool load(const std::string &dir, Net *net, std::vector<uint32_t> *prog, std::ve
     while (fc >> v)
         cyc->push_back(v);
     Host h;
-    while (fh >> key >> h.src >> h.dst >> h.c >> h.h >> h.w >> h.kh >> h.kw >> h.stride >> h.pad)
+    while (fh >> h.kind >> h.src >> h.dst >> h.c >> h.h >> h.w >> h.kh >> h.kw >> h.stride >>
+           h.pad >> h.c0) {
+        if (h.kind != "im2col" && h.kind != "scatter" && h.kind != "transpose")
+            return fail("host.txt: unknown host step '" + h.kind + "'");
         host->push_back(h);
+    }
     while (fi >> v)
         images->push_back(v);
     while (fe >> v)
@@ -168,9 +173,27 @@ bool load(const std::string &dir, Net *net, std::vector<uint32_t> *prog, std::ve
     return true;
 }
 
-// im2col from the line layout to the core's X layout (docs/formats.md).
+// Host layout steps (docs/formats.md, "Host steps"): scatter copies a tensor into channels
+// [c0, c0 + c) of another; transpose turns c channels of h*w pixels into h*w channels of c.
+void move(const Net &net, const Host &h, Memory *mem)
+{
+    const int64_t C = net.cols, b = net.bits, HW = h.h * h.w;
+    const bool tr = h.kind == "transpose";
+    for (int64_t ch = 0; ch < h.c; ch++)
+        for (int64_t px = 0; px < HW; px++) {
+            const int64_t v = mem->get(h.src + (ch / C) * HW + px, (int)((ch % C) * b), (int)b);
+            const int64_t och = tr ? px : h.c0 + ch, opx = tr ? ch : px, ohw = tr ? h.c : HW;
+            mem->set(h.dst + (och / C) * ohw + opx, (int)((och % C) * b), (int)b, v);
+        }
+}
+
+// im2col of channels [c0, c0 + c) from the line layout to the core's X layout.
 void im2col(const Net &net, const Host &h, Memory *mem)
 {
+    if (h.kind != "im2col") {
+        move(net, h, mem);
+        return;
+    }
     const int64_t R = net.rows, C = net.cols, b = net.bits;
     const int64_t oh = (h.h + 2 * h.pad - h.kh) / h.stride + 1,
                   ow = (h.w + 2 * h.pad - h.kw) / h.stride + 1;
@@ -180,9 +203,10 @@ void im2col(const Net &net, const Host &h, Memory *mem)
             const int64_t ci = k / (h.kh * h.kw), ky = (k / h.kw) % h.kh, kx = k % h.kw;
             const int64_t iy = (m / ow) * h.stride + ky - h.pad,
                           ix = (m % ow) * h.stride + kx - h.pad;
+            const int64_t ch = h.c0 + ci;
             int64_t v = 0;
             if (iy >= 0 && iy < h.h && ix >= 0 && ix < h.w)
-                v = mem->get(h.src + (ci / C) * HW + iy * h.w + ix, (int)((ci % C) * b), (int)b);
+                v = mem->get(h.src + (ch / C) * HW + iy * h.w + ix, (int)((ch % C) * b), (int)b);
             const bool ws = net.dataflow == 0;
             int64_t addr = ws ? h.dst + (k / R) * M + m : h.dst + (m / R) * K + k;
             int lane = (int)(ws ? k % R : m % R);

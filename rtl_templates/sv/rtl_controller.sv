@@ -59,6 +59,11 @@ module rtl_controller #(
   input  logic                         rq_valid_i,
   output logic                         pool_valid_o,
   output logic                         pool_first_o,
+  output logic                         add_a_valid_o, // weight-spad data is operand A
+  output logic                         add_b_valid_o, // weight-spad data is operand B
+  output logic [31:0]                  add_mult_a_o,
+  output logic [31:0]                  add_mult_b_o,
+  output logic [6:0]                   add_shift_o,
   // output buffer
   output logic                         ob_wr_en_o,
   output logic                         ob_wr_sel_o, // 0: requantized line, 1: pooled line
@@ -93,9 +98,12 @@ module rtl_controller #(
   localparam logic [3:0] OpRequant = 4'd7;
   localparam logic [3:0] OpPool    = 4'd8;
   localparam logic [3:0] OpStore   = 4'd9;
+  localparam logic [3:0] OpAddCfg  = 4'd11;
+  localparam logic [3:0] OpAdd     = 4'd12;
 
   typedef enum logic [3:0] {
-    StIdle, StLdReq, StLdRsp, StPreload, StCompute, StDrain, StRequant, StPool, StStRd, StStReq
+    StIdle, StLdReq, StLdRsp, StPreload, StCompute, StDrain, StRequant, StPool, StStRd, StStReq,
+    StAdd
   } state_e;
 
   state_e      state_d, state_q;
@@ -110,6 +118,10 @@ module rtl_controller #(
   logic [15:0] kx_d, kx_q, ky_d, ky_q, ox_d, ox_q, oy_d, oy_q;
   logic [31:0] pdst_d, pdst_q;
   logic        pdone_d, pdone_q;
+  // residual add: multipliers and shift (ADD_CFG), output lines written so far
+  logic [31:0] ma_d, ma_q, mb_d, mb_q;
+  logic [6:0]  ash_d, ash_q;
+  logic [31:0] awr_d, awr_q;
 
   logic        flag_acc;
   assign flag_acc = flags_q[0];
@@ -131,6 +143,7 @@ module rtl_controller #(
       StDrain:   phase_last = (cnt_q == Rows - 1);
       StRequant: phase_last = (cnt_q == n_q + 1);
       StPool:    phase_last = pdone_q;
+      StAdd:     phase_last = (cnt_q == 2 * n_q + 1);
       default:   phase_last = 1'b0;
     endcase
   end
@@ -152,6 +165,9 @@ module rtl_controller #(
     nt_d    = nt_q;
     cnt_d   = cnt_q + 32'd1;
     err_d   = err_q;
+    ma_d    = ma_q;
+    mb_d    = mb_q;
+    ash_d   = ash_q;
     unique case (state_q)
       StIdle: begin
         cnt_d = '0;
@@ -206,6 +222,12 @@ module rtl_controller #(
             end
             OpRequant: state_d = StRequant;
             OpPool:    state_d = StPool;
+            OpAddCfg: begin
+              ma_d  = cmd_i[103:72];
+              mb_d  = {cmd_i[39:24], cmd_i[23:8]};
+              ash_d = cmd_i[46:40];
+            end
+            OpAdd:     state_d = StAdd;
             OpStore:   state_d = (cmd_i[55:40] == 16'd0) ? StIdle : StStRd;
             default:   err_d = 1'b1;
           endcase
@@ -328,6 +350,10 @@ module rtl_controller #(
       oy_q    <= '0;
       pdst_q  <= '0;
       pdone_q <= 1'b0;
+      ma_q    <= '0;
+      mb_q    <= '0;
+      ash_q   <= 7'd1;
+      awr_q   <= '0;
     end else begin
       state_q <= state_d;
       op_q    <= op_d;
@@ -351,6 +377,10 @@ module rtl_controller #(
       oy_q    <= oy_d;
       pdst_q  <= pdst_d;
       pdone_q <= pdone_d;
+      ma_q    <= ma_d;
+      mb_q    <= mb_d;
+      ash_q   <= ash_d;
+      awr_q   <= awr_d;
     end
   end
 
@@ -386,8 +416,14 @@ module rtl_controller #(
     logic unused_addr;
     assign unused_addr = ^addr[31:XAddrBits];
   end
+  // residual add: operand A of line i read at phase cycle 2i, B at 2i + 1, all banks
+  logic        add_rd;
+  logic [31:0] add_line;
+  assign add_rd   = (state_q == StAdd) && (cnt_q < 2 * n_q);
+  assign add_line = (cnt_q[0] ? b_q : a_q) + {1'b0, cnt_q[31:1]};
+  logic [Cols-1:0] ws_arr_rd;
   for (genvar c = 0; c < Cols; c++) begin : gen_w_bank
-    logic [31:0] idx, addr;
+    logic [31:0] idx, addr, rd_addr;
     logic        en;
     if (Dataflow == 0) begin : gen_ws
       // preload: line Rows-1-cnt first, so that line r ends in array row r
@@ -401,24 +437,35 @@ module rtl_controller #(
       assign en   = (state_q == StCompute) && !sidx[32] && (idx < n_q);
       assign addr = wa_q + idx;
     end
-    assign ws_rd_en_o[c] = en;
-    assign ws_rd_addr_o[c*WAddrBits +: WAddrBits] = addr[WAddrBits-1:0];
+    assign ws_arr_rd[c]  = en;
+    assign ws_rd_en_o[c] = en || add_rd;
+    assign rd_addr = add_rd ? add_line : addr;
+    assign ws_rd_addr_o[c*WAddrBits +: WAddrBits] = rd_addr[WAddrBits-1:0];
     logic unused_addr;
-    assign unused_addr = ^addr[31:WAddrBits];
+    assign unused_addr = ^rd_addr[31:WAddrBits];
   end
 
-  logic preload_q;
+  logic preload_q, add_a_q, add_b_q;
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       x_valid_q <= '0;
       w_valid_q <= '0;
       preload_q <= 1'b0;
+      add_a_q   <= 1'b0;
+      add_b_q   <= 1'b0;
     end else begin
       x_valid_q <= xs_rd_en_o;
-      w_valid_q <= ws_rd_en_o;
+      w_valid_q <= ws_arr_rd;
       preload_q <= (state_q == StPreload) && (cnt_q < Rows);
+      add_a_q   <= add_rd && !cnt_q[0];
+      add_b_q   <= add_rd && cnt_q[0];
     end
   end
+  assign add_a_valid_o = add_a_q;
+  assign add_b_valid_o = add_b_q;
+  assign add_mult_a_o  = ma_q;
+  assign add_mult_b_o  = mb_q;
+  assign add_shift_o   = ash_q;
   assign x_valid_o = x_valid_q;
   assign w_valid_o = w_valid_q;
 
@@ -494,12 +541,21 @@ module rtl_controller #(
   // ---- output buffer ----
   logic [31:0] st_line;
   assign st_line = a_q + cnt_q;
+  logic [31:0] add_dst;
+  assign add_dst = t_q + awr_q;
   always_comb begin
     ob_wr_en_o   = 1'b0;
     ob_wr_sel_o  = 1'b0;
     ob_wr_addr_o = rq_dst[OutAddrBits-1:0];
+    awr_d        = (state_q == StAdd) ? awr_q : '0;
     if (state_q == StRequant) begin
       ob_wr_en_o = rq_valid_i;
+    end else if (state_q == StAdd) begin
+      ob_wr_en_o   = rq_valid_i;
+      ob_wr_addr_o = add_dst[OutAddrBits-1:0];
+      if (rq_valid_i) begin
+        awr_d = awr_q + 32'd1;
+      end
     end else if (state_q == StPool) begin
       ob_wr_en_o   = prd_q && plast_q;
       ob_wr_sel_o  = 1'b1;
@@ -516,6 +572,7 @@ module rtl_controller #(
                          nt_q[31:16], pool_addr[31:OutAddrBits],
                          ld_line[31:ColBits], rq_src[31:AccAddrBits], rq_dst[31:OutAddrBits],
                          pdst_line_q[31:OutAddrBits], st_line[31:OutAddrBits], preload_q,
+                         add_dst[31:OutAddrBits],
                          ld_line[31:XAddrBits], ld_line[31:WAddrBits]};
 
 endmodule

@@ -1,6 +1,7 @@
 // Accelerator core top (DESIGN.md section 5): controller, banked input and weight
 // scratchpads, Rows x Cols systolic array, accumulator buffer, vector unit, per-column
-// requantization parameters and an output buffer. Commands arrive on a valid/ready port
+// requantization parameters and an output buffer. The vector unit also adds two lines of the
+// weight scratchpad (residual add, ADD_CFG / ADD). Commands arrive on a valid/ready port
 // (docs/formats.md, "Tile commands"); data moves through one memory port whose far side is
 // a DMA engine outside the core (the core issues requests, one outstanding at a time,
 // responses in order). A memory word is MemBits wide; loads use its low bits.
@@ -82,6 +83,9 @@ module rtl_top #(
   logic                        rq_valid, rq_relu, rq_valid_out, pool_valid, pool_first;
   logic [31:0]                 rq_hi;
   logic                        ob_wr_en, ob_wr_sel, ob_rd_en;
+  logic                        add_a_valid, add_b_valid;
+  logic [31:0]                 add_mult_a, add_mult_b;
+  logic [6:0]                  add_shift;
   logic [OutAddrBits-1:0]      ob_wr_addr, ob_rd_addr;
 
   rtl_controller #(
@@ -132,6 +136,11 @@ module rtl_top #(
     .rq_valid_i     (rq_valid_out),
     .pool_valid_o   (pool_valid),
     .pool_first_o   (pool_first),
+    .add_a_valid_o  (add_a_valid),
+    .add_b_valid_o  (add_b_valid),
+    .add_mult_a_o   (add_mult_a),
+    .add_mult_b_o   (add_mult_b),
+    .add_shift_o    (add_shift),
     .ob_wr_en_o     (ob_wr_en),
     .ob_wr_sel_o    (ob_wr_sel),
     .ob_wr_addr_o   (ob_wr_addr),
@@ -257,7 +266,13 @@ module rtl_top #(
     .pool_valid_i(pool_valid),
     .pool_first_i(pool_first),
     .pool_data_i (ob_rd_data),
-    .pool_max_o  (pool_max)
+    .pool_max_o  (pool_max),
+    .add_a_valid_i(add_a_valid),
+    .add_b_valid_i(add_b_valid),
+    .add_data_i   (ws_rd_data),
+    .add_mult_a_i (add_mult_a),
+    .add_mult_b_i (add_mult_b),
+    .add_shift_i  (add_shift)
   );
 
   rtl_spad #(

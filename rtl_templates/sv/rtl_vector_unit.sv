@@ -7,6 +7,12 @@
 //    hi = min(hi_i, 2^(Bits-1) - 1).
 //  - Max-pool: a running per-lane signed maximum; pool_first_i starts a new window,
 //    pool_max_o is the maximum including the current pool_data_i (combinational).
+//  - Residual add (docs/arithmetic.md, nn_requantize_add), one line per two cycles:
+//    add_a_valid_i registers operand A from add_data_i; add_b_valid_i takes operand B from
+//    add_data_i and registers, one cycle later on rq_valid_o / rq_y_o,
+//      y = clamp((A * Ma + B * Mb + 2^(S-1)) >>> S, lo, hi)
+//    with per-tensor Ma, Mb (32-bit unsigned) and a shared S in [1, 126]; the products and
+//    their sum are exact (Bits + 35 bits), the clamp is the requantization's.
 module rtl_vector_unit #(
   parameter int unsigned Lanes   = 2,
   parameter int unsigned Bits    = 8,
@@ -28,12 +34,21 @@ module rtl_vector_unit #(
   input  logic                    pool_valid_i,
   input  logic                    pool_first_i,
   input  logic [Lanes*Bits-1:0]   pool_data_i,
-  output logic [Lanes*Bits-1:0]   pool_max_o
+  output logic [Lanes*Bits-1:0]   pool_max_o,
+  // residual add (the clamp is rq_relu_i / rq_hi_i)
+  input  logic                    add_a_valid_i,
+  input  logic                    add_b_valid_i,
+  input  logic [Lanes*Bits-1:0]   add_data_i,
+  input  logic [31:0]             add_mult_a_i,
+  input  logic [31:0]             add_mult_b_i,
+  input  logic [6:0]              add_shift_i
 );
 
   localparam int unsigned SumBits  = AccBits + 1;
   localparam int unsigned ProdBits = SumBits + 33;
   localparam int unsigned RndBits  = ProdBits + 1;
+  // add: |A*Ma + B*Mb| < 2^(Bits+32); 2^(S-1) is added only for S <= AddBits - 2
+  localparam int unsigned AddBits  = Bits + 35;
 
 `ifndef SYNTHESIS
   if (Lanes < 1 || Lanes > 64) begin : gen_bad_lanes
@@ -54,7 +69,7 @@ module rtl_vector_unit #(
   assign lo     = rq_relu_i ? '0 : qmin;
   assign hi     = (hi_req < qmax) ? hi_req : qmax;
 
-  logic [Lanes*Bits-1:0] y_d, y_q, max_q;
+  logic [Lanes*Bits-1:0] y_d, y_q, max_q, add_y, add_a_q;
   logic                  valid_q;
 
   for (genvar l = 0; l < Lanes; l++) begin : gen_lane
@@ -83,6 +98,24 @@ module rtl_vector_unit #(
 
     logic unused_clamped;
     assign unused_clamped = ^clamped[RndBits-1:Bits];
+
+    // residual add: both operands Bits signed, multipliers unsigned
+    logic signed [AddBits-1:0] add_pa, add_pb, add_sum, add_half, add_sh_raw, add_sh;
+    logic signed [RndBits-1:0] add_wide, add_clamped;
+    assign add_pa   = AddBits'($signed(add_a_q[l*Bits +: Bits])) * $signed({1'b0, add_mult_a_i});
+    assign add_pb   = AddBits'($signed(add_data_i[l*Bits +: Bits])) * $signed({1'b0, add_mult_b_i});
+    assign add_half = (32'(add_shift_i) >= AddBits - 1) ? '0
+                    : (AddBits'(1) << (add_shift_i - 7'd1));
+    assign add_sum  = add_pa + add_pb + add_half;
+    // (its own signed signal: >>> inside a ?: with an unsigned operand would not sign-fill)
+    assign add_sh_raw = add_sum >>> add_shift_i;
+    assign add_sh     = (32'(add_shift_i) >= AddBits - 1) ? '0 : add_sh_raw;
+    assign add_wide   = RndBits'(add_sh);
+    assign add_clamped = (add_wide < lo) ? lo : ((add_wide > hi) ? hi : add_wide);
+    assign add_y[l*Bits +: Bits] = add_clamped[Bits-1:0];
+
+    logic unused_add;
+    assign unused_add = ^add_clamped[RndBits-1:Bits];
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -90,10 +123,16 @@ module rtl_vector_unit #(
       y_q     <= '0;
       valid_q <= 1'b0;
       max_q   <= '0;
+      add_a_q <= '0;
     end else begin
-      valid_q <= rq_valid_i;
+      valid_q <= rq_valid_i || add_b_valid_i;
       if (rq_valid_i) begin
         y_q <= y_d;
+      end else if (add_b_valid_i) begin
+        y_q <= add_y;
+      end
+      if (add_a_valid_i) begin
+        add_a_q <= add_data_i;
       end
       if (pool_valid_i) begin
         max_q <= pool_max_o;

@@ -175,10 +175,68 @@ void rtl_net_case_free(rtl_net_case *c)
     memset(c, 0, sizeof *c);
 }
 
+/* Small graphs of the ops the search space adds to conv/fc chains ("ops:N"):
+ *  0: depthwise 3x3 + relu6, pointwise 1x1 (linear), residual add, GAP, fc (MBConv-like)
+ *  1: grouped conv (2 groups, 4 -> 6 channels, 3x3 stride 2) + relu, GAP, fc
+ *  2: residual adds with the network input as an operand, relu after an add, a chain of two
+ *     adds, depthwise 5x5 stride 2 with 7 channels, GAP, fc */
+static td_status op_graph(nn_graph *g, int which)
+{
+    td_status st;
+    int32_t x = 0, a = 0, b = 0;
+    if (which == 0) {
+        st = nn_graph_init(g, "ops0", (nn_shape){5, 6, 6}, 3);
+        if (st == TD_OK)
+            st = nn_graph_add_conv(g, &a, 0, "stem", 5, 3, 1, 1, 1, false);
+        if (st == TD_OK)
+            st = nn_graph_add_relu(g, &a, a, "stem.relu", false);
+        if (st == TD_OK)
+            st = nn_graph_add_conv(g, &x, a, "dw", 5, 3, 1, 1, 5, false);
+        if (st == TD_OK)
+            st = nn_graph_add_batchnorm(g, &x, x, "dw.bn");
+        if (st == TD_OK)
+            st = nn_graph_add_relu(g, &x, x, "dw.relu6", true);
+        if (st == TD_OK)
+            st = nn_graph_add_conv(g, &x, x, "pw", 5, 1, 1, 0, 1, false);
+        if (st == TD_OK)
+            st = nn_graph_add_add(g, &x, x, a, "add");
+    } else if (which == 1) {
+        st = nn_graph_init(g, "ops1", (nn_shape){4, 5, 5}, 3);
+        if (st == TD_OK)
+            st = nn_graph_add_conv(g, &x, 0, "gconv", 6, 3, 2, 1, 2, true);
+        if (st == TD_OK)
+            st = nn_graph_add_relu(g, &x, x, "gconv.relu", false);
+    } else {
+        st = nn_graph_init(g, "ops2", (nn_shape){7, 5, 5}, 4);
+        if (st == TD_OK)
+            st = nn_graph_add_conv(g, &a, 0, "c1", 7, 3, 1, 1, 1, true);
+        if (st == TD_OK)
+            st = nn_graph_add_add(g, &a, 0, a, "add1");
+        if (st == TD_OK)
+            st = nn_graph_add_relu(g, &a, a, "add1.relu", false);
+        if (st == TD_OK)
+            st = nn_graph_add_conv(g, &b, a, "c2", 7, 1, 1, 0, 1, true);
+        if (st == TD_OK)
+            st = nn_graph_add_add(g, &b, a, b, "add2");
+        if (st == TD_OK)
+            st = nn_graph_add_add(g, &x, b, 0, "add3");
+        if (st == TD_OK)
+            st = nn_graph_add_conv(g, &x, x, "dw5", 7, 5, 2, 2, 7, false);
+    }
+    if (st == TD_OK)
+        st = nn_graph_add_global_avgpool(g, &x, x, "gap");
+    if (st == TD_OK)
+        st = nn_graph_add_fc(g, &x, x, "fc", g->classes, true);
+    return st;
+}
+
 td_status rtl_net_case_init(rtl_net_case *c, const char *builtin, int bits, td_rng *rng)
 {
     memset(c, 0, sizeof *c);
-    td_status st = nn_builtin_graph(&c->g, builtin);
+    td_status st = strncmp(builtin, "genome:", 7) == 0
+                       ? rtl_net_genome_graph(&c->g, strtoull(builtin + 7, NULL, 10))
+                   : strncmp(builtin, "ops:", 4) == 0 ? op_graph(&c->g, atoi(builtin + 4))
+                                                      : nn_builtin_graph(&c->g, builtin);
     if (st == TD_OK)
         st = rtl_net_weights_random(&c->nw, &c->g, bits, td_rng_range(rng, 1, 1 << 30));
     c->wt = c->nw.wt;

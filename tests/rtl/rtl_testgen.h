@@ -31,7 +31,8 @@ void rtl_case_free(rtl_case *c);
 /* Number of outputs equal to lo and to hi (to check that saturation is exercised). */
 void rtl_case_saturation(const rtl_case *c, int64_t *n_lo, int64_t *n_hi);
 
-/* A built-in network (nn_builtin_graph) with random quantized weights at `bits`, a random
+/* A built-in network (nn_builtin_graph), "genome:SEED" (rtl_net_genome_graph) or "ops:N" (small
+ * graphs of depthwise / grouped conv, residual adds and global average pools), with random quantized weights at `bits`, a random
  * input image, and every layer's expected output from rtl_net_reference (direct loops,
  * independent of the compiler's im2col and of the C model). */
 typedef struct rtl_net_case {

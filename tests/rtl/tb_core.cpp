@@ -284,7 +284,8 @@ bool run_program(Bench &bench, const rtl_program &p, rtl_mem *mem, std::vector<C
     return true;
 }
 
-// A built-in network with random weights: every layer's output against direct loops.
+// A network (rtl_net_case_init: built-in, genome:SEED or ops:N) with random weights: every
+// layer's output against direct loops.
 void run_net_case(Bench &bench, const rtl_hw &hw, const char *name, uint64_t seed)
 {
     td_rng rng;
@@ -439,8 +440,16 @@ int main(int argc, char **argv)
         rtl_case_free(&c);
     }
     run_error_case(bench, hw);
-    if (TB_NET)
+    // Depthwise / grouped convolutions, residual adds (vector-unit ADD), global average pools.
+    for (int i = 0; i < 3; i++) {
+        snprintf(what, sizeof what, "ops:%d", i);
+        run_net_case(bench, hw, what, 11 + (uint64_t)i);
+    }
+    if (TB_NET) {
         run_net_case(bench, hw, "ref-cnn", 7);
+        // a network of the default search space (dwsep, MBConv, residual adds, GAP + fc)
+        run_net_case(bench, hw, "genome:23", 8);
+    }
     td_rng_free(&rng);
     printf("%s: %dx%d %d-bit acc %d %s: %" PRId64 " outputs and %" PRId64
            " command timings checked (%" PRId64 " COMPUTE cycles), %d failures\n",

@@ -1,6 +1,7 @@
 /* Tile-command format, compiler and the C model of the core: round trips, every error path
  * with its message, and GEMMs/convolutions over a matrix of configs checked against the C
  * integer reference (no Verilator needed; the Verilator testbenches run the same programs). */
+#include "nn_quant.h"
 #include "rtl_gen.h"
 #include "rtl_program.h"
 #include "rtl_testgen.h"
@@ -8,6 +9,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -278,6 +280,89 @@ static void test_model_conv(void **state)
     td_rng_free(&rng);
 }
 
+/* The lowered network as nn_search's integer model (nn_qmodel: a fused max-pool is its own
+ * qlayer), run by nn_qmodel_infer_ref: the reference independent of rtl_net's own loops.
+ * Checks every layer's output against ref[] (rtl_net_reference). */
+static void check_qmodel(const rtl_net_case *nc, int bits)
+{
+    nn_qmodel q = {.bits = bits, .input = nc->g.input};
+    nn_qlayer *ql = calloc(2 * (size_t)nc->n_layers, sizeof *ql);
+    int32_t *qi = calloc((size_t)nc->n_layers, sizeof *qi); /* rtl layer -> its last qlayer */
+    nn_acc_t *bias_store[64] = {0};
+    assert_true(ql && qi);
+    int32_t n = 0;
+    for (int32_t i = 0; i < nc->n_layers; i++) {
+        const rtl_layer *l = &nc->layers[i];
+        nn_qlayer *x = &ql[n];
+        x->in[0] = l->src[0] < 0 ? -1 : qi[l->src[0]];
+        x->in[1] = l->op == RTL_LAYER_ADD ? (l->src[1] < 0 ? -1 : qi[l->src[1]]) : -1;
+        x->in_shape = l->in;
+        x->out_shape = l->conv_out;
+        x->lo = l->wt.lo;
+        x->hi = l->wt.hi;
+        if (l->op == RTL_LAYER_CONV || l->op == RTL_LAYER_FC) {
+            x->op = l->op == RTL_LAYER_CONV ? NN_QOP_CONV : NN_QOP_FC;
+            x->k = l->op == RTL_LAYER_CONV ? l->k : 1;
+            x->stride = l->stride;
+            x->pad = l->pad;
+            x->groups = l->op == RTL_LAYER_CONV ? l->groups : 1;
+            x->out_channels = l->conv_out.c;
+            x->w = (int32_t *)l->wt.w;
+            bias_store[i] = calloc((size_t)x->out_channels, sizeof(nn_acc_t));
+            assert_non_null(bias_store[i]);
+            for (int64_t o = 0; l->wt.bias && o < x->out_channels; o++)
+                bias_store[i][o] = l->wt.bias[o];
+            x->bias = bias_store[i];
+            x->rq = (nn_requant *)l->wt.rq;
+        } else if (l->op == RTL_LAYER_GAP) {
+            x->op = NN_QOP_GAP;
+            x->rq_pool = (nn_requant *)&l->wt.pool_rq;
+            x->n_rq_pool = 1;
+        } else {
+            x->op = NN_QOP_ADD;
+            x->mult_a = l->wt.mult_a;
+            x->mult_b = l->wt.mult_b;
+            x->shift = l->wt.shift;
+        }
+        n++;
+        if (l->pool_k) {
+            nn_qlayer *mp = &ql[n];
+            mp->op = NN_QOP_MAXPOOL;
+            mp->in[0] = n - 1;
+            mp->in[1] = -1;
+            mp->in_shape = l->conv_out;
+            mp->out_shape = l->out;
+            mp->k = l->pool_k;
+            mp->stride = l->pool_s;
+            n++;
+        }
+        qi[i] = n - 1;
+    }
+    q.layers = ql;
+    q.n_layers = n;
+    int32_t **acts = calloc((size_t)n, sizeof *acts);
+    assert_non_null(acts);
+    for (int32_t i = 0; i < n; i++) {
+        acts[i] = calloc((size_t)nn_qlayer_out_size(&ql[i]), sizeof **acts);
+        assert_non_null(acts[i]);
+    }
+    nn_qmodel_infer_ref(&q, acts, nc->input);
+    for (int32_t i = 0; i < nc->n_layers; i++) {
+        const nn_shape o = nc->layers[i].out;
+        for (int64_t e = 0; e < o.c * o.h * o.w; e++)
+            if (acts[qi[i]][e] != nc->ref[i][e])
+                fail_msg("layer %s: nn_qmodel_infer_ref %d, rtl_net_reference %d at %lld",
+                         nc->layers[i].name, acts[qi[i]][e], nc->ref[i][e], (long long)e);
+    }
+    for (int32_t i = 0; i < n; i++)
+        free(acts[i]);
+    for (int32_t i = 0; i < 64; i++)
+        free(bias_store[i]);
+    free(acts);
+    free(ql);
+    free(qi);
+}
+
 /* A network through the compiler and the C model, every layer's output checked. */
 static void run_net(const char *name, rtl_hw hw, uint64_t seed)
 {
@@ -286,6 +371,7 @@ static void run_net(const char *name, rtl_hw hw, uint64_t seed)
     rtl_net_case nc;
     if (rtl_net_case_init(&nc, name, hw.bits, &rng) != TD_OK)
         fail_msg("net case: %s", td_error_message());
+    check_qmodel(&nc, hw.bits);
     rtl_program p;
     assert_int_equal(rtl_program_init(&p, &hw), TD_OK);
     rtl_net_io io;
@@ -320,6 +406,26 @@ static void test_model_ref_cnn(void **state)
     run_net("ref-cnn", hw_make(8, 8, 8, 32, HW_DATAFLOW_WS, 1024), 1);
     run_net("ref-cnn", hw_make(8, 8, 8, 32, HW_DATAFLOW_OS, 1024), 2);
     run_net("ref-cnn", hw_make(3, 5, 4, 24, HW_DATAFLOW_WS, 1024), 3);
+}
+
+/* Networks of the default search space (depthwise-separable, MBConv with expansion, residual
+ * adds, global average pool + fc): every op the search produces, on several cores. */
+static void test_model_genome(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 3; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "ops:%d", i);
+        run_net(name, hw_make(2, 3, 8, 32, HW_DATAFLOW_WS, 16), 10 + (uint64_t)i);
+        run_net(name, hw_make(3, 2, 4, 16, HW_DATAFLOW_OS, 64), 20 + (uint64_t)i);
+        run_net(name, hw_make(1, 1, 32, 96, HW_DATAFLOW_WS, 8), 30 + (uint64_t)i);
+        run_net(name, hw_make(5, 3, 16, 48, HW_DATAFLOW_OS, 32), 40 + (uint64_t)i);
+    }
+    run_net("genome:23", hw_make(8, 16, 8, 32, HW_DATAFLOW_WS, 1024), 4);
+    run_net("genome:23", hw_make(3, 5, 8, 32, HW_DATAFLOW_OS, 1024), 5);
+    run_net("genome:60", hw_make(4, 4, 4, 24, HW_DATAFLOW_WS, 1024), 6);
+    run_net("genome:8", hw_make(2, 3, 16, 48, HW_DATAFLOW_OS, 2048), 7);
+    run_net("genome:14", hw_make(8, 8, 8, 32, HW_DATAFLOW_WS, 1024), 8);
 }
 
 static void test_net_errors(void **state)
@@ -402,7 +508,8 @@ int main(void)
         cmocka_unit_test(test_hw_check_errors),   cmocka_unit_test(test_gemm_errors),
         cmocka_unit_test(test_execute_errors),    cmocka_unit_test(test_cycles_are_hw_timing),
         cmocka_unit_test(test_model_gemm_matrix), cmocka_unit_test(test_model_conv),
-        cmocka_unit_test(test_model_ref_cnn),     cmocka_unit_test(test_net_errors),
+        cmocka_unit_test(test_model_ref_cnn),     cmocka_unit_test(test_model_genome),
+        cmocka_unit_test(test_net_errors),
         cmocka_unit_test(test_bundle_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
