@@ -318,6 +318,26 @@ void System::run_program(const rtl_program *p, rtl_mem *mem, ProgMemMap &map,
                 rg->t1 = t1;
             }
         }
+        if (p->cmds[i].op == RTL_OP_HOST) {
+            // A host layout step (im2col, scatter, transpose; rtl_program.h) between core
+            // commands: once the core is idle it rewrites external memory, in zero core cycles.
+            // (the previous command was accepted at this edge: wait for it to finish)
+            bus_.cmd_valid.write(false);
+            if (i > 0 && p->cmds[i - 1].op != RTL_OP_HOST)
+                do
+                    wait(clk_.posedge_event());
+                while (!bus_.cmd_ready.read());
+            const int64_t t = now();
+            if (rec) {
+                (*rec)[i].accept = (*rec)[i].end = t;
+                if (i > 0 && p->cmds[i - 1].op != RTL_OP_HOST)
+                    (*rec)[i - 1].end = t;
+            }
+            if (p->cmds[i].x >= p->n_host ||
+                rtl_host_op_execute(p, &p->host[p->cmds[i].x], mem_) != TD_OK)
+                host_err_ = true;
+            continue;
+        }
         uint32_t w[RTL_CMD_WORDS];
         rtl_cmd_pack(&p->cmds[i], w);
         bus_.cmd_w0.write(w[0]);
@@ -331,7 +351,7 @@ void System::run_program(const rtl_program *p, rtl_mem *mem, ProgMemMap &map,
         const int64_t t = now();
         if (rec) {
             (*rec)[i].accept = t;
-            if (i > 0)
+            if (i > 0 && p->cmds[i - 1].op != RTL_OP_HOST)
                 (*rec)[i - 1].end = t;
         }
         counters_from_cmd(hw, p->cmds[i], &counters);
@@ -341,7 +361,7 @@ void System::run_program(const rtl_program *p, rtl_mem *mem, ProgMemMap &map,
     do
         wait(clk_.posedge_event());
     while (!bus_.cmd_ready.read());
-    if (rec && p->n_cmds)
+    if (rec && p->n_cmds && p->cmds[p->n_cmds - 1].op != RTL_OP_HOST)
         (*rec)[p->n_cmds - 1].end = now();
     // Output write-back: the last partial burst, then wait for the channel.
     if (wb_pending_ > 0) {

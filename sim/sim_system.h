@@ -137,9 +137,10 @@ class System : public sc_module
     {
         return core_ != nullptr;
     }
+    // The core's error flag, or a host step that failed (bad index or out of memory range).
     bool core_err() const
     {
-        return bus_.err.read();
+        return bus_.err.read() || host_err_;
     }
     double bytes_per_cycle() const
     {
@@ -148,7 +149,8 @@ class System : public sc_module
     // The job run by the sequencer thread after reset; sc_stop() follows it.
     std::function<void(System &)> job;
 
-    // Runs a program on the core (called from the job): ext memory mem is read and written.
+    // Runs a program on the core (called from the job): ext memory mem is read and written;
+    // host steps (RTL_OP_HOST) run on mem between commands, in zero core cycles.
     void run_program(const rtl_program *p, rtl_mem *mem, ProgMemMap &map,
                      std::vector<CmdRecord> *rec);
     // Models a vector-unit layer: ops element operations, in_bytes fetched from DRAM (0 when
@@ -186,6 +188,7 @@ class System : public sc_module
     std::vector<size_t> group_start_; // first command of each tile group
     std::vector<bool> fetched_;
     double wb_pending_ = 0, wb_done_ = 0;
+    bool host_err_ = false;
     // port server state
     bool rsp_pending_ = false;
     int64_t rsp_addr_ = 0, rsp_at_ = 0;

@@ -112,6 +112,8 @@ class Twin : public sc_module, public Core
             std::fill(shift_.begin(), shift_.end(), 1);
             std::fill(bias_.begin(), bias_.end(), 0);
             std::fill(mult_.begin(), mult_.end(), 0);
+            add_ma_ = add_mb_ = 0;
+            add_shift_ = 1;
             outputs();
             return;
         }
@@ -192,9 +194,15 @@ class Twin : public sc_module, public Core
                 return;
             }
             break;
+        case RTL_OP_ADD_CFG: // the controller latches the add parameters at acceptance
+            add_ma_ = c.x;
+            add_mb_ = (uint32_t)c.b << 16 | c.a;
+            add_shift_ = c.n & 0x7F;
+            return;
         case RTL_OP_COMPUTE:
         case RTL_OP_REQUANT:
         case RTL_OP_POOL:
+        case RTL_OP_ADD:
             break;
         default:
             err_ = true;
@@ -267,6 +275,22 @@ class Twin : public sc_module, public Core
             for (int64_t i = 0; i < c.n; i++)
                 for (int64_t l = 0; l < C; l++)
                     OB(c.b + i, l) = requant(ACC(c.a + i, l), l, lo, hi);
+            return;
+        }
+        if (c.op == RTL_OP_ADD) {
+            // clamp((A*Ma + B*Mb + 2^(S-1)) >> S): both operands from the weight scratchpad
+            const int64_t qmin = -((int64_t)1 << (b - 1)), qmax = ((int64_t)1 << (b - 1)) - 1;
+            const int64_t lo = (c.flags & RTL_FLAG_RELU) ? 0 : qmin;
+            const int64_t hreq = (int32_t)c.x, hi = hreq < qmax ? hreq : qmax;
+            const int s = add_shift_;
+            for (int64_t i = 0; i < c.n; i++)
+                for (int64_t l = 0; l < C; l++) {
+                    acc_t sum = (acc_t)W(c.a + i, l) * (acc_t)add_ma_ +
+                                (acc_t)W(c.b + i, l) * (acc_t)add_mb_;
+                    // S = 0 (never compiled): no rounding constant, no shift, as the RTL
+                    acc_t v = s == 0 ? sum : (sum + ((acc_t)1 << (s - 1))) >> s;
+                    OB(c.t + i, l) = v < lo ? lo : v > hi ? hi : (int64_t)v;
+                }
             return;
         }
         if (c.op == RTL_OP_POOL) {
@@ -344,6 +368,8 @@ class Twin : public sc_module, public Core
     bool err_ = false;
     int64_t cnt_ = 0, remaining_ = 0;
     rtl_cmd c_{};
+    uint32_t add_ma_ = 0, add_mb_ = 0; // ADD_CFG
+    int add_shift_ = 1;
 };
 
 std::unique_ptr<Core> twin_make(const rtl_hw &hw, sc_clock &clk, CoreBus &bus)

@@ -8,6 +8,7 @@
 
 #include "hw_eval.h"
 #include "nn_intmath.h"
+#include "rtl_testgen.h"
 #include "sim.h"
 
 #include <stdio.h>
@@ -176,6 +177,74 @@ static void test_network_twin_equals_rtl(void **state)
     sim_result_free(&rt);
     sim_result_free(&tw);
     nn_graph_free(&g);
+}
+
+/* The ops of the search space (depthwise / grouped conv through per-group GEMMs and host
+ * scatters, global average pool, the vector unit's ADD) on both cores behind the DRAM model,
+ * WS and OS: equal total and per-command cycles, every layer equal to the reference. */
+static void test_new_ops_twin_equals_rtl(void **state)
+{
+    (void)state;
+    if (!has_rtl())
+        skip();
+    const char *hws[2] = {"tests/regress/hw/rtl-4x4-ws.yaml", "tests/regress/hw/rtl-4x4-os.yaml"};
+    for (int h = 0; h < 2; h++) {
+        char hwp[600];
+        path_in_src(hwp, sizeof hwp, hws[h]);
+        hw_config cfg;
+        assert_int_equal(hw_config_load_file(hwp, &cfg), TD_OK);
+        rtl_hw rhw;
+        assert_int_equal(sim_rtl_hw_from_config(&cfg, &rhw), TD_OK);
+        for (int i = 0; i < 3; i++) {
+            char name[16];
+            snprintf(name, sizeof name, "ops:%d", i);
+            td_rng rng;
+            assert_int_equal(td_rng_init(&rng, 100 + (uint64_t)i), TD_OK);
+            rtl_net_case nc;
+            if (rtl_net_case_init(&nc, name, rhw.bits, &rng) != TD_OK)
+                fail_msg("%s: %s", name, td_error_message());
+            rtl_program p;
+            rtl_net_io io;
+            assert_int_equal(rtl_program_init(&p, &rhw), TD_OK);
+            if (rtl_program_add_net(&p, nc.layers, nc.n_layers, nc.g.input, &io) != TD_OK)
+                fail_msg("%s: %s", name, td_error_message());
+            rtl_net_write_act(&p, &p.mem, io.input_addr, io.input, nc.input);
+            bool has_add = false;
+            for (size_t c = 0; c < p.n_cmds; c++)
+                has_add = has_add || p.cmds[c].op == RTL_OP_ADD;
+            assert_true(has_add || i == 1);
+            sim_params prm = sim_params_default();
+            sim_prog_result a, b;
+            assert_int_equal(sim_run_program(&p, &cfg, SIM_CORE_RTL, &prm, &a), TD_OK);
+            assert_int_equal(sim_run_program(&p, &cfg, SIM_CORE_TWIN, &prm, &b), TD_OK);
+            assert_false(a.err_flag);
+            assert_false(b.err_flag);
+            assert_int_equal(a.cycles, b.cycles);
+            assert_int_equal(a.cmd_cycles_hash, b.cmd_cycles_hash);
+            for (int32_t l = 0; l < nc.n_layers; l++) {
+                nn_shape sh = io.out_shape[l];
+                int64_t n = sh.c * sh.h * sh.w;
+                int32_t *ya = malloc((size_t)n * sizeof *ya), *yb = malloc((size_t)n * sizeof *yb);
+                assert_true(ya && yb);
+                rtl_net_read_act(&p, &a.mem, io.out_addr[l], sh, ya);
+                rtl_net_read_act(&p, &b.mem, io.out_addr[l], sh, yb);
+                for (int64_t e = 0; e < n; e++)
+                    if (ya[e] != nc.ref[l][e] || yb[e] != nc.ref[l][e])
+                        fail_msg("%s %s layer %s: output %lld rtl %d twin %d reference %d", hws[h],
+                                 name, nc.layers[l].name, (long long)e, ya[e], yb[e],
+                                 nc.ref[l][e]);
+                free(ya);
+                free(yb);
+            }
+            printf("%s %s: %d layers, %zu commands, %lld cycles on both cores\n", hws[h], name,
+                   nc.n_layers, p.n_cmds, (long long)a.cycles);
+            sim_prog_result_free(&a);
+            sim_prog_result_free(&b);
+            rtl_program_free(&p);
+            rtl_net_case_free(&nc);
+            td_rng_free(&rng);
+        }
+    }
 }
 
 static void test_energy_from_counters(void **state)
@@ -388,6 +457,7 @@ int main(void)
         cmocka_unit_test(test_ci_suite_twin_equals_rtl),
         cmocka_unit_test(test_starved_and_ideal_memory),
         cmocka_unit_test(test_network_twin_equals_rtl),
+        cmocka_unit_test(test_new_ops_twin_equals_rtl),
         cmocka_unit_test(test_energy_from_counters),
         cmocka_unit_test(test_trained_integer_model),
         cmocka_unit_test(test_errors),
