@@ -27,10 +27,11 @@ static const char usage[] =
     "program, memory image, test images and expected outputs (the C integer reference),\n"
     "a Yosys script, SDC constraints, a README and a Makefile (make; make test).\n"
     "\n"
-    "  --net NET        built-in network, network YAML, or a trained .tdm model (its integer\n"
-    "                   model at the accelerator's bit width gives the weights and the test\n"
-    "                   images are real Fashion-MNIST test images); otherwise weights are\n"
-    "                   random (seeded) and the bundle says so\n"
+    "  --net NET        built-in network, genome:SEED (the default search space's network\n"
+    "                   for the genome drawn with SEED), network YAML, or a trained .tdm\n"
+    "                   model (its integer model at the accelerator's bit width gives the\n"
+    "                   weights and the test images are real Fashion-MNIST test images);\n"
+    "                   otherwise weights are random (seeded) and the bundle says so\n"
     "  --hw HW          accelerator preset or YAML file\n"
     "  --run DIR --design ID\n"
     "                   the design with evaluation id ID (see the run's report) of a search run\n"
@@ -146,6 +147,24 @@ static td_status weights_from_qmodel(const nn_qmodel *q, const nn_graph *g, rtl_
         wt[node].lo = l->lo;
         wt[node].hi = l->hi;
     }
+    /* global average pools and residual adds: their requantization (rtl_node_weights) */
+    for (int32_t i = 0; i < q->n_layers; i++) {
+        const nn_qlayer *l = &q->layers[i];
+        if (l->op != NN_QOP_GAP && l->op != NN_QOP_ADD)
+            continue;
+        size_t node = 0;
+        while (node < g->n_nodes && strcmp(g->nodes[node].name, l->name) != 0)
+            node++;
+        if (node == g->n_nodes)
+            return td_fail(TD_ERR_FORMAT, "integer model layer '%s' is not in the graph", l->name);
+        if (l->op == NN_QOP_GAP && l->n_rq_pool > 0)
+            wt[node].pool_rq = l->rq_pool[0];
+        wt[node].mult_a = l->mult_a;
+        wt[node].mult_b = l->mult_b;
+        wt[node].shift = l->op == NN_QOP_ADD ? l->shift : 0;
+        wt[node].lo = l->lo;
+        wt[node].hi = l->hi;
+    }
     return TD_OK;
 }
 
@@ -256,6 +275,17 @@ int cmd_rtl(int argc, char **argv)
     if (run_dir) {
         st = load_design(run_dir, design, &graph, &hw);
         g = &graph;
+    } else if (strncmp(net_arg, "genome:", 7) == 0) {
+        /* a network of the default search space, named by the seed of its random genome */
+        char *end = NULL;
+        unsigned long long gs = strtoull(net_arg + 7, &end, 10);
+        if (!net_arg[7] || *end)
+            return cmd_usage_error("rtl", "--net '%s': genome:SEED needs a decimal seed",
+                                   net_arg);
+        st = rtl_net_genome_graph(&graph, gs);
+        g = &graph;
+        if (st == TD_OK)
+            st = hw_config_resolve(hw_arg, &hw);
     } else {
         st = nn_net_resolve(net_arg, &model);
         if (st == TD_OK) {
@@ -345,7 +375,7 @@ int cmd_rtl(int argc, char **argv)
         nn_model_free(model);
         free(model);
     }
-    if (run_dir)
+    if (graph.nodes) /* --run or --net genome:SEED */
         nn_graph_free(&graph);
     return exit_code;
 }

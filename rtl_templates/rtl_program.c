@@ -470,13 +470,77 @@ td_status rtl_program_place_weights(rtl_program *p, int64_t K, int64_t N, const 
     return TD_OK;
 }
 
+/* Rows [m_lo, m_hi) of output column tile j (n_t columns): the array commands, REQUANT into
+ * output lines [ob0 + m - m_lo) and, unless pooling, STORE to Y. */
+static td_status emit_gemm_rows(rtl_program *p, const rtl_gemm_plan *g, int64_t j, int64_t n_t,
+                                int64_t m_lo, int64_t m_hi, int64_t ob0, bool pool)
+{
+    const rtl_hw *hw = &p->hw;
+    const int64_t M = g->m, K = g->k, R = hw->rows;
+    const uint8_t rq_flags = g->lo == 0 ? RTL_FLAG_RELU : 0;
+    td_status st = TD_OK;
+    if (hw->dataflow == HW_DATAFLOW_WS) {
+        const int64_t mc_max = hw_timing_ws_m_tile_max(hw->x_depth, hw->acc_depth, hw->out_depth);
+        for (int64_t m0 = m_lo; m0 < m_hi && st == TD_OK; m0 += mc_max) {
+            const int64_t mc = min64(mc_max, m_hi - m0);
+            for (int64_t kt = 0; kt * R < K && st == TD_OK; kt++) {
+                const int64_t k_t = min64(R, K - kt * R);
+                st = emit_mem(p, RTL_OP_LD_W, 0, k_t, g->w_addr + j * K + kt * R);
+                if (st == TD_OK)
+                    st = emit_mem(p, RTL_OP_LD_X, 0, mc, g->x_addr + kt * M + m0);
+                if (st == TD_OK)
+                    st = rtl_program_emit(p, rtl_cmd_compute_ws(0, 0, (uint16_t)mc, (uint16_t)n_t,
+                                                                kt > 0, true, 0, (uint16_t)k_t));
+            }
+            rtl_cmd rq = {.op = RTL_OP_REQUANT,
+                          .flags = rq_flags,
+                          .a = 0,
+                          .b = (uint16_t)(pool ? ob0 + m0 - m_lo : 0),
+                          .n = (uint16_t)mc,
+                          .x = (uint32_t)g->hi};
+            if (st == TD_OK)
+                st = rtl_program_emit(p, rq);
+            if (st == TD_OK && !pool)
+                st = emit_mem(p, RTL_OP_STORE, 0, mc, g->y_addr + j * M + m0);
+        }
+        return st;
+    }
+    const int64_t kc_max = hw_timing_os_k_chunk_max(hw->x_depth, hw->w_depth);
+    for (int64_t mt = m_lo / R; mt * R < m_hi && st == TD_OK; mt++) {
+        const int64_t m_t = min64(R, M - mt * R);
+        for (int64_t k0 = 0; k0 < K && st == TD_OK; k0 += kc_max) {
+            const int64_t kc = min64(kc_max, K - k0);
+            st = emit_mem(p, RTL_OP_LD_X, 0, kc, g->x_addr + mt * K + k0);
+            if (st == TD_OK)
+                st = emit_mem(p, RTL_OP_LD_W, 0, kc, g->w_addr + j * K + k0);
+            if (st == TD_OK)
+                st = rtl_program_emit(p, rtl_cmd_compute_os(0, 0, (uint16_t)kc, (uint16_t)n_t,
+                                                            k0 == 0, k0 + kc == K, 0,
+                                                            (uint16_t)m_t, false));
+        }
+        /* a band boundary inside the tile: requantize only the band's rows */
+        const int64_t r_lo = max64(m_lo, mt * R), r_hi = min64(m_hi, mt * R + m_t);
+        rtl_cmd rq = {.op = RTL_OP_REQUANT,
+                      .flags = rq_flags,
+                      .a = (uint16_t)(r_lo - mt * R),
+                      .b = (uint16_t)(pool ? ob0 + r_lo - m_lo : 0),
+                      .n = (uint16_t)(r_hi - r_lo),
+                      .x = (uint32_t)g->hi};
+        if (st == TD_OK)
+            st = rtl_program_emit(p, rq);
+        if (st == TD_OK && !pool)
+            st = emit_mem(p, RTL_OP_STORE, 0, r_hi - r_lo, g->y_addr + j * M + r_lo);
+    }
+    return st;
+}
+
 td_status rtl_program_emit_gemm(rtl_program *p, const rtl_gemm_plan *g)
 {
     const rtl_hw *hw = &p->hw;
-    const int64_t M = g->m, K = g->k, N = g->n, R = hw->rows, C = hw->cols;
-    const int64_t fn = cdiv(N, C), fm_os = cdiv(M, R);
-    const bool ws = hw->dataflow == HW_DATAFLOW_WS, pool = g->pool_k > 0;
-    int64_t ph = 0, pw = 0;
+    const int64_t M = g->m, N = g->n, C = hw->cols;
+    const int64_t fn = cdiv(N, C);
+    const bool pool = g->pool_k > 0;
+    int64_t ph = 0, pw = 0, band = 0;
     if (pool) {
         if (g->pool_s < 1 || g->pool_k > 255 || g->pool_s > 255 || g->map_h * g->map_w != M ||
             g->map_h < g->pool_k || g->map_w < g->pool_k)
@@ -487,81 +551,50 @@ td_status rtl_program_emit_gemm(rtl_program *p, const rtl_gemm_plan *g)
                            (long long)g->map_w);
         ph = (g->map_h - g->pool_k) / g->pool_s + 1;
         pw = (g->map_w - g->pool_k) / g->pool_s + 1;
-        if (M + ph * pw > hw->out_depth || M + ph * pw > 65536)
+        /* Pooled rows per band: the band's map rows and its pooled pixels in the output
+         * buffer (the whole map when it fits: one band). */
+        const int64_t room = min64(hw->out_depth, 65536);
+        if (M + ph * pw <= room)
+            band = ph;
+        else
+            for (band = ph; band > 0; band--)
+                if (((band - 1) * g->pool_s + g->pool_k) * g->map_w + band * pw <= room)
+                    break;
+        if (band < 1)
             return td_fail(TD_ERR_INFEASIBLE,
-                           "rtl gemm: the fused max-pool needs the whole "
-                           "%lld-pixel map and its %lld pooled pixels in the output buffer "
-                           "(out_depth %lld)",
-                           (long long)M, (long long)(ph * pw), (long long)hw->out_depth);
+                           "rtl gemm: the fused max-pool needs %d map rows of %lld pixels and "
+                           "%lld pooled pixels in the output buffer (out_depth %lld)",
+                           g->pool_k, (long long)g->map_w, (long long)pw,
+                           (long long)hw->out_depth);
     }
-    const uint8_t rq_flags = g->lo == 0 ? RTL_FLAG_RELU : 0;
     td_status st = TD_OK;
     for (int64_t j = 0; j < fn && st == TD_OK; j++) {
         const int64_t n_t = min64(C, N - j * C);
         st = emit_mem(p, RTL_OP_LD_P, 0, n_t, g->p_addr + j * C);
-        if (ws) {
-            const int64_t mc_max =
-                min64(min64(hw->x_depth, hw->acc_depth), min64(hw->out_depth, 65535));
-            for (int64_t m0 = 0; m0 < M && st == TD_OK; m0 += mc_max) {
-                const int64_t mc = min64(mc_max, M - m0);
-                for (int64_t kt = 0; kt * R < K && st == TD_OK; kt++) {
-                    const int64_t k_t = min64(R, K - kt * R);
-                    st = emit_mem(p, RTL_OP_LD_W, 0, k_t, g->w_addr + j * K + kt * R);
-                    if (st == TD_OK)
-                        st = emit_mem(p, RTL_OP_LD_X, 0, mc, g->x_addr + kt * M + m0);
-                    if (st == TD_OK)
-                        st = rtl_program_emit(p,
-                                              rtl_cmd_compute_ws(0, 0, (uint16_t)mc, (uint16_t)n_t,
-                                                                 kt > 0, true, 0, (uint16_t)k_t));
-                }
-                rtl_cmd rq = {.op = RTL_OP_REQUANT,
-                              .flags = rq_flags,
-                              .a = 0,
-                              .b = (uint16_t)(pool ? m0 : 0),
-                              .n = (uint16_t)mc,
-                              .x = (uint32_t)g->hi};
-                if (st == TD_OK)
-                    st = rtl_program_emit(p, rq);
-                if (st == TD_OK && !pool)
-                    st = emit_mem(p, RTL_OP_STORE, 0, mc, g->y_addr + j * M + m0);
-            }
-        } else {
-            const int64_t kc_max = min64(min64(hw->x_depth, hw->w_depth), 65535);
-            for (int64_t mt = 0; mt < fm_os && st == TD_OK; mt++) {
-                const int64_t m_t = min64(R, M - mt * R);
-                for (int64_t k0 = 0; k0 < K && st == TD_OK; k0 += kc_max) {
-                    const int64_t kc = min64(kc_max, K - k0);
-                    st = emit_mem(p, RTL_OP_LD_X, 0, kc, g->x_addr + mt * K + k0);
-                    if (st == TD_OK)
-                        st = emit_mem(p, RTL_OP_LD_W, 0, kc, g->w_addr + j * K + k0);
-                    if (st == TD_OK)
-                        st = rtl_program_emit(
-                            p, rtl_cmd_compute_os(0, 0, (uint16_t)kc, (uint16_t)n_t, k0 == 0,
-                                                  k0 + kc == K, 0, (uint16_t)m_t, false));
-                }
-                rtl_cmd rq = {.op = RTL_OP_REQUANT,
-                              .flags = rq_flags,
-                              .a = 0,
-                              .b = (uint16_t)(pool ? mt * R : 0),
-                              .n = (uint16_t)m_t,
-                              .x = (uint32_t)g->hi};
-                if (st == TD_OK)
-                    st = rtl_program_emit(p, rq);
-                if (st == TD_OK && !pool)
-                    st = emit_mem(p, RTL_OP_STORE, 0, m_t, g->y_addr + j * M + mt * R);
-            }
+        if (!pool) {
+            if (st == TD_OK)
+                st = emit_gemm_rows(p, g, j, n_t, 0, M, 0, false);
+            continue;
         }
-        if (pool && st == TD_OK) {
+        for (int64_t py0 = 0; py0 < ph && st == TD_OK; py0 += band) {
+            const int64_t py1 = min64(ph, py0 + band);
+            /* map rows of the band; the last band takes the rows below its windows too */
+            const int64_t r0 = py0 * g->pool_s,
+                          r1 = py1 == ph ? g->map_h : (py1 - 1) * g->pool_s + g->pool_k;
+            const int64_t mb = (r1 - r0) * g->map_w;
+            st = emit_gemm_rows(p, g, j, n_t, r0 * g->map_w, r1 * g->map_w, 0, true);
             rtl_cmd pc = {.op = RTL_OP_POOL,
                           .a = 0,
-                          .b = (uint16_t)M,
+                          .b = (uint16_t)mb,
                           .n = (uint16_t)g->map_w,
-                          .t = (uint16_t)ph,
-                          .x =
-                              (uint32_t)pw | (uint32_t)g->pool_k << 16 | (uint32_t)g->pool_s << 24};
-            st = rtl_program_emit(p, pc);
+                          .t = (uint16_t)(py1 - py0),
+                          .x = (uint32_t)pw | (uint32_t)g->pool_k << 16 |
+                               (uint32_t)g->pool_s << 24};
             if (st == TD_OK)
-                st = emit_mem(p, RTL_OP_STORE, M, ph * pw, g->y_addr + j * ph * pw);
+                st = rtl_program_emit(p, pc);
+            if (st == TD_OK)
+                st = emit_mem(p, RTL_OP_STORE, mb, (py1 - py0) * pw,
+                              g->y_addr + j * ph * pw + py0 * pw);
         }
     }
     return st;

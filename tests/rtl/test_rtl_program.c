@@ -406,6 +406,13 @@ static void test_model_ref_cnn(void **state)
     run_net("ref-cnn", hw_make(8, 8, 8, 32, HW_DATAFLOW_WS, 1024), 1);
     run_net("ref-cnn", hw_make(8, 8, 8, 32, HW_DATAFLOW_OS, 1024), 2);
     run_net("ref-cnn", hw_make(3, 5, 4, 24, HW_DATAFLOW_WS, 1024), 3);
+    /* output buffers smaller than a map: the fused max-pool runs in bands of rows */
+    rtl_hw small = hw_make(8, 8, 8, 32, HW_DATAFLOW_WS, 1024);
+    small.out_depth = 128;
+    run_net("ref-cnn", small, 4);
+    small = hw_make(3, 2, 8, 32, HW_DATAFLOW_OS, 1024);
+    small.out_depth = 100;
+    run_net("ref-cnn", small, 5);
 }
 
 /* Networks of the default search space (depthwise-separable, MBConv with expansion, residual
@@ -421,7 +428,11 @@ static void test_model_genome(void **state)
         run_net(name, hw_make(1, 1, 32, 96, HW_DATAFLOW_WS, 8), 30 + (uint64_t)i);
         run_net(name, hw_make(5, 3, 16, 48, HW_DATAFLOW_OS, 32), 40 + (uint64_t)i);
     }
-    run_net("genome:23", hw_make(8, 16, 8, 32, HW_DATAFLOW_WS, 1024), 4);
+    rtl_hw edge = hw_make(8, 16, 8, 32, HW_DATAFLOW_WS, 1024); /* edge-8x16-int8's core */
+    edge.x_depth = 2048;
+    edge.acc_depth = 256;
+    edge.out_depth = 256;
+    run_net("genome:23", edge, 4);
     run_net("genome:23", hw_make(3, 5, 8, 32, HW_DATAFLOW_OS, 1024), 5);
     run_net("genome:60", hw_make(4, 4, 4, 24, HW_DATAFLOW_WS, 1024), 6);
     run_net("genome:8", hw_make(2, 3, 16, 48, HW_DATAFLOW_OS, 2048), 7);
@@ -453,17 +464,18 @@ static void test_net_errors(void **state)
     rtl_hw hw = hw_make(2, 2, 8, 32, HW_DATAFLOW_WS, 16);
     rtl_program p;
     assert_int_equal(rtl_program_init(&p, &hw), TD_OK);
-    rtl_gemm_plan plan = {.m = 16,
+    rtl_gemm_plan plan = {.m = 20,
                           .k = 2,
                           .n = 2,
                           .lo = 0,
                           .hi = 127,
                           .pool_k = 2,
                           .pool_s = 2,
-                          .map_h = 4,
-                          .map_w = 4};
+                          .map_h = 2,
+                          .map_w = 10};
     assert_int_equal(rtl_program_emit_gemm(&p, &plan), TD_ERR_INFEASIBLE);
-    assert_non_null(strstr(td_error_message(), "whole 16-pixel map and its 4 pooled pixels"));
+    assert_non_null(strstr(td_error_message(), "needs 2 map rows of 10 pixels and 5 pooled "
+                                               "pixels in the output buffer (out_depth 16)"));
     rtl_program_free(&p);
 }
 
@@ -493,7 +505,7 @@ static void test_bundle_errors(void **state)
     assert_int_equal(rtl_gen_bundle("/proc/tandem-no/bundle", &hw, &g, nw.wt, &opts, NULL),
                      TD_ERR_IO);
     assert_non_null(strstr(td_error_message(), "/proc/tandem-no: cannot create directory"));
-    hw.out_depth = 512; /* c1's 784-pixel map does not fit for the fused max-pool */
+    hw.out_depth = 32; /* not even two 28-pixel rows of c1's map for the fused max-pool */
     assert_int_equal(rtl_gen_bundle("/tmp/unused", &hw, &g, nw.wt, &opts, NULL), TD_ERR_INFEASIBLE);
     assert_non_null(strstr(td_error_message(), "layer c1.conv: rtl gemm: the fused max-pool"));
     free(img);
