@@ -105,53 +105,99 @@ void nn_col2im_add(float *dx, const float *col, int64_t cg, int64_t h, int64_t w
             }
 }
 
-/* Depthwise conv, one plane: y [oh][ow] from x [h][w] and a k x k filter. */
-static void dw_plane_forward(float *y, const float *x, const float *f, float bias,
+/* First output index o >= 0 with o * s >= a (a window tap at offset -a is inside). */
+static int64_t tap_lo(int64_t a, int32_t s)
+{
+    return a <= 0 ? 0 : (a + s - 1) / s;
+}
+
+/* One past the last output index o < n with o * s <= b. */
+static int64_t tap_hi(int64_t b, int32_t s, int64_t n)
+{
+    if (b < 0)
+        return 0;
+    int64_t e = b / s + 1;
+    return e < n ? e : n;
+}
+
+/* Depthwise conv, one plane: y [oh][ow] from x [h][w] and a k x k filter. Tap by tap: for
+ * each (ky, kx) the rows of outputs whose input is inside the image get fv * x added, so the
+ * inner loops are contiguous (stride 1) and free of bounds checks; each output still sums
+ * bias + taps in (ky, kx) order, as the reference does. */
+static void dw_plane_forward(float *restrict y, const float *restrict x, const float *f, float bias,
                              const nn_conv_dims *d)
 {
     int k = d->k, s = d->stride, p = d->pad;
-    for (int64_t oy = 0; oy < d->oh; oy++)
-        for (int64_t ox = 0; ox < d->ow; ox++) {
-            float acc = bias;
-            int64_t y0 = oy * s - p, x0 = ox * s - p;
-            for (int ky = 0; ky < k; ky++) {
-                int64_t iy = y0 + ky;
-                if (iy < 0 || iy >= d->h)
-                    continue;
-                const float *xr = x + iy * d->w;
-                const float *fr = f + ky * k;
-                for (int kx = 0; kx < k; kx++) {
-                    int64_t ix = x0 + kx;
-                    if (ix >= 0 && ix < d->w)
-                        acc += xr[ix] * fr[kx];
-                }
+    int64_t oh = d->oh, ow = d->ow, h = d->h, w = d->w;
+    for (int64_t i = 0; i < oh * ow; i++)
+        y[i] = bias;
+    for (int ky = 0; ky < k; ky++) {
+        int64_t oy0 = tap_lo(p - ky, s), oy1 = tap_hi(h - 1 + p - ky, s, oh);
+        for (int kx = 0; kx < k; kx++) {
+            float fv = f[ky * k + kx];
+            int64_t ox0 = tap_lo(p - kx, s), ox1 = tap_hi(w - 1 + p - kx, s, ow);
+            for (int64_t oy = oy0; oy < oy1; oy++) {
+                float *restrict yr = y + oy * ow;
+                const float *restrict xr = x + (oy * s - p + ky) * w - p + kx;
+                if (s == 1)
+                    for (int64_t ox = ox0; ox < ox1; ox++)
+                        yr[ox] += fv * xr[ox];
+                else
+                    for (int64_t ox = ox0; ox < ox1; ox++)
+                        yr[ox] += fv * xr[ox * s];
             }
-            y[oy * d->ow + ox] = acc;
         }
+    }
 }
 
-static void dw_plane_backward(float *dx, float *df, const float *dy, const float *x, const float *f,
-                              const nn_conv_dims *d)
+/* Backward of one plane, tap by tap: df[tap] += sum dy * x, dx (may be NULL) += fv * dy over
+ * the same rows. The products of a tap are summed column-wise over its rows into `lane`
+ * (vector adds, no per-row horizontal sum), then lane is summed in order. */
+#define NN_DW_LANES 256
+static void dw_plane_backward(float *restrict dx, float *restrict df, const float *restrict dy,
+                              const float *restrict x, const float *f, const nn_conv_dims *d)
 {
     int k = d->k, s = d->stride, p = d->pad;
-    for (int64_t oy = 0; oy < d->oh; oy++)
-        for (int64_t ox = 0; ox < d->ow; ox++) {
-            float g = dy[oy * d->ow + ox];
-            int64_t y0 = oy * s - p, x0 = ox * s - p;
-            for (int ky = 0; ky < k; ky++) {
-                int64_t iy = y0 + ky;
-                if (iy < 0 || iy >= d->h)
-                    continue;
-                for (int kx = 0; kx < k; kx++) {
-                    int64_t ix = x0 + kx;
-                    if (ix < 0 || ix >= d->w)
-                        continue;
-                    df[ky * k + kx] += g * x[iy * d->w + ix];
-                    if (dx)
-                        dx[iy * d->w + ix] += g * f[ky * k + kx];
+    int64_t oh = d->oh, ow = d->ow, h = d->h, w = d->w;
+    float lane[NN_DW_LANES];
+    for (int ky = 0; ky < k; ky++) {
+        int64_t oy0 = tap_lo(p - ky, s), oy1 = tap_hi(h - 1 + p - ky, s, oh);
+        for (int kx = 0; kx < k; kx++) {
+            float fv = f[ky * k + kx];
+            int64_t ox0 = tap_lo(p - kx, s), ox1 = tap_hi(w - 1 + p - kx, s, ow);
+            float acc = 0;
+            for (int64_t c0 = ox0; c0 < ox1; c0 += NN_DW_LANES) {
+                int64_t c1 = c0 + NN_DW_LANES < ox1 ? c0 + NN_DW_LANES : ox1, nl = c1 - c0;
+                for (int64_t i = 0; i < nl; i++)
+                    lane[i] = 0;
+                for (int64_t oy = oy0; oy < oy1; oy++) {
+                    const float *restrict gr = dy + oy * ow + c0;
+                    int64_t off = (oy * s - p + ky) * w - p + kx + c0 * s;
+                    const float *restrict xr = x + off;
+                    if (s == 1) {
+                        for (int64_t i = 0; i < nl; i++)
+                            lane[i] += gr[i] * xr[i];
+                        if (dx) {
+                            float *restrict dr = dx + off;
+                            for (int64_t i = 0; i < nl; i++)
+                                dr[i] += fv * gr[i];
+                        }
+                    } else {
+                        for (int64_t i = 0; i < nl; i++)
+                            lane[i] += gr[i] * xr[i * s];
+                        if (dx) {
+                            float *restrict dr = dx + off;
+                            for (int64_t i = 0; i < nl; i++)
+                                dr[i * s] += fv * gr[i];
+                        }
+                    }
                 }
+                for (int64_t i = 0; i < nl; i++)
+                    acc += lane[i];
             }
+            df[ky * k + kx] += acc;
         }
+    }
 }
 
 void nn_conv_forward(float *y, const float *x, const float *w, const float *b, float *work,
@@ -308,6 +354,7 @@ void nn_bn_forward_train(float *y, float *mean, float *invstd, float *running_me
         for (int64_t i = 0; i < n; i++) {
             const float *p = x + (i * c + ch) * hw;
             float a = 0, a2 = 0;
+#pragma omp simd reduction(+ : a, a2)
             for (int64_t j = 0; j < hw; j++) {
                 a += p[j];
                 a2 += p[j] * p[j];
@@ -349,6 +396,7 @@ void nn_bn_backward(float *dx, float *dgamma, float *dbeta, const float *dy, con
         for (int64_t i = 0; i < n; i++) {
             const float *g = dy + (i * c + ch) * hw, *p = x + (i * c + ch) * hw;
             float a = 0, b = 0;
+#pragma omp simd reduction(+ : a, b)
             for (int64_t j = 0; j < hw; j++) {
                 a += g[j];
                 b += g[j] * (p[j] - mu);
@@ -368,5 +416,84 @@ void nn_bn_backward(float *dx, float *dgamma, float *dbeta, const float *dy, con
             for (int64_t j = 0; j < hw; j++)
                 q[j] += k1 * (g[j] - k2 - (p[j] - mu) * k3);
         }
+    }
+}
+
+void nn_relu_forward(float *restrict y, const float *restrict x, int64_t count, float cap)
+{
+    if (cap > 0)
+        for (int64_t i = 0; i < count; i++) {
+            float v = x[i] > 0 ? x[i] : 0.0f;
+            y[i] = v < cap ? v : cap;
+        }
+    else
+        for (int64_t i = 0; i < count; i++)
+            y[i] = x[i] > 0 ? x[i] : 0.0f;
+}
+
+void nn_relu_backward(float *restrict dx, const float *restrict dy, const float *restrict x,
+                      int64_t count, float cap)
+{
+    /* loads before the select, so that the loop vectorises (a masked add) */
+    if (cap > 0)
+        for (int64_t i = 0; i < count; i++) {
+            float g = dy[i], v = x[i];
+            dx[i] += (v > 0 && v < cap) ? g : 0.0f;
+        }
+    else
+        for (int64_t i = 0; i < count; i++) {
+            float g = dy[i];
+            dx[i] += x[i] > 0 ? g : 0.0f;
+        }
+}
+
+void nn_maxpool_forward(float *restrict y, int32_t *restrict argmax, const float *restrict x,
+                        int64_t n, int64_t c, int64_t h, int64_t w, int32_t k, int32_t stride,
+                        int32_t pad)
+{
+    if (k != 2 || stride != 2 || pad != 0) {
+        nn_maxpool_forward_ref(y, argmax, x, n, c, h, w, k, stride, pad);
+        return;
+    }
+    /* 2x2/2 without padding: the first maximum in (ky, kx) order, as the reference */
+    int64_t oh = (h - 2) / 2 + 1, ow = (w - 2) / 2 + 1;
+    for (int64_t p = 0; p < n * c; p++) {
+        const float *xp = x + p * h * w;
+        float *yp = y + p * oh * ow;
+        int32_t *ap = argmax + p * oh * ow;
+        for (int64_t oy = 0; oy < oh; oy++) {
+            const float *r0 = xp + 2 * oy * w, *r1 = r0 + w;
+            for (int64_t ox = 0; ox < ow; ox++) {
+                int32_t i0 = (int32_t)(2 * oy * w + 2 * ox);
+                int32_t best = i0;
+                float bv = r0[2 * ox];
+                if (r0[2 * ox + 1] > bv) {
+                    bv = r0[2 * ox + 1];
+                    best = i0 + 1;
+                }
+                if (r1[2 * ox] > bv) {
+                    bv = r1[2 * ox];
+                    best = i0 + (int32_t)w;
+                }
+                if (r1[2 * ox + 1] > bv) {
+                    bv = r1[2 * ox + 1];
+                    best = i0 + (int32_t)w + 1;
+                }
+                yp[oy * ow + ox] = bv;
+                ap[oy * ow + ox] = best;
+            }
+        }
+    }
+}
+
+void nn_gap_forward(float *restrict y, const float *restrict x, int64_t n, int64_t c, int64_t hw)
+{
+    for (int64_t p = 0; p < n * c; p++) {
+        const float *xp = x + p * hw;
+        float s = 0;
+#pragma omp simd reduction(+ : s)
+        for (int64_t i = 0; i < hw; i++)
+            s += xp[i];
+        y[p] = s / (float)hw;
     }
 }

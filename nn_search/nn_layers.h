@@ -139,6 +139,15 @@ void nn_bn_backward(float *dx, float *dgamma, float *dbeta, const float *dy, con
                     const float *mean, const float *invstd, const float *gamma, int64_t n,
                     int64_t c, int64_t hw, int threads);
 
+/* Elementwise and pooling fast paths (vectorisable loops; the max pool specialises 2x2/2
+ * without padding and otherwise calls the reference; global average pool sums in SIMD
+ * lanes). */
+void nn_relu_forward(float *y, const float *x, int64_t count, float cap);
+void nn_relu_backward(float *dx, const float *dy, const float *x, int64_t count, float cap);
+void nn_maxpool_forward(float *y, int32_t *argmax, const float *x, int64_t n, int64_t c, int64_t h,
+                        int64_t w, int32_t k, int32_t stride, int32_t pad);
+void nn_gap_forward(float *y, const float *x, int64_t n, int64_t c, int64_t hw);
+
 /* im2col of one image and one group: col [cg*k*k][oh*ow] from x [cg][h][w] (zeros for
  * padding); col2im adds col back into dx. */
 void nn_im2col(float *col, const float *x, int64_t cg, int64_t h, int64_t w, int32_t k,

@@ -486,6 +486,9 @@ static void test_conv_fast(void **state)
     check_conv_fast(nn_conv_dims_make(2, 4, 8, 8, 4, 5, 1, 2, 1), "conv 5x5 p2");
     check_conv_fast(nn_conv_dims_make(3, 6, 8, 8, 6, 3, 2, 1, 6), "depthwise 3x3 s2");
     check_conv_fast(nn_conv_dims_make(2, 6, 7, 7, 6, 5, 1, 2, 6), "depthwise 5x5");
+    check_conv_fast(nn_conv_dims_make(2, 5, 9, 11, 5, 5, 2, 2, 5), "depthwise 5x5 s2 9x11");
+    check_conv_fast(nn_conv_dims_make(2, 3, 6, 6, 3, 3, 1, 0, 3), "depthwise 3x3 no pad");
+    check_conv_fast(nn_conv_dims_make(2, 3, 4, 5, 3, 5, 1, 3, 3), "depthwise pad > k/2");
     check_conv_fast(nn_conv_dims_make(3, 8, 5, 5, 4, 1, 1, 0, 1), "pointwise 1x1");
     check_conv_fast(nn_conv_dims_make(2, 4, 6, 6, 4, 1, 2, 0, 1), "1x1 stride 2");
 }
@@ -534,6 +537,60 @@ static void test_fc_bn_fast(void **state)
     free(bdy);
     free(fx);
     free(fdy);
+}
+
+/* Elementwise and pooling fast paths against their references: bit-identical (same
+ * arithmetic per element) except the global average pool (SIMD partial sums). */
+static void test_elementwise_fast(void **state)
+{
+    (void)state;
+    size_t cnt = 2 * 3 * 10 * 9;
+    double *xd = drand_vec(cnt, 41), *gd = drand_vec(cnt, 42);
+    float *x = to_f32(xd, cnt), *g = to_f32(gd, cnt);
+    for (size_t i = 0; i < cnt; i++)
+        x[i] *= 8.0f; /* spans both ReLU6 edges */
+    x[0] = 0.0f;
+    x[1] = 6.0f;
+    float *y = malloc(cnt * sizeof *y), *y2 = malloc(cnt * sizeof *y2);
+    float *d = malloc(cnt * sizeof *d), *d2 = malloc(cnt * sizeof *d2);
+    for (int cap = 0; cap <= 6; cap += 6) {
+        nn_relu_forward(y, x, (int64_t)cnt, (float)cap);
+        nn_relu_forward_ref(y2, x, (int64_t)cnt, (float)cap);
+        assert_memory_equal(y, y2, cnt * sizeof *y);
+        for (size_t i = 0; i < cnt; i++)
+            d[i] = d2[i] = 0.25f;
+        nn_relu_backward(d, g, x, (int64_t)cnt, (float)cap);
+        nn_relu_backward_ref(d2, g, x, (int64_t)cnt, (float)cap);
+        assert_memory_equal(d, d2, cnt * sizeof *d);
+    }
+    /* max pool 2x2/2 on odd and even sizes (ties: the first in window order) */
+    int64_t shapes[2][2] = {{10, 9}, {8, 8}};
+    for (int s = 0; s < 2; s++) {
+        int64_t h = shapes[s][0], w = shapes[s][1], oh = h / 2, ow = w / 2;
+        x[5] = x[4]; /* a tie */
+        int32_t *a = malloc(cnt * sizeof *a), *a2 = malloc(cnt * sizeof *a2);
+        nn_maxpool_forward(y, a, x, 2, 3, h, w, 2, 2, 0);
+        nn_maxpool_forward_ref(y2, a2, x, 2, 3, h, w, 2, 2, 0);
+        assert_memory_equal(y, y2, (size_t)(6 * oh * ow) * sizeof *y);
+        assert_memory_equal(a, a2, (size_t)(6 * oh * ow) * sizeof *a);
+        /* other windows take the reference path */
+        nn_maxpool_forward(y, a, x, 2, 3, h, w, 3, 2, 1);
+        nn_maxpool_forward_ref(y2, a2, x, 2, 3, h, w, 3, 2, 1);
+        assert_memory_equal(a, a2, (size_t)(6 * ((h - 1) / 2 + 1) * ((w - 1) / 2 + 1)) * sizeof *a);
+        free(a);
+        free(a2);
+    }
+    nn_gap_forward(y, x, 2, 3, 90);
+    nn_gap_forward_ref(y2, x, 2, 3, 90);
+    assert_true(nmse_f(y, y2, 6) < TD_TOL_FASTPATH_NMSE_F32);
+    free(xd);
+    free(gd);
+    free(x);
+    free(g);
+    free(y);
+    free(y2);
+    free(d);
+    free(d2);
 }
 
 /* A small residual network through the whole engine (float): every parameter's gradient
@@ -670,7 +727,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv_gradcheck_f64),   cmocka_unit_test(test_bn_gradcheck_f64),
         cmocka_unit_test(test_simple_gradcheck_f64), cmocka_unit_test(test_conv_fast),
-        cmocka_unit_test(test_fc_bn_fast),           cmocka_unit_test(test_net_residual_gradcheck),
+        cmocka_unit_test(test_fc_bn_fast),           cmocka_unit_test(test_elementwise_fast),           cmocka_unit_test(test_net_residual_gradcheck),
         cmocka_unit_test(test_net_deterministic),    cmocka_unit_test(test_lr_schedule),
         cmocka_unit_test(test_backend_errors),
     };
