@@ -70,6 +70,15 @@ td_status cs_config_check(const td_config *cfg)
                 return td_fail(TD_ERR_CONFIG, "%s: key 'search.objectives': '%s' appears twice",
                                td_config_origin(cfg, "search.objectives"),
                                td_config_list_str(cfg, "search.objectives", i));
+    int64_t search_val = td_config_int(cfg, "search.val_images");
+    int64_t data_val = td_config_int(cfg, "data.val_images");
+    if (search_val > data_val)
+        return td_fail(TD_ERR_CONFIG,
+                       "%s: key 'search.val_images': %lld validation images scored per "
+                       "evaluation, but key 'data.val_images' (%s) holds only %lld; lower "
+                       "search.val_images or raise data.val_images",
+                       td_config_origin(cfg, "search.val_images"), (long long)search_val,
+                       td_config_origin(cfg, "data.val_images"), (long long)data_val);
     for (size_t i = 0; i < td_config_list_len(cfg, "space.hw.bits"); i++) {
         int64_t b = td_config_list_int(cfg, "space.hw.bits", i);
         if (b != 4 && b != 8 && b != 16 && b != 32)

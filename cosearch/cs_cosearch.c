@@ -8,6 +8,7 @@
 #include "cs_rundir.h"
 #include "hw_eval.h"
 #include "hw_space.h"
+#include "nn_model.h"
 #include "nn_quant.h"
 #include "nn_space.h"
 #include "nn_train.h"
@@ -16,6 +17,11 @@
 #include "td_log.h"
 #include "td_progress.h"
 
+#ifdef TANDEM_HAVE_SIM
+#include "sim.h"
+#endif
+
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +55,18 @@ static int bits_index(int bits)
             return i;
     return -1;
 }
+
+/* search.fidelity: which model gives every candidate's hardware numbers. */
+typedef enum cs_fidelity {
+    CS_FIDELITY_ANALYTICAL = 0, /* hw_model for every candidate */
+    CS_FIDELITY_SYSTEMC,        /* the SystemC model (twin core) for every candidate */
+    CS_FIDELITY_BOTH,           /* hw_model for every candidate; each generation's front
+                                   re-scored by SystemC and stored beside (fidelity systemc) */
+    CS_FIDELITY_COUNT
+} cs_fidelity;
+
+static const char *const fidelity_names[CS_FIDELITY_COUNT] = {"analytical", "systemc",
+                                                              "analytical+systemc"};
 
 /* ------------------------------------------------------------------ context */
 
@@ -86,6 +104,11 @@ typedef struct cosearch {
     int64_t stop_after;
     int64_t trainings, accuracy_cache_hits;
     int64_t batch_committed; /* evaluations committed in the batch in flight (progress) */
+    cs_fidelity fidelity;
+    const char *eval_fidelity; /* fidelity of the search's own evaluations in the archive */
+    double current_wall_s;     /* time of the evaluation being committed (archive wall_s) */
+    int64_t simulations;       /* SystemC runs of this process (new ones, not resumed) */
+    double sim_wall_s;         /* their wall-clock seconds, summed */
 } cosearch;
 
 static void genes_split(const cosearch *cs, const double *genes, int32_t *net, int32_t *hw)
@@ -124,31 +147,107 @@ static uint64_t problem_hash(void *ctx, const double *genes)
     return h;
 }
 
-/* ------------------------------------------------------------------ training tasks */
+/* ------------------------------------------------------------------ worker tasks */
 
-/* Task: one network trained once, scored at every requested bit width. */
+/* Task kinds run in the evaluator pool (worker processes or MPI ranks). */
 typedef enum train_kind {
     TRAIN_PROXY = 0, /* search budget, scored on the validation images */
-    TRAIN_FINALIST,  /* finalists budget, scored on the test set */
+    TRAIN_FINALIST,  /* finalists budget, scored on the test set, model saved, then simulated */
+    TASK_SIM,        /* one (network, accelerator) through the SystemC model (twin core) */
     TRAIN_KIND_COUNT
 } train_kind;
 
 typedef struct train_task {
     uint32_t kind; /* train_kind */
     uint64_t seed;
-    uint32_t bits_mask; /* bit i: all_bits[i] */
+    uint32_t bits_mask;        /* bit i: all_bits[i] */
+    int32_t hw[HW_GENE_COUNT]; /* accelerator genes (TRAIN_FINALIST, TASK_SIM) */
+    char model_path[1024];     /* TRAIN_FINALIST: where the trained model goes ("" = nowhere) */
     int32_t n_genes;
     int32_t genes[]; /* net genes */
 } train_task;
+
+/* The SystemC model's numbers for one (network, accelerator). */
+typedef struct sim_summary {
+    int32_t ran;             /* 1: the numbers below are set; 0: `error` says why not */
+    int32_t values_match;    /* every layer equals the C integer reference bit for bit */
+    int32_t trained_weights; /* the trained integer model's weights (else random, seeded) */
+    int64_t cycles;
+    double latency_ms, energy_uj, power_mw;
+    double wall_s; /* wall-clock seconds of the simulation (fork, elaboration, run) */
+    char error[256];
+} sim_summary;
 
 typedef struct train_result {
     double float_acc;
     double int_acc[4];
     double wall_s;
+    int32_t model_saved; /* TRAIN_FINALIST: the model file was written */
+    sim_summary sim;     /* TRAIN_FINALIST and TASK_SIM */
 } train_result;
 
-/* Trains the network of a task with the proxy budget and scores the validation images in
- * float and as integer models. Runs in a worker process (or in-process for -j 1). */
+/* Runs one inference of g on hw through the SystemC model with the behavioural twin core
+ * (random seeded weights, or the trained integer model q). Failures (a config the core
+ * cannot take, a model not built) go into s->error, never into the status. */
+static void sim_summarize(const nn_graph *g, const hw_config *hw, const nn_qmodel *q, uint64_t seed,
+                          sim_summary *s)
+{
+    memset(s, 0, sizeof *s);
+    double t0 = td_now_s();
+#ifdef TANDEM_HAVE_SIM
+    sim_options o;
+    sim_options_default(&o);
+    o.core = SIM_CORE_TWIN;
+    o.seed = seed;
+    o.qmodel = q;
+    sim_result r;
+    if (sim_run_net(g, hw, &o, &r) != TD_OK) {
+        snprintf(s->error, sizeof s->error, "%s", td_error_message());
+    } else {
+        s->ran = 1;
+        s->values_match = r.values_match;
+        s->trained_weights = r.trained_weights;
+        s->cycles = r.cycles;
+        s->latency_ms = r.latency_ms;
+        s->energy_uj = r.energy_uj;
+        s->power_mw = r.power_mw;
+        sim_result_free(&r);
+    }
+#else
+    (void)g;
+    (void)hw;
+    (void)q;
+    (void)seed;
+    snprintf(s->error, sizeof s->error,
+             "this tandem was built without SystemC (libsystemc-dev), so the sim module "
+             "is missing");
+#endif
+    s->wall_s = td_now_s() - t0;
+}
+
+/* Saves a trained network (float weights and its integer model) as a .tdm, through a
+ * temporary file so that a killed run never leaves half a model under the final name. */
+static td_status model_save(const nn_net *net, const nn_norm *norm, nn_qmodel *q, const char *path)
+{
+    nn_model m;
+    td_status st = nn_model_init_net(&m, net, norm);
+    if (st != TD_OK)
+        return st;
+    st = nn_model_add_quant(&m, q);
+    char tmp[1100];
+    snprintf(tmp, sizeof tmp, "%s.part", path);
+    if (st == TD_OK)
+        st = nn_model_save(&m, tmp);
+    if (st == TD_OK && rename(tmp, path) != 0)
+        st = td_fail(TD_ERR_IO, "%s: cannot rename %s: %s", path, tmp, strerror(errno));
+    nn_model_free(&m);
+    return st;
+}
+
+/* Pool work: trains the network of a task (proxy or finalists budget) and scores it in float
+ * and as integer models at every bit width asked; a finalist's model is saved and its
+ * accelerator simulated with the trained weights. A TASK_SIM task only simulates. Runs in a
+ * worker process or MPI rank. */
 static td_status train_work(void *ctx, const void *task, size_t task_len, void **result,
                             size_t *result_len)
 {
@@ -160,17 +259,39 @@ static td_status train_work(void *ctx, const void *task, size_t task_len, void *
     double t0 = td_now_s();
     if (t->kind >= TRAIN_KIND_COUNT)
         return td_fail(TD_ERR_INTERNAL, "training task of unknown kind %u", t->kind);
-    const nn_budget *b = t->kind == TRAIN_FINALIST ? &cs->final_budget : &cs->budget;
-    const nn_dataset *score_set = t->kind == TRAIN_FINALIST ? &cs->data.test : &cs->data.val;
     nn_graph g;
     td_status st = nn_genome_decode(&cs->net_space, t->genes, &g);
     if (st != TD_OK)
         return st;
+    train_result *out = calloc(1, sizeof *out);
+    if (!out) {
+        nn_graph_free(&g);
+        return td_fail(TD_ERR_NOMEM, "out of memory");
+    }
+    hw_config hw;
+    hw_genome_decode(&cs->hw_space, t->hw, &hw);
+    if (t->kind == TASK_SIM) {
+        sim_summarize(&g, &hw, NULL, t->seed, &out->sim);
+        nn_graph_free(&g);
+        if (!out->sim.ran) {
+            st = td_fail(TD_ERR_UNSUPPORTED, "%s", out->sim.error);
+            free(out);
+            return st;
+        }
+        out->wall_s = td_now_s() - t0;
+        *result = out;
+        *result_len = sizeof *out;
+        return TD_OK;
+    }
+    const nn_budget *b = t->kind == TRAIN_FINALIST ? &cs->final_budget : &cs->budget;
+    const nn_dataset *score_set = t->kind == TRAIN_FINALIST ? &cs->data.test : &cs->data.val;
     nn_net net;
     st = nn_net_init(&net, &g, b->batch, cs->threads, nn_backend_cpu(), t->seed);
     if (st != TD_OK) {
+        st = td_fail_context(st, "network %s: ", g.name);
         nn_graph_free(&g);
-        return td_fail_context(st, "network %s: ", g.name);
+        free(out);
+        return st;
     }
     nn_recipe r;
     nn_recipe_default(&r);
@@ -182,11 +303,7 @@ static td_status train_work(void *ctx, const void *task, size_t task_len, void *
     r.augment.crop_pad = 0;
     r.augment.flip = false;
     nn_train_result tr;
-    train_result *out = calloc(1, sizeof *out);
-    if (!out)
-        st = td_fail(TD_ERR_NOMEM, "out of memory");
-    if (st == TD_OK)
-        st = nn_net_train(&net, &cs->data.train, NULL, &cs->data.norm, &r, NULL, NULL, &tr);
+    st = nn_net_train(&net, &cs->data.train, NULL, &cs->data.norm, &r, NULL, NULL, &tr);
     if (st == TD_OK)
         st = nn_net_evaluate(&net, score_set, &cs->data.norm, b->val_images, &out->float_acc);
     for (int i = 0; st == TD_OK && i < 4; i++) {
@@ -195,11 +312,19 @@ static td_status train_work(void *ctx, const void *task, size_t task_len, void *
             continue;
         nn_qmodel q;
         st = nn_quantize(&q, &net, &cs->data.train, &cs->data.norm, 256, all_bits[i]);
-        if (st == TD_OK) {
-            st = nn_qmodel_evaluate(&q, score_set, &cs->data.norm, b->val_images, true, cs->threads,
-                                    &out->int_acc[i]);
-            nn_qmodel_free(&q);
+        if (st != TD_OK)
+            break;
+        st = nn_qmodel_evaluate(&q, score_set, &cs->data.norm, b->val_images, true, cs->threads,
+                                &out->int_acc[i]);
+        if (st == TD_OK && t->kind == TRAIN_FINALIST && all_bits[i] == hw.bits) {
+            /* The finalist's accelerator with its trained weights, then the model file. */
+            sim_summarize(&g, &hw, &q, t->seed, &out->sim);
+            if (t->model_path[0]) {
+                st = model_save(&net, &cs->data.norm, &q, t->model_path);
+                out->model_saved = st == TD_OK;
+            }
         }
+        nn_qmodel_free(&q);
     }
     nn_net_free(&net);
     nn_graph_free(&g);
@@ -243,10 +368,36 @@ static json_t *genes_json(const cs_problem *p, const double *genes)
     return a;
 }
 
+/* The SystemC numbers of a design beside hw_model's (report fields, docs/search.md). */
+static json_t *sim_summary_json(const sim_summary *s, const hw_result *r)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "core", json_string("twin"));
+    json_object_set_new(o, "ran", json_boolean(s->ran));
+    if (!s->ran) {
+        json_object_set_new(o, "error", json_string(s->error));
+        return o;
+    }
+    json_object_set_new(o, "cycles", json_integer(s->cycles));
+    json_object_set_new(o, "latency_ms", td_json_real(s->latency_ms));
+    json_object_set_new(o, "energy_uj", td_json_real(s->energy_uj));
+    json_object_set_new(o, "power_mw", td_json_real(s->power_mw));
+    json_object_set_new(o, "values_match", json_boolean(s->values_match));
+    json_object_set_new(o, "trained_weights", json_boolean(s->trained_weights));
+    json_object_set_new(o, "sim_s", td_json_real(s->wall_s));
+    json_object_set_new(o, "analytical_latency_ms", td_json_real(r->latency_ms));
+    json_object_set_new(o, "analytical_energy_uj", td_json_real(r->energy_uj));
+    json_object_set_new(o, "latency_error",
+                        td_json_real(s->latency_ms > 0 ? r->latency_ms / s->latency_ms - 1 : 0));
+    json_object_set_new(o, "energy_error",
+                        td_json_real(s->energy_uj > 0 ? r->energy_uj / s->energy_uj - 1 : 0));
+    return o;
+}
+
 /* Scores one candidate whose accuracy is known: hw_model, objectives, constraints. The
  * metrics JSON (stolen by the candidate's archive record) is returned in *metrics. */
 static td_status score_candidate(cosearch *cs, cs_candidate *c, double float_acc, double int_acc,
-                                 bool cached, json_t **metrics)
+                                 bool cached, const sim_summary *sim, json_t **metrics)
 {
     nn_graph g;
     hw_config hw;
@@ -262,12 +413,18 @@ static td_status score_candidate(cosearch *cs, cs_candidate *c, double float_acc
         return st;
     }
     const hw_result *r = &cs->hw;
+    /* With SystemC numbers, latency, energy and power are the simulation's; area (which the
+     * simulation does not model) and the accelerator's own violations stay hw_model's. */
+    bool use_sim = sim && sim->ran;
+    double latency_ms = use_sim ? sim->latency_ms : r->latency_ms;
+    double energy_uj = use_sim ? sim->energy_uj : r->energy_uj;
+    double power_mw = use_sim ? sim->power_mw : r->power_mw;
     double values[CS_OBJ_COUNT] = {
         [CS_OBJ_ERROR] = 1.0 - int_acc,
-        [CS_OBJ_LATENCY_MS] = r->latency_ms,
-        [CS_OBJ_ENERGY_UJ] = r->energy_uj,
+        [CS_OBJ_LATENCY_MS] = latency_ms,
+        [CS_OBJ_ENERGY_UJ] = energy_uj,
         [CS_OBJ_AREA_MM2] = r->area_mm2,
-        [CS_OBJ_POWER_MW] = r->power_mw,
+        [CS_OBJ_POWER_MW] = power_mw,
         [CS_OBJ_PARAMS] = (double)nn_graph_params(&g),
         [CS_OBJ_MACS] = (double)nn_graph_macs(&g),
     };
@@ -275,9 +432,8 @@ static td_status score_candidate(cosearch *cs, cs_candidate *c, double float_acc
         c->obj[i] = values[cs->obj[i]];
     c->viol[CS_CON_HW] = r->violations.total;
     c->viol[CS_CON_AREA] = cs->max_area > 0 ? fmax(0, r->area_mm2 / cs->max_area - 1) : 0;
-    c->viol[CS_CON_POWER] = cs->max_power > 0 ? fmax(0, r->power_mw / cs->max_power - 1) : 0;
-    c->viol[CS_CON_LATENCY] =
-        cs->max_latency > 0 ? fmax(0, r->latency_ms / cs->max_latency - 1) : 0;
+    c->viol[CS_CON_POWER] = cs->max_power > 0 ? fmax(0, power_mw / cs->max_power - 1) : 0;
+    c->viol[CS_CON_LATENCY] = cs->max_latency > 0 ? fmax(0, latency_ms / cs->max_latency - 1) : 0;
     c->viol[CS_CON_ACCURACY] =
         cs->min_accuracy > 0 ? fmax(0, (cs->min_accuracy - int_acc) / cs->min_accuracy) : 0;
 
@@ -286,10 +442,11 @@ static td_status score_candidate(cosearch *cs, cs_candidate *c, double float_acc
     json_object_set_new(m, "float_accuracy", td_json_real(float_acc));
     json_object_set_new(m, "accuracy_cached", json_boolean(cached));
     json_object_set_new(m, "bits", json_integer(hw.bits));
-    json_object_set_new(m, "latency_ms", td_json_real(r->latency_ms));
-    json_object_set_new(m, "inferences_per_s", td_json_real(r->inferences_per_s));
-    json_object_set_new(m, "energy_uj", td_json_real(r->energy_uj));
-    json_object_set_new(m, "power_mw", td_json_real(r->power_mw));
+    json_object_set_new(m, "latency_ms", td_json_real(latency_ms));
+    json_object_set_new(m, "inferences_per_s",
+                        td_json_real(use_sim ? 1000.0 / latency_ms : r->inferences_per_s));
+    json_object_set_new(m, "energy_uj", td_json_real(energy_uj));
+    json_object_set_new(m, "power_mw", td_json_real(power_mw));
     json_object_set_new(m, "area_mm2", td_json_real(r->area_mm2));
     json_object_set_new(m, "peak_tops", td_json_real(r->peak_tops));
     json_object_set_new(m, "effective_tops", td_json_real(r->effective_tops));
@@ -320,7 +477,9 @@ static td_status score_candidate(cosearch *cs, cs_candidate *c, double float_acc
             json_object_set(m, keep[k], v);
     }
     json_decref(detail);
-    json_object_set_new(m, "fidelity", json_string("analytical"));
+    json_object_set_new(m, "fidelity", json_string(use_sim ? "systemc" : "analytical"));
+    if (sim)
+        json_object_set_new(m, "systemc", sim_summary_json(sim, r));
     json_object_set_new(m, "energy_source", json_string(hw_tech_active()->origin));
     *metrics = m;
     nn_graph_free(&g);
@@ -344,6 +503,52 @@ static td_status train_done(void *ctx, size_t k, cs_pool_job *job)
             st = cs_archive_cache_put(&cs->run.archive, p->net_hash, all_bits[b], cs->budget_hash,
                                       net_seed(cs, p->net_hash), p->res.float_acc,
                                       p->res.int_acc[b], p->res.wall_s);
+    return st;
+}
+
+/* Runs candidates' (network, accelerator) pairs through the SystemC model on the evaluator
+ * pool (one TASK_SIM each, results by index, so every pool gives the same numbers). res[i]
+ * has ran = 0 and the reason in `error` when a simulation failed; wall_s[i] is its time. */
+static td_status sim_batch(cosearch *cs, cs_candidate *const *cands, size_t n, sim_summary *res,
+                           double *wall_s)
+{
+    size_t task_len = sizeof(train_task) + (size_t)cs->n_net_genes * sizeof(int32_t);
+    cs_pool_job *jobs = calloc(n ? n : 1, sizeof *jobs);
+    train_task **tasks = calloc(n ? n : 1, sizeof *tasks);
+    td_status st = jobs && tasks ? TD_OK : td_fail(TD_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; st == TD_OK && i < n; i++) {
+        tasks[i] = calloc(1, task_len);
+        if (!tasks[i]) {
+            st = td_fail(TD_ERR_NOMEM, "out of memory");
+            break;
+        }
+        tasks[i]->kind = TASK_SIM;
+        tasks[i]->seed = cands[i]->seed;
+        tasks[i]->n_genes = cs->n_net_genes;
+        genes_split(cs, cands[i]->genes, tasks[i]->genes, tasks[i]->hw);
+        jobs[i].task = tasks[i];
+        jobs[i].task_len = task_len;
+    }
+    if (st == TD_OK && n)
+        st = cs_pool_run(&cs->pool, jobs, n);
+    for (size_t i = 0; st == TD_OK && i < n; i++) {
+        memset(&res[i], 0, sizeof res[i]);
+        wall_s[i] = jobs[i].wall_s;
+        if (jobs[i].outcome == CS_POOL_OUTCOME_OK && jobs[i].result_len == sizeof(train_result))
+            res[i] = ((const train_result *)jobs[i].result)->sim;
+        else
+            snprintf(res[i].error, sizeof res[i].error, "%s (%s)",
+                     jobs[i].reason[0] ? jobs[i].reason : "no result",
+                     cs_pool_outcome_name(jobs[i].outcome));
+        cs->simulations++;
+        cs->sim_wall_s += jobs[i].wall_s;
+    }
+    for (size_t i = 0; jobs && tasks && i < n; i++) {
+        cs_pool_job_clear(&jobs[i]);
+        free(tasks[i]);
+    }
+    free(jobs);
+    free(tasks);
     return st;
 }
 
@@ -383,6 +588,8 @@ static td_status evaluate_batch(void *ctx, const cs_problem *p, cs_candidate **c
     size_t *which = calloc(n ? n : 1, sizeof *which);
     pending_net *pend = calloc(n ? n : 1, sizeof *pend);
     json_t **metrics = calloc(n ? n : 1, sizeof *metrics);
+    sim_summary *sims = NULL; /* per candidate, search.fidelity systemc only */
+    double *sim_wall = NULL;
     size_t n_pend = 0;
     if (!net_hash || !bits || !facc || !iacc || !have || !which || !pend || !metrics) {
         st = td_fail(TD_ERR_NOMEM, "out of memory");
@@ -466,6 +673,39 @@ static td_status evaluate_batch(void *ctx, const cs_problem *p, cs_candidate **c
         if (st != TD_OK)
             goto out;
     }
+    /* 2b. search.fidelity systemc: every candidate whose network trained goes through the
+     * SystemC model on the pool. */
+    if (cs->fidelity == CS_FIDELITY_SYSTEMC) {
+        sims = calloc(n ? n : 1, sizeof *sims);
+        sim_wall = calloc(n ? n : 1, sizeof *sim_wall);
+        cs_candidate **to_sim = calloc(n ? n : 1, sizeof *to_sim);
+        size_t *sim_of = calloc(n ? n : 1, sizeof *sim_of);
+        sim_summary *sres = calloc(n ? n : 1, sizeof *sres);
+        double *swall = calloc(n ? n : 1, sizeof *swall);
+        size_t n_sim = 0;
+        if (!sims || !sim_wall || !to_sim || !sim_of || !sres || !swall)
+            st = td_fail(TD_ERR_NOMEM, "out of memory");
+        for (size_t i = 0; st == TD_OK && i < n; i++) {
+            if (!have[i] && pend[which[i]].failed)
+                continue;
+            sim_of[i] = n_sim;
+            to_sim[n_sim++] = cands[i];
+        }
+        if (st == TD_OK)
+            st = sim_batch(cs, to_sim, n_sim, sres, swall);
+        for (size_t i = 0; st == TD_OK && i < n; i++) {
+            if (!have[i] && pend[which[i]].failed)
+                continue;
+            sims[i] = sres[sim_of[i]];
+            sim_wall[i] = swall[sim_of[i]];
+        }
+        free(to_sim);
+        free(sim_of);
+        free(sres);
+        free(swall);
+        if (st != TD_OK)
+            goto out;
+    }
     /* 3. Score every candidate on its accelerator. */
     for (size_t i = 0; i < n && st == TD_OK; i++) {
         cs_candidate *c = cands[i];
@@ -479,9 +719,16 @@ static td_status evaluate_batch(void *ctx, const cs_problem *p, cs_candidate **c
             facc[i] = pn->res.float_acc;
             iacc[i] = pn->res.int_acc[bits_index(bits[i])];
         }
-        td_status es = score_candidate(cs, c, facc[i], iacc[i], have[i], &metrics[i]);
+        double t0 = td_now_s();
+        td_status es;
+        if (sims && !sims[i].ran)
+            es = td_fail(TD_ERR_UNSUPPORTED, "systemc: %s", sims[i].error);
+        else
+            es = score_candidate(cs, c, facc[i], iacc[i], have[i], sims ? &sims[i] : NULL,
+                                 &metrics[i]);
         if (es != TD_OK)
             cs_candidate_set_failed(c, p, td_error_message());
+        cs->current_wall_s = td_now_s() - t0 + (sim_wall ? sim_wall[i] : 0);
         st = done(done_ctx, p, c);
     }
 out:
@@ -498,6 +745,8 @@ out:
     free(which);
     free(pend);
     free(metrics);
+    free(sims);
+    free(sim_wall);
     return st;
 }
 
@@ -554,8 +803,8 @@ static td_status archive_lookup(void *ctx, const cs_problem *p, cs_candidate *c,
     cosearch *cs = ctx;
     cs_eval_record rec;
     static char buf[1 << 16];
-    td_status st = cs_archive_find_evaluation(&cs->run.archive, c->hash, "analytical", found, &rec,
-                                              buf, sizeof buf);
+    td_status st = cs_archive_find_evaluation(&cs->run.archive, c->hash, cs->eval_fidelity, found,
+                                              &rec, buf, sizeof buf);
     if (st != TD_OK || !*found)
         return st;
     if (rec.status == CS_EVAL_FAILED) {
@@ -633,7 +882,8 @@ static td_status archive_commit(void *ctx, const cs_search *s, const cs_candidat
 {
     cosearch *cs = ctx;
     int64_t id = 0;
-    td_status st = commit_record(cs, s->problem, c, metrics_of(c), "analytical", 0, &id);
+    td_status st =
+        commit_record(cs, s->problem, c, metrics_of(c), cs->eval_fidelity, cs->current_wall_s, &id);
     if (st == TD_OK)
         st = remember_archive_id(cs, c->eval_id, id);
     cs->new_evaluations++;
@@ -656,8 +906,8 @@ static size_t sort_obj;
 
 static int by_objective(const void *a, const void *b)
 {
-    double x = sort_search->pop[*(const size_t *)a].obj[sort_obj];
-    double y = sort_search->pop[*(const size_t *)b].obj[sort_obj];
+    double x = sort_search->history[*(const size_t *)a].obj[sort_obj];
+    double y = sort_search->history[*(const size_t *)b].obj[sort_obj];
     return (x > y) - (x < y);
 }
 
@@ -671,7 +921,7 @@ static td_status run_finalists(cosearch *cs, const cs_search *s, json_t *out)
         return TD_OK;
     const cs_problem *p = s->problem;
     size_t *idx = NULL, n = 0;
-    td_status st = cs_search_front(s, false, &idx, &n);
+    td_status st = cs_search_front(s, true, &idx, &n);
     if (st != TD_OK || n == 0) {
         free(idx);
         return st;
@@ -694,7 +944,7 @@ static td_status run_finalists(cosearch *cs, const cs_search *s, json_t *out)
     size_t n_jobs = 0;
     size_t *job_of = calloc(m, sizeof *job_of);
     for (size_t i = 0; st == TD_OK && i < m; i++) {
-        const cs_candidate *c = &s->pop[idx[i]];
+        const cs_candidate *c = &s->history[idx[i]];
         cs_eval_record rec;
         static char buf[1 << 16];
         st = cs_archive_find_evaluation(&cs->run.archive, c->hash, "test", &done_before[i], &rec,
@@ -717,12 +967,20 @@ static td_status run_finalists(cosearch *cs, const cs_search *s, json_t *out)
         t->seed = net_seed(cs, nh);
         t->bits_mask = 1u << bits_index(hw.bits);
         t->n_genes = cs->n_net_genes;
-        int32_t hwg[HW_GENE_COUNT];
-        genes_split(cs, c->genes, t->genes, hwg);
+        genes_split(cs, c->genes, t->genes, t->hw);
+        /* The trained network is kept: runs/NAME/models/<candidate>.tdm (tandem rtl --run). */
+        char hex[17];
+        td_hash_hex(c->hash, hex);
+        snprintf(t->model_path, sizeof t->model_path, "%s/models/%s.tdm", cs->run.path, hex);
         tasks[n_jobs] = t;
         jobs[n_jobs].task = t;
         jobs[n_jobs].task_len = task_len;
         job_of[i] = n_jobs++;
+    }
+    if (st == TD_OK && n_jobs) {
+        char dir[1100];
+        snprintf(dir, sizeof dir, "%s/models", cs->run.path);
+        st = cs_mkdirs(dir);
     }
     if (st == TD_OK && n_jobs) {
         td_log_info("finalists: retraining %zu front designs (%d epochs, %lld images), scoring "
@@ -734,7 +992,7 @@ static td_status run_finalists(cosearch *cs, const cs_search *s, json_t *out)
         st = cs_candidate_alloc(&tmp, p);
     tmp_ready = st == TD_OK;
     for (size_t i = 0; st == TD_OK && i < m; i++) {
-        const cs_candidate *c = &s->pop[idx[i]];
+        const cs_candidate *c = &s->history[idx[i]];
         json_t *entry = json_object();
         json_object_set_new(entry, "id", json_integer(cs->archive_ids[c->eval_id]));
         if (done_before[i]) {
@@ -753,7 +1011,7 @@ static td_status run_finalists(cosearch *cs, const cs_search *s, json_t *out)
             candidate_decode(cs, c->genes, &g, &hw);
             nn_graph_free(&g);
             double test_acc = res.int_acc[bits_index(hw.bits)];
-            st = score_candidate(cs, &tmp, res.float_acc, test_acc, false, &metrics);
+            st = score_candidate(cs, &tmp, res.float_acc, test_acc, false, &res.sim, &metrics);
             if (st == TD_OK) {
                 json_object_set_new(metrics, "test_accuracy", td_json_real(test_acc));
                 json_object_set_new(metrics, "float_test_accuracy", td_json_real(res.float_acc));
@@ -761,8 +1019,20 @@ static td_status run_finalists(cosearch *cs, const cs_search *s, json_t *out)
                 json_object_set_new(metrics, "epochs", json_integer(cs->final_budget.epochs));
                 json_object_set_new(metrics, "train_images", json_integer(cs->final_budget.images));
                 json_object_set_new(metrics, "fidelity", json_string("test"));
+                json_object_set_new(metrics, "hw_fidelity",
+                                    json_string(res.sim.ran ? "systemc" : "analytical"));
                 json_object_set_new(entry, "test_accuracy", td_json_real(test_acc));
                 json_object_set_new(entry, "float_test_accuracy", td_json_real(res.float_acc));
+                if (res.model_saved) {
+                    char hex[17], rel[64];
+                    td_hash_hex(c->hash, hex);
+                    snprintf(rel, sizeof rel, "models/%s.tdm", hex);
+                    json_object_set_new(metrics, "model", json_string(rel));
+                    json_object_set_new(entry, "model", json_string(rel));
+                }
+                json_object_set(entry, "systemc", json_object_get(metrics, "systemc"));
+                cs->simulations += res.sim.ran;
+                cs->sim_wall_s += res.sim.wall_s;
             }
             cs_candidate_finish(&tmp, p);
         } else {
@@ -791,16 +1061,81 @@ static td_status run_finalists(cosearch *cs, const cs_search *s, json_t *out)
     return st;
 }
 
+/* search.fidelity analytical+systemc: the front's designs that have no SystemC evaluation
+ * yet go through the SystemC model (on the pool) and are stored beside their analytical
+ * evaluations with fidelity "systemc". The search itself keeps selecting on the analytical
+ * numbers (docs/search.md §9, "Fidelity"). */
+static td_status rescore_front(cosearch *cs, const cs_search *s, const size_t *idx, size_t n)
+{
+    const cs_problem *p = s->problem;
+    cs_candidate **todo = calloc(n ? n : 1, sizeof *todo);
+    sim_summary *res = calloc(n ? n : 1, sizeof *res);
+    double *wall = calloc(n ? n : 1, sizeof *wall);
+    td_status st = todo && res && wall ? TD_OK : td_fail(TD_ERR_NOMEM, "out of memory");
+    size_t m = 0;
+    for (size_t i = 0; st == TD_OK && i < n; i++) {
+        cs_candidate *c = &s->history[idx[i]];
+        cs_eval_record rec;
+        static char buf[1 << 16];
+        bool found = false;
+        st = cs_archive_find_evaluation(&cs->run.archive, c->hash, "systemc", &found, &rec, buf,
+                                        sizeof buf);
+        if (st == TD_OK && !found)
+            todo[m++] = c;
+    }
+    if (st == TD_OK && m)
+        st = sim_batch(cs, todo, m, res, wall);
+    cs_candidate tmp;
+    bool tmp_ready = false;
+    if (st == TD_OK && m) {
+        st = cs_candidate_alloc(&tmp, p);
+        tmp_ready = st == TD_OK;
+    }
+    for (size_t i = 0; st == TD_OK && i < m; i++) {
+        const cs_candidate *c = todo[i];
+        cs_candidate_copy(&tmp, c, p);
+        json_t *metrics = NULL;
+        if (res[i].ran) {
+            nn_graph g;
+            hw_config hw;
+            st = candidate_decode(cs, c->genes, &g, &hw);
+            uint64_t nh = nn_graph_hash(&g);
+            nn_graph_free(&g);
+            bool have = false;
+            double facc = NAN, iacc = NAN;
+            if (st == TD_OK)
+                st = cs_archive_cache_get(&cs->run.archive, nh, hw.bits, cs->budget_hash,
+                                          net_seed(cs, nh), &have, &facc, &iacc);
+            if (st == TD_OK)
+                st = score_candidate(cs, &tmp, facc, iacc, have, &res[i], &metrics);
+            cs_candidate_finish(&tmp, p);
+        } else {
+            char reason[CS_REASON_MAX];
+            snprintf(reason, sizeof reason, "systemc: %s", res[i].error);
+            cs_candidate_set_failed(&tmp, p, reason);
+        }
+        if (st == TD_OK)
+            st = commit_record(cs, p, &tmp, metrics, "systemc", wall[i], NULL);
+        json_decref(metrics);
+    }
+    if (tmp_ready)
+        cs_candidate_free(&tmp);
+    free(todo);
+    free(res);
+    free(wall);
+    return st;
+}
+
 /* After each generation: hypervolume, population and front into the archive, progress. */
 static td_status on_generation(void *ctx, const cs_search *s)
 {
     cosearch *cs = ctx;
     const cs_problem *p = s->problem;
     size_t *idx = NULL, n_front = 0;
-    td_status st = cs_search_front(s, false, &idx, &n_front);
+    td_status st = cs_search_front(s, true, &idx, &n_front);
     double *pts = NULL;
     if (st == TD_OK && n_front)
-        st = cs_objectives_matrix(s->pop, idx, n_front, p->n_obj, &pts);
+        st = cs_objectives_matrix(s->history, idx, n_front, p->n_obj, &pts);
     if (st == TD_OK && !cs->ref_set && n_front) {
         /* Derived once from the first front, then fixed so generations compare. */
         st = cs_hv_reference_derive(pts, n_front, p->n_obj, 0.1, cs->ref);
@@ -821,13 +1156,15 @@ static td_status on_generation(void *ctx, const cs_search *s)
         crowd[i] = s->pop[i].crowding;
     }
     for (size_t i = 0; st == TD_OK && i < n_front; i++)
-        front_ids[i] = cs->archive_ids[s->pop[idx[i]].eval_id];
+        front_ids[i] = cs->archive_ids[s->history[idx[i]].eval_id];
     if (st == TD_OK)
         st = cs_archive_add_generation(&cs->run.archive, (int64_t)s->generation, cs->hypervolume,
                                        s->evaluations, td_now_s() - cs->progress.start_s, ids,
                                        ranks, crowd, (int64_t)s->pop_n);
     if (st == TD_OK)
         st = cs_archive_set_front(&cs->run.archive, front_ids, (int64_t)n_front);
+    if (st == TD_OK && cs->fidelity == CS_FIDELITY_BOTH)
+        st = rescore_front(cs, s, idx, n_front);
     char status[160];
     snprintf(status, sizeof status, "gen %zu/%zu evals %lld trained %lld cache %lld hv %.4g",
              s->generation, s->opt.generations, (long long)s->evaluations, (long long)cs->trainings,
@@ -906,11 +1243,17 @@ static td_status setup_problem(cosearch *cs, const td_config *cfg)
     cs->final_budget.val_images = 0; /* the whole test set */
     cs->finalists = td_config_int(cfg, "finalists.count");
     const char *fidelity = td_config_str(cfg, "search.fidelity");
-    if (strcmp(fidelity, "analytical") != 0)
+    for (int k = 0; k < CS_FIDELITY_COUNT; k++)
+        if (strcmp(fidelity, fidelity_names[k]) == 0)
+            cs->fidelity = (cs_fidelity)k;
+    cs->eval_fidelity = cs->fidelity == CS_FIDELITY_SYSTEMC ? "systemc" : "analytical";
+#ifndef TANDEM_HAVE_SIM
+    if (cs->fidelity != CS_FIDELITY_ANALYTICAL)
         return td_fail(TD_ERR_NOT_BUILT,
-                       "%s: key 'search.fidelity': '%s' is not built yet (the SystemC model, "
-                       "issue #7, is not wired into the search); use 'analytical'",
+                       "%s: key 'search.fidelity': '%s' needs the SystemC model, and this "
+                       "tandem was built without SystemC (libsystemc-dev); use 'analytical'",
                        td_config_origin(cfg, "search.fidelity"), fidelity);
+#endif
     int64_t bw[4] = {cs->budget.images, cs->budget.epochs, cs->budget.batch, cs->budget.val_images};
     cs->budget_hash = td_hash64(bw, sizeof bw, 0x62756467ull);
     cs->run_seed = (uint64_t)td_config_int(cfg, "run.seed");
@@ -930,10 +1273,10 @@ static json_t *front_json(cosearch *cs, const cs_search *s, double *hv, size_t *
 {
     size_t *idx = NULL, n = 0;
     json_t *arr = json_array();
-    if (cs_search_front(s, false, &idx, &n) != TD_OK)
+    if (cs_search_front(s, true, &idx, &n) != TD_OK)
         return arr;
     for (size_t i = 0; i < n; i++) {
-        const cs_candidate *c = &s->pop[idx[i]];
+        const cs_candidate *c = &s->history[idx[i]];
         json_t *d = json_object();
         char hex[17];
         td_hash_hex(c->hash, hex);
@@ -952,6 +1295,25 @@ static json_t *front_json(cosearch *cs, const cs_search *s, double *hv, size_t *
             json_object_set_new(d, "hw", hw_config_to_json(&hw));
         }
         nn_graph_free(&g);
+        /* The design's SystemC numbers, when it has them (fidelity systemc or
+         * analytical+systemc). */
+        cs_eval_record rec;
+        static char buf[1 << 16];
+        bool found = false;
+        if (cs->fidelity != CS_FIDELITY_ANALYTICAL &&
+            cs_archive_find_evaluation(&cs->run.archive, c->hash, "systemc", &found, &rec, buf,
+                                       sizeof buf) == TD_OK &&
+            found) {
+            json_error_t err;
+            json_t *m = rec.status == CS_EVAL_OK ? json_loads(rec.metrics_json, 0, &err) : NULL;
+            json_t *sc = m ? json_object_get(m, "systemc") : NULL;
+            if (sc)
+                json_object_set(d, "systemc", sc);
+            else
+                json_object_set_new(d, "systemc_failure",
+                                    json_string(rec.failure ? rec.failure : "no numbers"));
+            json_decref(m);
+        }
         json_array_append_new(arr, d);
     }
     free(idx);
@@ -1068,6 +1430,9 @@ td_status cs_cosearch_run(const td_config *cfg_in, const cs_run_options *o, json
             json_array_append_new(names, json_string(objective_names[cs.obj[i]]));
         json_object_set_new(sum, "objectives", names);
         json_object_set_new(sum, "wall_s", td_json_real(wall));
+        json_object_set_new(sum, "fidelity", json_string(fidelity_names[cs.fidelity]));
+        json_object_set_new(sum, "simulations", json_integer(cs.simulations));
+        json_object_set_new(sum, "sim_s", td_json_real(cs.sim_wall_s));
         json_object_set_new(sum, "front", front);
         json_object_set_new(sum, "finalists", finalists);
         if (st == TD_OK)

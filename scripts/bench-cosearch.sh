@@ -8,7 +8,8 @@ set -euo pipefail
 T=${1:-build/tandem}
 out=${2:-$(mktemp -d)}
 budget=(--set search.population=8 --set search.generations=6 --set train.images=1024
-        --set data.val_images=512 --set finalists.count=0 --set train.threads=1)
+        --set data.val_images=512 --set search.val_images=512 --set finalists.count=0 --set train.threads=1
+        --set search.fidelity=analytical)
 read -r -a extra <<<"${BENCH_SET:-}"
 mkdir -p "$out"
 for seed in 1 2 3; do

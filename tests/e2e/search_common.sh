@@ -5,9 +5,10 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fails=0
 SMALL=(--set search.population=4 --set search.generations=3 --set train.images=384
-       --set train.batch=64 --set data.val_images=128 --set train.threads=1
+       --set train.batch=64 --set data.val_images=128 --set search.val_images=128 --set train.threads=1
        --set space.net.stages=[1,2] --set space.net.depth=[1,2] --set space.net.channels=[8,16]
-       --set space.net.stem_channels=[8,8] --set run.seed=3 --set finalists.count=0)
+       --set space.net.stem_channels=[8,8] --set run.seed=3 --set finalists.count=0
+       --set space.hw.clock_mhz=[200,500])
 ok() { echo "ok   $*"; }
 bad() { echo "FAIL $*"; fails=$((fails + 1)); }
 # front_of RUN_DIR: the front as sorted "candidate objectives" lines.

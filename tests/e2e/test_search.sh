@@ -52,6 +52,22 @@ m = json.loads(rows[0][0])
 assert abs(m["test_accuracy"] * 10000 - round(m["test_accuracy"] * 10000)) < 1e-6, m
 assert m["epochs"] == 1 and m["train_images"] == 1000
 PY
+# The finalist keeps its trained network (runs/NAME/models/<candidate>.tdm) and its
+# accelerator ran through the SystemC model with those trained weights.
+python3 - "$tmp/f.json" "$tmp/f/archive.sqlite" "$tmp/f" <<'PY' && ok "finalist model saved and simulated" || bad "finalist model / simulation"
+import json, os, sqlite3, sys
+d = json.load(open(sys.argv[1]))
+f = d["finalists"][0]
+assert f["model"].startswith("models/") and os.path.getsize(os.path.join(sys.argv[3], f["model"])) > 0, f
+assert open(os.path.join(sys.argv[3], f["model"]), "rb").read(8) == b"TDMODEL\0"
+assert not [n for n in os.listdir(os.path.join(sys.argv[3], "models")) if n.endswith(".part")]
+sc = f["systemc"]
+assert sc["ran"] and sc["trained_weights"] and sc["values_match"] and sc["cycles"] > 0, sc
+db = sqlite3.connect(sys.argv[2])
+(m,) = db.execute("select metrics from evaluations where fidelity='test'").fetchone()
+m = json.loads(m)
+assert m["model"] == f["model"] and m["hw_fidelity"] == "systemc" and m["systemc"] == sc, m
+PY
 # A training that runs past search.eval_timeout_s costs its evaluations only: they are
 # archived as failed with the reason, and the search finishes.
 "$T" search -o "$tmp/t" "${SMALL[@]}" --set search.generations=1 --set search.eval_timeout_s=1 \
@@ -62,9 +78,60 @@ db = sqlite3.connect(sys.argv[1])
 rows = db.execute("select status, failure from evaluations").fetchall()
 assert len(rows) == 4 and all(r[0] == "failed" and "timeout after 1 s" in r[1] for r in rows), rows
 PY
-# A fidelity that is not built yet is refused at once, naming the key.
-"$T" search -o "$tmp/s" "${SMALL[@]}" --set search.fidelity=systemc >/dev/null 2>"$tmp/s.err"
-[ $? -eq 2 ] && grep -q "key 'search.fidelity': 'systemc' is not built yet" "$tmp/s.err" && ok "systemc fidelity refused" || { bad "systemc fidelity"; cat "$tmp/s.err"; }
+# search.fidelity systemc: every candidate's latency, energy and power from the SystemC
+# model (twin core), archived with fidelity 'systemc'; -j 2 gives the same front. A config
+# the RTL core cannot take fails that evaluation with the reason.
+"$T" search -o "$tmp/sc" "${SMALL[@]}" --set search.fidelity=systemc --json >"$tmp/sc.json" 2>"$tmp/sc.err" || { bad "systemc search failed"; cat "$tmp/sc.err"; }
+"$T" search -o "$tmp/sc2" "${SMALL[@]}" --set search.fidelity=systemc -j 2 >/dev/null 2>"$tmp/sc2.err" || { bad "systemc search -j 2 failed"; cat "$tmp/sc2.err"; }
+python3 - "$tmp/sc.json" "$tmp/sc/archive.sqlite" <<'PY' && ok "systemc fidelity: SystemC numbers are the objectives" || bad "systemc fidelity"
+import json, sqlite3, sys
+d = json.load(open(sys.argv[1]))
+assert d["fidelity"] == "systemc" and d["simulations"] == 12 and d["front_size"] >= 1, d
+db = sqlite3.connect(sys.argv[2])
+rows = db.execute("select fidelity, status, failure, objectives, metrics, wall_s from evaluations").fetchall()
+assert len(rows) == 12 and {r[0] for r in rows} == {"systemc"}, rows
+for fid, status, failure, obj, m, wall in rows:
+    if status == "failed":
+        assert failure.startswith("systemc: "), failure
+        continue
+    m, obj = json.loads(m), json.loads(obj)
+    sc = m["systemc"]
+    assert sc["ran"] and sc["values_match"] and sc["cycles"] > 0 and wall > 0, m
+    close = lambda x, y: abs(x - y) <= 1e-8 * abs(y)  # metrics are stored to 10 digits
+    assert close(obj[1], sc["latency_ms"]) and close(obj[2], sc["energy_uj"]), (obj, sc)
+    assert m["latency_ms"] == sc["latency_ms"], m
+    assert abs(sc["latency_error"]) < 0.2, sc
+for f in d["front"]:
+    assert close(f["objectives"]["latency_ms"], f["systemc"]["latency_ms"]), f
+PY
+[ "$(front_of "$tmp/sc")" = "$(front_of "$tmp/sc2")" ] && ok "systemc fidelity: -j 2 front equals -j 1" || bad "systemc fidelity: -j 2 front differs"
+# analytical+systemc: the search selects on hw_model's numbers (same front as analytical);
+# every front design of every generation also gets a 'systemc' evaluation beside.
+"$T" search -o "$tmp/both" "${SMALL[@]}" --set search.fidelity=analytical+systemc --json >"$tmp/both.json" 2>"$tmp/both.err" || { bad "analytical+systemc search failed"; cat "$tmp/both.err"; }
+[ "$(front_of "$tmp/both")" = "$(front_of "$tmp/a")" ] && ok "analytical+systemc: front equals analytical" || bad "analytical+systemc front differs"
+python3 - "$tmp/both.json" "$tmp/both/archive.sqlite" <<'PY' && ok "analytical+systemc: fronts re-scored by SystemC" || bad "analytical+systemc re-scoring"
+import json, sqlite3, sys
+d = json.load(open(sys.argv[1]))
+db = sqlite3.connect(sys.argv[2])
+n_an = db.execute("select count(*) from evaluations where fidelity='analytical'").fetchone()[0]
+assert n_an == 12, n_an
+sc = {h: (s, json.loads(m)) for h, s, m in db.execute(
+    "select candidate_hash, status, metrics from evaluations where fidelity='systemc'")}
+front = [h for (h,) in db.execute("select e.candidate_hash from front f join evaluations e on e.id=f.evaluation_id")]
+assert front and all(h in sc for h in front), (front, list(sc))
+assert d["simulations"] == len(sc), (d["simulations"], len(sc))
+for f in d["front"]:
+    s, m = sc[f["candidate"]]
+    if s == "ok":
+        assert f["systemc"]["latency_ms"] == m["latency_ms"] == m["systemc"]["latency_ms"], f
+        a, b = f["objectives"]["latency_ms"], m["systemc"]["analytical_latency_ms"]
+        assert abs(a - b) <= 1e-8 * b, (a, b)  # metrics are stored to 10 digits
+PY
+# search.val_images above data.val_images is refused naming both keys (it used to score
+# every validation image silently).
+"$T" search -o "$tmp/v" "${SMALL[@]}" --set search.val_images=500 >/dev/null 2>"$tmp/v.err"
+[ $? -eq 1 ] && grep -q "key 'search.val_images': 500 validation images scored per evaluation, but key 'data.val_images' (--set) holds only 128" "$tmp/v.err" && [ ! -e "$tmp/v" ] \
+  && ok "search.val_images > data.val_images refused" || { bad "val_images check"; cat "$tmp/v.err"; }
 # An existing run directory is refused, pointing at --resume.
 "$T" search -o "$tmp/a" "${SMALL[@]}" >/dev/null 2>"$tmp/c.err"
 grep -q "already holds a run; continue it with --resume" "$tmp/c.err" && ok "existing run refused" || bad "existing run not refused"
