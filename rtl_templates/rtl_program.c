@@ -28,7 +28,7 @@ td_status rtl_hw_check(const rtl_hw *hw)
         return td_fail(TD_ERR_CONFIG, "rtl hw: cols %d outside [1, 64]", hw->cols);
     if (hw->bits != 4 && hw->bits != 8 && hw->bits != 16 && hw->bits != 32)
         return td_fail(TD_ERR_CONFIG, "rtl hw: bits %d is not 4, 8, 16 or 32", hw->bits);
-    int32_t acc_max = 2 * hw->bits + 32 < 96 ? 2 * hw->bits + 32 : 96;
+    int32_t acc_max = 96; /* any width from the exact product up: the search space's 64/80 */
     if (hw->acc_bits < 2 * hw->bits || hw->acc_bits > acc_max)
         return td_fail(TD_ERR_CONFIG, "rtl hw: acc_bits %d outside [%d, %d] for bits %d",
                        hw->acc_bits, 2 * hw->bits, acc_max, hw->bits);

@@ -18,7 +18,7 @@
 typedef struct rtl_hw {
     int32_t rows, cols;   /* array size, [1, 64] each */
     int32_t bits;         /* operand width: 4, 8, 16 or 32 */
-    int32_t acc_bits;     /* accumulator width, [2*bits, min(2*bits + 32, 96)] */
+    int32_t acc_bits;     /* accumulator width, [2*bits, 96] */
     hw_dataflow dataflow; /* WS or OS */
     int64_t x_depth;      /* input scratchpad lines (rows elements each), [2, 65536] */
     int64_t w_depth;      /* weight scratchpad lines (cols elements each), [2, 65536] */

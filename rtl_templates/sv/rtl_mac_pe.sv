@@ -33,8 +33,8 @@ module rtl_mac_pe #(
   if (!(Bits == 4 || Bits == 8 || Bits == 16 || Bits == 32)) begin : gen_bad_bits
     $error("rtl_mac_pe: Bits must be 4, 8, 16 or 32");
   end
-  if (AccBits < 2 * Bits || AccBits > 2 * Bits + 32) begin : gen_bad_acc_bits
-    $error("rtl_mac_pe: AccBits must lie in [2*Bits, 2*Bits+32]");
+  if (AccBits < 2 * Bits || AccBits > 96) begin : gen_bad_acc_bits
+    $error("rtl_mac_pe: AccBits must lie in [2*Bits, 96]");
   end
   if (Dataflow > 1) begin : gen_bad_dataflow
     $error("rtl_mac_pe: Dataflow must be 0 (WS) or 1 (OS)");

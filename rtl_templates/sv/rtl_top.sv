@@ -50,8 +50,8 @@ module rtl_top #(
   if (!(Bits == 4 || Bits == 8 || Bits == 16 || Bits == 32)) begin : gen_bad_bits
     $error("rtl_top: Bits must be 4, 8, 16 or 32");
   end
-  if (AccBits < 2 * Bits || AccBits > 2 * Bits + 32 || AccBits > 96) begin : gen_bad_acc_bits
-    $error("rtl_top: AccBits must lie in [2*Bits, min(2*Bits+32, 96)]");
+  if (AccBits < 2 * Bits || AccBits > 96) begin : gen_bad_acc_bits
+    $error("rtl_top: AccBits must lie in [2*Bits, 96]");
   end
   if (Dataflow > 1) begin : gen_bad_dataflow
     $error("rtl_top: Dataflow must be 0 (WS) or 1 (OS)");

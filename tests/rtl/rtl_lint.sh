@@ -13,7 +13,7 @@ DIMS="1 2 3 8 16"
 BITS="4 8 16 32"
 acc_for() { # typical accumulator for bits: min(2b+16, 96)
   a=$(( 2 * $1 + 16 )); [ $a -gt 96 ] && a=96; echo $a; }
-acc_max() { a=$(( 2 * $1 + 32 )); [ $a -gt 96 ] && a=96; echo $a; }
+acc_max() { echo 96; } # AccBits in [2*Bits, 96] at every width
 for b in $BITS; do
   for df in 0 1; do
     for acc in $(( 2 * b )) $(acc_max $b); do

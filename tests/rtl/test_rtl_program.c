@@ -85,7 +85,7 @@ static void test_hw_check_errors(void **state)
         {hw_make(0, 2, 8, 32, HW_DATAFLOW_WS, 16), "rows 0 outside [1, 64]"},
         {hw_make(2, 65, 8, 32, HW_DATAFLOW_WS, 16), "cols 65 outside [1, 64]"},
         {hw_make(2, 2, 6, 32, HW_DATAFLOW_WS, 16), "bits 6 is not 4, 8, 16 or 32"},
-        {hw_make(2, 2, 8, 15, HW_DATAFLOW_WS, 16), "acc_bits 15 outside [16, 48]"},
+        {hw_make(2, 2, 8, 15, HW_DATAFLOW_WS, 16), "acc_bits 15 outside [16, 96]"},
         {hw_make(2, 2, 32, 97, HW_DATAFLOW_WS, 16), "acc_bits 97 outside [64, 96]"},
         {hw_make(2, 2, 8, 32, HW_DATAFLOW_COUNT, 16), "dataflow 2 is neither WS nor OS"},
         {hw_make(2, 2, 8, 32, HW_DATAFLOW_WS, 1), "x_depth 1 outside [2, 65536]"},
