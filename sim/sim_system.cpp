@@ -282,6 +282,10 @@ void System::run_program(const rtl_program *p, rtl_mem *mem, ProgMemMap &map,
     mem_ = mem;
     map_ = &map;
     wb_pending_ = 0;
+    // Each program (a layer of sim_run_net) has its own memory image whose addresses start
+    // at 0: blocks cached for an earlier program are other data (they gave false hits).
+    // What legitimately stays on chip between layers is map.onchip, not the block cache.
+    l2_.clear();
     // Tile groups: a run of loads and the commands after it up to the next load.
     group_start_.clear();
     for (size_t i = 0; i < p->n_cmds; i++) {
