@@ -2,6 +2,7 @@
  * or print a network's layer table, or print an accelerator config as YAML. */
 #include "cmd_common.h"
 #include "commands.h"
+#include "hw_calib.h"
 #include "hw_config.h"
 #include "hw_eval.h"
 #include "nn_graph.h"
@@ -10,7 +11,7 @@
 #include <stdlib.h>
 
 static const char usage[] =
-    "usage: tandem eval --net NET --hw HW [--mapping] [--json]\n"
+    "usage: tandem eval --net NET --hw HW [--mapping] [--tech T] [--calibration F] [--json]\n"
     "       tandem eval --net NET [--json]\n"
     "       tandem eval --hw HW --print-hw\n"
     "\n"
@@ -24,11 +25,16 @@ static const char usage[] =
     "                cloud-64x64-int8) or accelerator YAML file (docs/formats.md)\n"
     "  --mapping     also show how each layer maps onto the array (GEMM, tiles, folds,\n"
     "                loop order)\n"
+    "  --tech T      constant table: calibrated (default: synthesis of our RTL, scaled\n"
+    "                to the config's node; the clock is checked against the PE's fmax)\n"
+    "                or published (Horowitz 45 nm; no clock check); docs/calibration.md\n"
+    "  --calibration F  calibration file for --tech calibrated (default: the checked-in\n"
+    "                hw_model/calibration/osu018.json, or $TANDEM_CALIBRATION)\n"
     "  --print-hw    print the resolved accelerator config as YAML and exit\n"
     "  --json        print one JSON object on stdout\n"
     "  -v, --verbose / -q, --quiet\n";
 
-enum { OPT_NET = CMD_OPT_COMMON_COUNT, OPT_HW, OPT_MAPPING, OPT_PRINT_HW };
+enum { OPT_NET = CMD_OPT_COMMON_COUNT, OPT_HW, OPT_MAPPING, OPT_PRINT_HW, OPT_TECH, OPT_CALIB };
 
 int cmd_eval(int argc, char **argv)
 {
@@ -37,11 +43,13 @@ int cmd_eval(int argc, char **argv)
         {"hw", required_argument, NULL, OPT_HW},
         {"mapping", no_argument, NULL, OPT_MAPPING},
         {"print-hw", no_argument, NULL, OPT_PRINT_HW},
+        {"tech", required_argument, NULL, OPT_TECH},
+        {"calibration", required_argument, NULL, OPT_CALIB},
         CMD_COMMON_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
     };
     cmd_common c = {0};
-    const char *net = NULL, *hw = NULL;
+    const char *net = NULL, *hw = NULL, *tech = NULL, *calib = NULL;
     bool mapping = false, print_hw = false;
     int opt;
     cmd_getopt_init();
@@ -58,6 +66,12 @@ int cmd_eval(int argc, char **argv)
             break;
         case OPT_PRINT_HW:
             print_hw = true;
+            break;
+        case OPT_TECH:
+            tech = optarg;
+            break;
+        case OPT_CALIB:
+            calib = optarg;
             break;
         default:
             if (!cmd_common_option(&c, opt))
@@ -87,6 +101,15 @@ int cmd_eval(int argc, char **argv)
         return cmd_usage_error("eval", "--mapping needs --hw");
     if (hw && (st = hw_config_resolve(hw, &cfg)) != TD_OK)
         return cmd_fail("eval", st);
+    if (tech || calib) {
+        hw_tech_mode mode = HW_TECH_MODE_CALIBRATED;
+        if (tech && (st = hw_tech_mode_parse(tech, &mode)) != TD_OK)
+            return cmd_usage_error("eval", "--tech: %s", td_error_message());
+        if (calib && mode != HW_TECH_MODE_CALIBRATED)
+            return cmd_usage_error("eval", "--calibration needs --tech calibrated");
+        if ((st = hw_tech_select(mode, calib)) != TD_OK)
+            return cmd_fail("eval", st);
+    }
 
     nn_model *model = NULL;
     if ((st = nn_net_resolve(net, &model)) != TD_OK)

@@ -1,11 +1,16 @@
 #include "hw_calib.h"
 
+#include "td_log.h"
+
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_multifit.h>
 #include <jansson.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define STILLMAKER                                                                                 \
     "Stillmaker & Baas, 'Scaling equations for the accurate prediction of CMOS device "            \
@@ -340,6 +345,7 @@ static scale_kind entry_scale(int id)
 /* Origin strings live in static storage per node (one table per node is what callers build). */
 static char origin_buf[NODE_ROWS][1024];
 static char source_buf[NODE_ROWS][HW_CONST_COUNT][256];
+static char fmax_buf[NODE_ROWS][256];
 
 td_status hw_calib_table(const hw_calib *c, int node_nm, hw_tech_table *out)
 {
@@ -350,10 +356,11 @@ td_status hw_calib_table(const hw_calib *c, int node_nm, hw_tech_table *out)
     const hw_tech_table *def = hw_tech_default();
     size_t row = (size_t)(node_find(node_nm) - node_rows);
     *out = *def;
+    out->calibrated = true;
     snprintf(origin_buf[row], sizeof origin_buf[row],
-             "calibration %.300s (%s, %d nm synthesis) scaled to %d nm (%s); SRAM, DRAM and "
-             "command energy stay on the published model",
-             c->path, c->library, c->lib_nm, node_nm, STILLMAKER);
+             "calibration %.300s (%s, %d nm synthesis) scaled to %d nm (Stillmaker & Baas "
+             "2017); SRAM, DRAM and command energy stay on the published model",
+             c->path, c->library, c->lib_nm, node_nm);
     out->origin = origin_buf[row];
     out->c[HW_C_REF_NM].value = node_nm;
     out->c[HW_C_REF_NM].source = "node the calibrated table was scaled to";
@@ -373,13 +380,32 @@ td_status hw_calib_table(const hw_calib *c, int node_nm, hw_tech_table *out)
                      c->table_source[id], c->library, c->lib_nm, f,
                      f == 1.0 ? "not scaled" : "Stillmaker & Baas 2017");
             out->c[id].source = source_buf[row][id];
+            out->c[id].origin = HW_ORIGIN_SYNTHESIS | (f != 1.0 ? HW_ORIGIN_SCALED : 0u);
         } else if (k != SCALE_NONE && id != HW_C_DRAM64_PJ) {
             double s = node_nm / def_nm;
             out->c[id].value = def->c[id].value * (k == SCALE_AREA ? s * s : s);
+            if (node_nm != (int)def_nm)
+                out->c[id].origin |= HW_ORIGIN_SCALED;
         }
     }
     out->c[HW_C_FMAX_MHZ].value = 0;
-    out->c[HW_C_FMAX_MHZ].source = "per bit width in the calibration: hw_calib_check_clock";
+    out->c[HW_C_FMAX_MHZ].source = "per dataflow and bit width: pe_fmax_mhz";
+    /* The PE's fmax per dataflow and width at node_nm (hw_calib_fmax_mhz: delay scaled with the
+     * Stillmaker & Baas factor); hw_config_check uses it as hw_calib_check_clock does. */
+    for (int df = 0; df < HW_DATAFLOW_COUNT; df++)
+        for (int bi = 0; bi < HW_CALIB_BITS_COUNT; bi++) {
+            static const int widths[HW_CALIB_BITS_COUNT] = {4, 8, 16, 32};
+            double f = 0;
+            if (c->pe[df][bi].have_fmax &&
+                hw_calib_fmax_mhz(c, df, widths[bi], node_nm, &f) != TD_OK)
+                f = 0;
+            out->pe_fmax_mhz[df][bi] = f;
+        }
+    td_error_clear();
+    snprintf(fmax_buf[row], sizeof fmax_buf[row],
+             "synthesis: the PE's critical path (OpenSTA, %s %d nm) x delay factor to %d nm (%s)",
+             c->library, c->lib_nm, node_nm, "Stillmaker & Baas 2017");
+    out->fmax_source = fmax_buf[row];
     return TD_OK;
 }
 
@@ -427,4 +453,175 @@ td_status hw_calib_array_area_um2(const hw_calib *c, int dataflow, int rows, int
     const double *k = c->array_area[dataflow].coef;
     *area_um2 = k[0] + k[1] * rows * cols + k[2] * rows + k[3] * cols;
     return TD_OK;
+}
+
+/* ------------------------------------------------------------------ technology selection */
+
+static const char *const mode_names[HW_TECH_MODE_COUNT] = {"calibrated", "published"};
+
+const char *hw_tech_mode_name(hw_tech_mode m)
+{
+    return (int)m >= 0 && m < HW_TECH_MODE_COUNT ? mode_names[m] : "?";
+}
+
+td_status hw_tech_mode_parse(const char *s, hw_tech_mode *out)
+{
+    for (int m = 0; m < HW_TECH_MODE_COUNT; m++)
+        if (s && strcmp(s, mode_names[m]) == 0) {
+            *out = (hw_tech_mode)m;
+            return TD_OK;
+        }
+    return td_fail(TD_ERR_CONFIG, "technology table '%s' is neither 'calibrated' nor 'published'",
+                   s ? s : "");
+}
+
+td_status hw_calib_find_default(char *out, size_t size)
+{
+    char looked[1536] = "";
+    size_t used = 0;
+    const char *cand[3] = {NULL, NULL, NULL};
+    const char *env = getenv("TANDEM_CALIBRATION");
+    if (env && *env)
+        cand[0] = env; /* set: the only candidate */
+    /* an installed binary: <prefix>/bin/tandem -> <prefix>/share/tandem/calibration/ */
+    char exe[512], inst[600];
+    ssize_t n = cand[0] ? 0 : readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            snprintf(inst, sizeof inst, "%s/../share/tandem/calibration/" HW_CALIB_DEFAULT_FILE,
+                     exe);
+            cand[1] = inst;
+        }
+    }
+#ifdef TANDEM_CALIB_SOURCE_PATH
+    if (!cand[0])
+        cand[2] = TANDEM_CALIB_SOURCE_PATH; /* the source tree this build came from */
+#endif
+    for (int i = 0; i < 3; i++) {
+        if (!cand[i])
+            continue;
+        if (access(cand[i], R_OK) == 0) {
+            snprintf(out, size, "%s", cand[i]);
+            return TD_OK;
+        }
+        used += (size_t)snprintf(looked + used, used < sizeof looked ? sizeof looked - used : 0,
+                                 "%s%s%s", used ? ", " : "", cand[i],
+                                 i == 0 ? " ($TANDEM_CALIBRATION)" : "");
+        if (used >= sizeof looked)
+            used = sizeof looked - 1;
+    }
+    return td_fail(TD_ERR_IO, "no calibration file found (looked for %s)",
+                   used ? looked : "nothing: no path known");
+}
+
+static bool sel_done;
+static pthread_once_t sel_once = PTHREAD_ONCE_INIT;
+static const hw_tech_table *sel_override;
+static hw_tech_mode sel_mode = HW_TECH_MODE_PUBLISHED;
+static hw_calib sel_calib;
+static hw_tech_table sel_tables[NODE_ROWS];
+static bool sel_have[NODE_ROWS];
+static size_t sel_report_row;
+static char sel_note[1024];
+
+td_status hw_tech_select(hw_tech_mode mode, const char *calib_path)
+{
+    sel_done = true;
+    if (mode == HW_TECH_MODE_PUBLISHED) {
+        sel_mode = mode;
+        snprintf(sel_note, sizeof sel_note, "published table selected");
+        return TD_OK;
+    }
+    if (mode != HW_TECH_MODE_CALIBRATED)
+        return td_fail(TD_ERR_CONFIG, "technology table mode %d is unknown", (int)mode);
+    char path[1024];
+    td_status st;
+    if (calib_path && *calib_path)
+        snprintf(path, sizeof path, "%s", calib_path);
+    else if ((st = hw_calib_find_default(path, sizeof path)) != TD_OK)
+        goto fallback;
+    static hw_calib c; /* loaded aside: a failed load keeps the current selection */
+    if ((st = hw_calib_load(&c, path)) != TD_OK) {
+        if (calib_path && *calib_path)
+            return st; /* a file the user named: an error */
+        goto fallback;
+    }
+    sel_calib = c;
+    bool any = false;
+    for (size_t i = 0; i < NODE_ROWS; i++) {
+        sel_have[i] = hw_calib_table(&sel_calib, node_rows[i].nm, &sel_tables[i]) == TD_OK;
+        any = any || sel_have[i];
+        if (node_rows[i].nm == HW_CALIB_DEFAULT_NODE_NM)
+            sel_report_row = i;
+    }
+    td_error_clear();
+    if (!any || !sel_have[sel_report_row])
+        return td_fail(TD_ERR_FORMAT, "%s: no technology table could be built from it", path);
+    sel_mode = HW_TECH_MODE_CALIBRATED;
+    snprintf(sel_note, sizeof sel_note, "calibrated table from %s", path);
+    return TD_OK;
+fallback:
+    sel_mode = HW_TECH_MODE_PUBLISHED;
+    snprintf(sel_note, sizeof sel_note,
+             "calibrated table not installed: %s; using the published 45 nm table",
+             td_error_message());
+    td_error_clear();
+    td_log_warn("hw_model: %s", sel_note);
+    return TD_OK;
+}
+
+static void sel_default(void)
+{
+    if (!sel_done)
+        hw_tech_select(HW_TECH_MODE_CALIBRATED, NULL);
+}
+
+static inline void sel_ensure(void)
+{
+    if (!sel_done)
+        pthread_once(&sel_once, sel_default);
+}
+
+hw_tech_mode hw_tech_selected_mode(void)
+{
+    sel_ensure();
+    return sel_mode;
+}
+
+const char *hw_tech_selection_note(void)
+{
+    sel_ensure();
+    return sel_note;
+}
+
+const hw_calib *hw_tech_selected_calib(void)
+{
+    sel_ensure();
+    return sel_mode == HW_TECH_MODE_CALIBRATED ? &sel_calib : NULL;
+}
+
+void hw_tech_set_active(const hw_tech_table *t)
+{
+    sel_override = t;
+}
+
+const hw_tech_table *hw_tech_for_node(int nm)
+{
+    if (sel_override)
+        return sel_override;
+    sel_ensure();
+    if (sel_mode != HW_TECH_MODE_CALIBRATED)
+        return hw_tech_default();
+    for (size_t i = 0; i < NODE_ROWS; i++)
+        if (node_rows[i].nm == nm && sel_have[i])
+            return &sel_tables[i];
+    return &sel_tables[sel_report_row];
+}
+
+const hw_tech_table *hw_tech_active(void)
+{
+    return hw_tech_for_node(HW_CALIB_DEFAULT_NODE_NM);
 }

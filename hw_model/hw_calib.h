@@ -18,8 +18,9 @@
 
 #define HW_CALIB_FORMAT "tandem-calibration"
 #define HW_CALIB_VERSION 1
-#define HW_CALIB_BITS_COUNT 4 /* 4, 8, 16, 32 */
-#define HW_CALIB_DEFAULT_NODE_NM 45
+#define HW_CALIB_BITS_COUNT 4       /* 4, 8, 16, 32 */
+#define HW_CALIB_DEFAULT_NODE_NM 45 /* the report node */
+#define HW_CALIB_DEFAULT_FILE "osu018.json"
 
 /* Index of a bit width in the per-width arrays (-1 when not 4/8/16/32). */
 int hw_calib_bits_index(int bits);
@@ -97,5 +98,40 @@ td_status hw_calib_array_area_um2(const hw_calib *c, int dataflow, int rows, int
  * is not NULL, the n relative residuals. */
 td_status hw_calib_fit_linear(const double *X, const double *y, size_t n, size_t p,
                               hw_calib_fit *fit, double *resid);
+
+/* ------------------------------------------------------------------ technology selection
+ * Which constant table hw_model evaluates with (config key hw.tech, `tandem eval --tech`):
+ *  - calibrated (default): the calibration file's table, built at each node of the scaling
+ *    table (hw_calib_table) with the PE fmax per dataflow and width, so that hw_evaluate's
+ *    violations include the clock check;
+ *  - published: hw_tech_default() (Horowitz 45 nm and others; no fmax, no clock check).
+ * The calibration file is found without any synthesis tool: $TANDEM_CALIBRATION when set
+ * (then the only candidate), else
+ * <dir of the binary>/../share/tandem/calibration/osu018.json (an installed binary), else the
+ * source tree's hw_model/calibration/osu018.json (its path is compiled in). */
+typedef enum hw_tech_mode {
+    HW_TECH_MODE_CALIBRATED = 0,
+    HW_TECH_MODE_PUBLISHED,
+    HW_TECH_MODE_COUNT
+} hw_tech_mode;
+
+const char *hw_tech_mode_name(hw_tech_mode m); /* "calibrated", "published" */
+/* TD_ERR_CONFIG naming the two values when s is neither. */
+td_status hw_tech_mode_parse(const char *s, hw_tech_mode *out);
+
+/* The default calibration file (search order above); TD_ERR_IO listing where it looked. */
+td_status hw_calib_find_default(char *out, size_t size);
+
+/* Selects the table. calibrated with calib_path NULL or "": the default file; when it cannot
+ * be found or read, hw_model falls back to the published table, logs one warning naming why
+ * and returns TD_OK. calibrated with a path: that file, and a file that fails to load is an
+ * error (the selection is then unchanged). Without a call, the first evaluation selects
+ * calibrated with the default file. Not thread-safe: select before evaluating in threads. */
+td_status hw_tech_select(hw_tech_mode mode, const char *calib_path);
+hw_tech_mode hw_tech_selected_mode(void);
+/* "calibrated table from PATH", or why the published table is used. */
+const char *hw_tech_selection_note(void);
+/* The loaded calibration in calibrated mode, else NULL. */
+const hw_calib *hw_tech_selected_calib(void);
 
 #endif

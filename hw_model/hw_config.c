@@ -124,41 +124,58 @@ static void viol_add(hw_violations *out, hw_violation_kind k, double need, doubl
     out->total += v->amount / need;
 }
 
+/* KiB an L1 buffer of line_bits-wide lines needs to give the core `lines` lines: the core is
+ * built with hw_timing_l1_lines (floored to a power of two, at least 2 lines: rtl_hw_check). */
+static double kib_for_lines(int64_t lines, int64_t line_bits)
+{
+    int64_t p = 2;
+    while (p < lines)
+        p *= 2;
+    return (double)p * (double)line_bits / 8192.0;
+}
+
+/* The lines one tile needs in each L1 buffer, the compiler's rule (rtl_program_emit_gemm uses
+ * the whole buffer for a tile, no ping-pong; rtl_hw_check): WS a full weight tile of R lines
+ * (preload), one input line and one accumulator line; OS one reduction step (one input and
+ * one weight line) and a stationary output tile of R accumulator lines. */
+static void tile_lines(const hw_config *cfg, int64_t lines[3], int64_t line_bits[3])
+{
+    const int64_t r = cfg->rows, c = cfg->cols, b = cfg->bits, a = cfg->acc_bits;
+    const bool ws = cfg->dataflow == HW_DATAFLOW_WS;
+    lines[0] = 1; /* input */
+    line_bits[0] = r * b;
+    lines[1] = ws ? r : 1; /* weight */
+    line_bits[1] = c * b;
+    lines[2] = ws ? 1 : r; /* accumulator (and the output buffer, same depth) */
+    line_bits[2] = c * a;
+}
+
 void hw_config_check(const hw_config *cfg, const hw_tech_table *t, int64_t max_k,
                      const char *max_k_layer, hw_violations *out)
 {
-    const double kib_bits = 8192.0;
-    const double b = cfg->bits, a = cfg->acc_bits, r = cfg->rows, c = cfg->cols;
     if (max_k < 1)
         max_k = 1;
     viol_add(out, HW_VIOL_ACC_BITS, nn_acc_bits_needed(cfg->bits, max_k), cfg->acc_bits,
              max_k_layer);
-    /* Smallest tiles the mapping needs, double-buffered (docs/models.md, "Mapping"). */
-    double in_bits, w_bits, acc_bits;
-    if (cfg->dataflow == HW_DATAFLOW_WS) {
-        in_bits = 2 * r * b;    /* one input row of K_t = rows values */
-        w_bits = 2 * r * c * b; /* one full weight tile */
-        acc_bits = 2 * c * a;   /* one row of accumulators */
-    } else {
-        in_bits = 2 * r * b;      /* one reduction step for rows outputs */
-        w_bits = 2 * c * b;       /* one reduction step for cols outputs */
-        acc_bits = 2 * r * c * a; /* a drained output tile */
-    }
-    viol_add(out, HW_VIOL_L1_INPUT, in_bits / kib_bits, cfg->l1_input_kib, NULL);
-    viol_add(out, HW_VIOL_L1_WEIGHT, w_bits / kib_bits, cfg->l1_weight_kib, NULL);
-    viol_add(out, HW_VIOL_L1_ACC, acc_bits / kib_bits, cfg->l1_acc_kib, NULL);
-    double fmax = t->c[HW_C_FMAX_MHZ].value;
-    if (fmax > 0) {
-        /* delay scales like the node (classical scaling), so fmax like its inverse */
-        fmax *= t->c[HW_C_REF_NM].value / cfg->tech_nm;
-        if (cfg->clock_mhz > fmax)
-            viol_add(out, HW_VIOL_FMAX, cfg->clock_mhz, fmax, NULL);
-    }
+    int64_t lines[3], line_bits[3];
+    tile_lines(cfg, lines, line_bits);
+    viol_add(out, HW_VIOL_L1_INPUT, kib_for_lines(lines[0], line_bits[0]), cfg->l1_input_kib, NULL);
+    viol_add(out, HW_VIOL_L1_WEIGHT, kib_for_lines(lines[1], line_bits[1]), cfg->l1_weight_kib,
+             NULL);
+    viol_add(out, HW_VIOL_L1_ACC, kib_for_lines(lines[2], line_bits[2]), cfg->l1_acc_kib, NULL);
+    /* clock against the PE's fmax at the config's width, dataflow and node (calibrated tables;
+     * the same check as hw_calib_check_clock) */
+    const double fmax = hw_tech_pe_fmax_mhz(t, (int)cfg->dataflow, cfg->bits, cfg->tech_nm);
+    if (fmax > 0 && cfg->clock_mhz > fmax)
+        viol_add(out, HW_VIOL_FMAX, cfg->clock_mhz, fmax, NULL);
 }
 
 void hw_violation_format(const hw_violation *v, const hw_config *cfg, char *buf, size_t size)
 {
     const char *u = hw_violation_unit(v->kind);
+    int64_t lines[3], line_bits[3];
+    tile_lines(cfg, lines, line_bits);
+    static const char *const what[3] = {"input", "weight", "accumulator"};
     switch (v->kind) {
     case HW_VIOL_ACC_BITS:
         snprintf(buf, size, "acc_bits: needs %g bits%s%s%s, has %d (short by %g bits)", v->required,
@@ -166,13 +183,27 @@ void hw_violation_format(const hw_violation *v, const hw_config *cfg, char *buf,
                  v->amount);
         break;
     case HW_VIOL_FMAX:
-        snprintf(buf, size, "clock_mhz: %g MHz is above the PE's fmax %g MHz (by %g MHz)",
-                 cfg->clock_mhz, v->required - v->amount, v->amount);
+        snprintf(buf, size,
+                 "clock_mhz: %g MHz is above the PE's fmax %.4g MHz (%s, %d bits, %d nm) by %.4g "
+                 "MHz",
+                 cfg->clock_mhz, v->required - v->amount, hw_dataflow_name(cfg->dataflow),
+                 cfg->bits, cfg->tech_nm, v->amount);
         break;
-    default:
-        snprintf(buf, size, "%s: one %s tile needs %g %s, has %g (short by %g %s)",
-                 hw_violation_name(v->kind), hw_dataflow_name(cfg->dataflow), v->required, u,
+    case HW_VIOL_L1_INPUT:
+    case HW_VIOL_L1_WEIGHT:
+    case HW_VIOL_L1_ACC: {
+        const int i = v->kind - HW_VIOL_L1_INPUT;
+        snprintf(buf, size,
+                 "%s: one %s tile needs %lld %s line%s of %lld bits (%g %s; the core has at "
+                 "least 2 lines, a power of two), has %g (short by %g %s)",
+                 hw_violation_name(v->kind), hw_dataflow_name(cfg->dataflow), (long long)lines[i],
+                 what[i], lines[i] == 1 ? "" : "s", (long long)line_bits[i], v->required, u,
                  v->required - v->amount, v->amount, u);
+        break;
+    }
+    default:
+        snprintf(buf, size, "%s: needs %g %s, has %g", hw_violation_name(v->kind), v->required, u,
+                 v->required - v->amount);
     }
 }
 
@@ -209,12 +240,16 @@ td_status hw_config_validate(const hw_config *cfg, const td_config *tc)
     if ((int)cfg->dataflow < 0 || cfg->dataflow >= HW_DATAFLOW_COUNT)
         return td_fail(TD_ERR_CONFIG, "%s: key 'dataflow': unknown dataflow %d",
                        origin_of(tc, "dataflow"), (int)cfg->dataflow);
+    /* the network-independent violations are errors here; the clock above fmax never is (it
+     * is a violation the evaluation reports, with its amount) */
     hw_violations v = {0};
-    hw_config_check(cfg, hw_tech_active(), 1, NULL, &v);
-    if (v.n) {
-        char msg[256];
-        hw_violation_format(&v.v[0], cfg, msg, sizeof msg);
-        const char *key = hw_violation_name(v.v[0].kind);
+    hw_config_check(cfg, hw_tech_default(), 1, NULL, &v);
+    for (size_t i = 0; i < v.n; i++) {
+        if (v.v[i].kind == HW_VIOL_FMAX)
+            continue;
+        char msg[320];
+        hw_violation_format(&v.v[i], cfg, msg, sizeof msg);
+        const char *key = hw_violation_name(v.v[i].kind);
         return td_fail(TD_ERR_CONFIG, "%s: key '%s': %s", origin_of(tc, key), key, msg);
     }
     return TD_OK;

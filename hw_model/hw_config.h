@@ -52,7 +52,8 @@ td_status hw_config_load_string(const char *yaml, const char *origin, hw_config 
 td_status hw_config_resolve(const char *arg, hw_config *out);
 
 /* Hard checks of one config on its own (network-independent): bit width in {4,8,16,32},
- * positive sizes, and the checks of hw_config_check with the smallest reduction (K = 1).
+ * positive sizes, and the checks of hw_config_check with the smallest reduction (K = 1),
+ * except the clock: a clock above fmax is a violation, never an error.
  * origin_cfg (may be NULL) is the td_config the values came from: errors then name the
  * key's "file:line:col". */
 td_status hw_config_validate(const hw_config *cfg, const td_config *origin_cfg);
@@ -71,10 +72,10 @@ json_t *hw_config_to_json(const hw_config *cfg);
  * amounts (cosearch's constraint-domination sums the relative amounts). */
 typedef enum hw_violation_kind {
     HW_VIOL_ACC_BITS = 0, /* accumulator narrower than nn_acc_bits_needed(largest K) */
-    HW_VIOL_L1_INPUT,     /* L1 input buffer below one double-buffered input tile */
-    HW_VIOL_L1_WEIGHT,    /* L1 weight buffer below one double-buffered weight tile */
-    HW_VIOL_L1_ACC,       /* accumulator buffer below one double-buffered output tile */
-    HW_VIOL_FMAX,         /* clock above the PE's fmax (once calibration gives fmax) */
+    HW_VIOL_L1_INPUT,     /* L1 input buffer too small for one input tile */
+    HW_VIOL_L1_WEIGHT,    /* L1 weight buffer too small for one weight tile (WS: R lines) */
+    HW_VIOL_L1_ACC,       /* accumulator buffer too small for one output tile (OS: R lines) */
+    HW_VIOL_FMAX,         /* clock above the PE's fmax at its width and node (calibrated) */
     HW_VIOL_COUNT
 } hw_violation_kind;
 

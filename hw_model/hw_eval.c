@@ -77,14 +77,31 @@ typedef struct derived {
     int64_t l1_in_bits, l1_w_bits, l1_acc_bits, l2_bytes;
     hw_timing_core core; /* the RTL core's array and L1 depths (hw_timing.h) */
     int64_t word_bytes;  /* the core's memory word: max(max(R, C) b, a + 39) bits */
-    double e_mac, e_reg_bit, e_l1in_bit, e_l1w_bit, e_l1acc_bit, e_l2_bit, e_dram_bit;
-    double e_requant, e_vec_add_acc, e_vec_cmp, e_cmd;
+    hw_action_costs e;   /* energy per action (hw_action_costs_compute) */
     double leak_mw;
 } derived;
 
-static void derive(derived *d, const hw_config *cfg, const hw_tech_table *t, double area_mm2)
+void hw_action_costs_compute(const hw_config *cfg, const hw_tech_table *t, hw_action_costs *e)
 {
     const double se = hw_tech_scale_energy(t, cfg->tech_nm);
+    e->mac_pj = se * (hw_tech_mult_pj(t, cfg->bits) + hw_tech_add_pj(t, cfg->acc_bits));
+    e->reg_bit_pj = se * t->c[HW_C_REG_BIT_PJ].value;
+    e->l1_input_bit_pj = se * hw_tech_sram_pj_per_bit(t, cfg->l1_input_kib * 1024.0);
+    e->l1_weight_bit_pj = se * hw_tech_sram_pj_per_bit(t, cfg->l1_weight_kib * 1024.0);
+    e->l1_acc_bit_pj = se * hw_tech_sram_pj_per_bit(t, cfg->l1_acc_kib * 1024.0);
+    e->l2_bit_pj = se * hw_tech_sram_pj_per_bit(t, cfg->l2_kib * 1024.0);
+    e->dram_bit_pj = t->c[HW_C_DRAM64_PJ].value / 64.0; /* off-chip: not node-scaled */
+    /* requantization: acc x 32-bit multiplier, rounding add, clamp compare */
+    e->requant_pj = se * (hw_tech_mult_pj(t, 32) + hw_tech_add_pj(t, cfg->acc_bits) +
+                          hw_tech_add_pj(t, cfg->bits));
+    e->vec_add_pj = se * hw_tech_add_pj(t, cfg->acc_bits);
+    e->vec_cmp_pj = se * hw_tech_add_pj(t, cfg->bits);
+    e->cmd_pj = se * t->c[HW_C_CMD_PJ].value;
+    e->leak_mw_per_mm2 = t->c[HW_C_LEAK_MW_PER_MM2].value;
+}
+
+static void derive(derived *d, const hw_config *cfg, const hw_tech_table *t, double area_mm2)
+{
     d->rows = cfg->rows;
     d->cols = cfg->cols;
     d->b = cfg->bits;
@@ -105,20 +122,8 @@ static void derive(derived *d, const hw_config *cfg, const hw_tech_table *t, dou
     d->core.acc_depth = hw_timing_l1_lines(cfg->l1_acc_kib, d->cols * d->a);
     d->core.out_depth = d->core.acc_depth;
     d->word_bytes = (max64(max64(d->rows, d->cols) * d->b, d->a + 39) + 7) / 8;
-    d->e_mac = se * (hw_tech_mult_pj(t, cfg->bits) + hw_tech_add_pj(t, cfg->acc_bits));
-    d->e_reg_bit = se * t->c[HW_C_REG_BIT_PJ].value;
-    d->e_l1in_bit = se * hw_tech_sram_pj_per_bit(t, cfg->l1_input_kib * 1024.0);
-    d->e_l1w_bit = se * hw_tech_sram_pj_per_bit(t, cfg->l1_weight_kib * 1024.0);
-    d->e_l1acc_bit = se * hw_tech_sram_pj_per_bit(t, cfg->l1_acc_kib * 1024.0);
-    d->e_l2_bit = se * hw_tech_sram_pj_per_bit(t, cfg->l2_kib * 1024.0);
-    d->e_dram_bit = t->c[HW_C_DRAM64_PJ].value / 64.0; /* off-chip: not node-scaled */
-    /* requantization: acc x 32-bit multiplier, rounding add, clamp compare */
-    d->e_requant = se * (hw_tech_mult_pj(t, 32) + hw_tech_add_pj(t, cfg->acc_bits) +
-                         hw_tech_add_pj(t, cfg->bits));
-    d->e_vec_add_acc = se * hw_tech_add_pj(t, cfg->acc_bits);
-    d->e_vec_cmp = se * hw_tech_add_pj(t, cfg->bits);
-    d->e_cmd = se * t->c[HW_C_CMD_PJ].value;
-    d->leak_mw = area_mm2 * t->c[HW_C_LEAK_MW_PER_MM2].value;
+    hw_action_costs_compute(cfg, t, &d->e);
+    d->leak_mw = area_mm2 * d->e.leak_mw_per_mm2;
 }
 
 double hw_area_mm2(const hw_config *cfg, const hw_tech_table *t, hw_area_breakdown *out)
@@ -217,7 +222,13 @@ static double eval_array(const derived *d, hw_dataflow df, const nn_node *n, boo
      * serial with the array, not overlapped (docs/models.md, "Layer cycles") */
     l->vector_cycles = G * tg.requant_cycles;
     l->port_cycles = hw_timing_program_start_cycles() + G * tg.port_cycles;
-    const int64_t reads = dram_reads(d, x_bytes, w_bytes, fn, in_on, &l->loop);
+    /* The compiled loop reads all K weight lines of a column fold once per row block (WS
+     * m-block, OS m-tile). Between blocks they stay in the system model's L2 block cache (the
+     * staging half, LRU) only when they fit in it; otherwise every block fetches them from
+     * DRAM again (docs/models.md section 4). */
+    const int64_t fold_w = K * wb;
+    const int64_t refetch = fm > 1 && fold_w > d->l2_bytes / 2 ? G * fn * (fm - 1) * fold_w : 0;
+    const int64_t reads = dram_reads(d, x_bytes, w_bytes + refetch, fn, in_on, &l->loop);
     l->dram_bytes = reads + (out_on ? 0 : y_bytes);
     l->memory_cycles = (int64_t)ceil((double)l->dram_bytes / d->bytes_per_cycle);
     /* prologue: what the core waits for, not overlapped with its work (the system model's
@@ -259,7 +270,7 @@ static double eval_array(const derived *d, hw_dataflow df, const nn_node *n, boo
     const int64_t w_lines = G * fn * fm * K;
     const int64_t w_fill = w_lines * C * b;
     const int64_t x_fill = x_lines * R * b;
-    double e = (double)macs * d->e_mac;
+    double e = (double)macs * d->e.mac_pj;
     double reg_bits, acc_bits;
     if (df == HW_DATAFLOW_WS) {
         reg_bits = (double)macs * (b + a) + (double)w_el * fm * b;
@@ -268,16 +279,16 @@ static double eval_array(const derived *d, hw_dataflow df, const nn_node *n, boo
         reg_bits = (double)macs * (2 * b + a);
         acc_bits = (double)outs * 2 * a;
     }
-    const double e_reg = reg_bits * d->e_reg_bit;
-    const double e_l1 = ((double)w_el * fm * b + (double)w_fill) * d->e_l1w_bit +
-                        ((double)x_col * fn * b + (double)x_fill) * d->e_l1in_bit +
-                        acc_bits * d->e_l1acc_bit;
+    const double e_reg = reg_bits * d->e.reg_bit_pj;
+    const double e_l1 = ((double)w_el * fm * b + (double)w_fill) * d->e.l1_weight_bit_pj +
+                        ((double)x_col * fn * b + (double)x_fill) * d->e.l1_input_bit_pj +
+                        acc_bits * d->e.l1_acc_bit_pj;
     const double l2_bits = (double)(w_fill + x_fill) + 8.0 * (double)(out_on ? 0 : y_bytes) +
                            8.0 * (double)reads + 8.0 * (double)y_bytes;
-    const double e_l2 = l2_bits * d->e_l2_bit;
-    const double e_dram = 8.0 * (double)l->dram_bytes * d->e_dram_bit;
-    const double e_vec = (double)outs * d->e_requant;
-    const double e_ctrl = (double)l->commands * d->e_cmd;
+    const double e_l2 = l2_bits * d->e.l2_bit_pj;
+    const double e_dram = 8.0 * (double)l->dram_bytes * d->e.dram_bit_pj;
+    const double e_vec = (double)outs * d->e.requant_pj;
+    const double e_ctrl = (double)l->commands * d->e.cmd_pj;
     eb->mac += e;
     eb->reg += e_reg;
     eb->l1 += e_l1;
@@ -300,21 +311,21 @@ static double eval_vector(const derived *d, const nn_graph *g, const nn_node *n,
     switch (n->op) {
     case NN_OP_MAXPOOL:
         ops = y_el * n->k_h * n->k_w;
-        e_op = d->e_vec_cmp;
+        e_op = d->e.vec_cmp_pj;
         break;
     case NN_OP_AVGPOOL:
         ops = y_el * n->k_h * n->k_w;
-        e_op = d->e_vec_add_acc;
+        e_op = d->e.vec_add_pj;
         requants = y_el;
         break;
     case NN_OP_GLOBAL_AVGPOOL:
         ops = x_el;
-        e_op = d->e_vec_add_acc;
+        e_op = d->e.vec_add_pj;
         requants = y_el;
         break;
     default: /* NN_OP_ADD: two scaled inputs, one shared shift */
         ops = y_el;
-        e_op = d->e_vec_add_acc;
+        e_op = d->e.vec_add_pj;
         requants = 2 * y_el;
         break;
     }
@@ -334,10 +345,10 @@ static double eval_vector(const derived *d, const nn_graph *g, const nn_node *n,
     l->prologue_cycles = 0;
     l->cycles = max64(l->compute_cycles, l->memory_cycles);
     l->bound = l->memory_cycles > l->compute_cycles ? HW_BOUND_MEMORY : HW_BOUND_COMPUTE;
-    const double e_vec = (double)ops * e_op + (double)requants * d->e_requant;
+    const double e_vec = (double)ops * e_op + (double)requants * d->e.requant_pj;
     const double e_l2 =
-        8.0 * (double)(x_total + y_bytes + in_bytes + (out_on ? 0 : y_bytes)) * d->e_l2_bit;
-    const double e_dram = 8.0 * (double)l->dram_bytes * d->e_dram_bit;
+        8.0 * (double)(x_total + y_bytes + in_bytes + (out_on ? 0 : y_bytes)) * d->e.l2_bit_pj;
+    const double e_dram = 8.0 * (double)l->dram_bytes * d->e.dram_bit_pj;
     eb->vec += e_vec;
     eb->l2 += e_l2;
     eb->dram += e_dram;
@@ -363,6 +374,7 @@ td_status hw_evaluate_with(const nn_graph *g, const hw_config *cfg, const hw_tec
     r->layers = layers;
     r->cap_layers = cap;
     r->n_layers = g->n_nodes;
+    r->tech = tech;
 
     r->area_mm2 = hw_area_mm2(cfg, tech, &r->area);
     derived d;
@@ -414,9 +426,9 @@ td_status hw_evaluate_with(const nn_graph *g, const hw_config *cfg, const hw_tec
                 l->memory_cycles = (int64_t)ceil((double)y_bytes / d.bytes_per_cycle);
                 l->cycles = l->memory_cycles;
                 l->bound = HW_BOUND_MEMORY;
-                e_pj = 8.0 * (double)y_bytes * (d.e_dram_bit + d.e_l2_bit);
-                eb.dram += 8.0 * (double)y_bytes * d.e_dram_bit;
-                eb.l2 += 8.0 * (double)y_bytes * d.e_l2_bit;
+                e_pj = 8.0 * (double)y_bytes * (d.e.dram_bit_pj + d.e.l2_bit_pj);
+                eb.dram += 8.0 * (double)y_bytes * d.e.dram_bit_pj;
+                eb.l2 += 8.0 * (double)y_bytes * d.e.l2_bit_pj;
             }
             break;
         }
@@ -453,7 +465,116 @@ td_status hw_evaluate_with(const nn_graph *g, const hw_config *cfg, const hw_tec
 
 td_status hw_evaluate(const nn_graph *g, const hw_config *cfg, hw_result *r)
 {
-    return hw_evaluate_with(g, cfg, hw_tech_active(), r);
+    return hw_evaluate_with(g, cfg, hw_tech_for_node(cfg->tech_nm), r);
+}
+
+/* ------------------------------------------------------------------ provenance */
+
+/* The constants each reported number is computed from (docs/calibration.md, "Which numbers
+ * come from where"). */
+#define PE_OPS HW_C_MULT8_UM2, HW_C_MULT32_UM2, HW_C_ADD8_UM2, HW_C_ADD32_UM2, HW_C_FF_UM2
+#define OPS_PJ HW_C_MULT8_PJ, HW_C_MULT32_PJ, HW_C_ADD8_PJ, HW_C_ADD32_PJ
+#define SRAM_PJ HW_C_SRAM8K_PJ, HW_C_SRAM32K_PJ, HW_C_SRAM1M_PJ
+static const struct prov_item {
+    const char *group, *key;
+    int ids[8];
+} prov_items[] = {
+    {"energy_breakdown", "mac_uj", {OPS_PJ, -1}},
+    {"energy_breakdown", "reg_uj", {HW_C_REG_BIT_PJ, -1}},
+    {"energy_breakdown", "l1_uj", {SRAM_PJ, -1}},
+    {"energy_breakdown", "l2_uj", {SRAM_PJ, -1}},
+    {"energy_breakdown", "dram_uj", {HW_C_DRAM64_PJ, -1}},
+    {"energy_breakdown", "vector_uj", {OPS_PJ, -1}},
+    {"energy_breakdown", "ctrl_uj", {HW_C_CMD_PJ, -1}},
+    {"energy_breakdown", "leak_uj", {HW_C_LEAK_MW_PER_MM2, PE_OPS, -1}},
+    {"area_breakdown", "pe_array_mm2", {PE_OPS, -1}},
+    {"area_breakdown", "l1_mm2", {HW_C_SRAM_BIT_UM2, -1}},
+    {"area_breakdown", "l2_mm2", {HW_C_SRAM_BIT_UM2, -1}},
+    {"area_breakdown", "vector_mm2", {PE_OPS, -1}},
+    {"area_breakdown", "ctrl_mm2", {HW_C_CTRL_UM2, -1}},
+};
+
+/* Origin bits of a constant as used for a config at node nm (moved from the table's node by
+ * the classical rule when nm differs; DRAM and densities are not scaled). */
+static unsigned const_origin(const hw_tech_table *t, int id, int nm)
+{
+    unsigned o = t->c[id].origin;
+    if (nm != (int)t->c[HW_C_REF_NM].value && id != HW_C_DRAM64_PJ && id != HW_C_LEAK_MW_PER_MM2 &&
+        id != HW_C_REF_NM && id != HW_C_FMAX_MHZ)
+        o |= HW_ORIGIN_SCALED;
+    return o;
+}
+
+json_t *hw_provenance_to_json(const hw_config *cfg, const hw_tech_table *t)
+{
+    json_t *o = json_object();
+    char buf[64];
+    json_object_set_new(o, "tech", json_string(t->calibrated ? "calibrated" : "published"));
+    json_object_set_new(o, "table", json_string(t->origin));
+    json_t *groups = json_object();
+    for (size_t i = 0; i < sizeof prov_items / sizeof prov_items[0]; i++) {
+        const struct prov_item *p = &prov_items[i];
+        unsigned org = 0;
+        char names[160] = "";
+        size_t used = 0;
+        for (int j = 0; j < 8 && p->ids[j] >= 0; j++) {
+            org |= const_origin(t, p->ids[j], cfg->tech_nm);
+            if (used < sizeof names)
+                used += (size_t)snprintf(names + used, sizeof names - used, "%s%s",
+                                         used ? ", " : "", t->c[p->ids[j]].name);
+        }
+        if (strcmp(p->key, "leak_uj") == 0)
+            org |= const_origin(t, HW_C_SRAM_BIT_UM2, cfg->tech_nm) |
+                   const_origin(t, HW_C_CTRL_UM2, cfg->tech_nm);
+        json_t *g = json_object_get(groups, p->group);
+        if (!g) {
+            g = json_object();
+            json_object_set_new(groups, p->group, g);
+        }
+        json_object_set_new(g, p->key, json_string(hw_origin_string(org, buf, sizeof buf)));
+        char line[256];
+        snprintf(line, sizeof line, "%s (%s)", hw_origin_string(org, buf, sizeof buf), names);
+        char key[64];
+        snprintf(key, sizeof key, "%s.%s",
+                 strcmp(p->group, "energy_breakdown") == 0 ? "energy" : "area", p->key);
+        json_object_set_new(o, key, json_string(line));
+    }
+    json_object_set_new(o, "origins", groups);
+    const double fmax = hw_tech_pe_fmax_mhz(t, (int)cfg->dataflow, cfg->bits, cfg->tech_nm);
+    char fl[384];
+    if (fmax > 0)
+        snprintf(fl, sizeof fl, "%s: %.4g MHz for %s at %d bits, %d nm (%s)",
+                 hw_origin_string(HW_ORIGIN_SYNTHESIS | HW_ORIGIN_SCALED, buf, sizeof buf), fmax,
+                 hw_dataflow_name(cfg->dataflow), cfg->bits, cfg->tech_nm,
+                 t->fmax_source ? t->fmax_source : "");
+    else
+        snprintf(fl, sizeof fl, "none: the %s table has no PE fmax, so the clock is not checked",
+                 t->calibrated ? "calibrated" : "published");
+    json_object_set_new(o, "clock_fmax", json_string(fl));
+    json_object_set_new(o, "cycles",
+                        json_string("model: the RTL core's timing contract (hw_timing.h) and the "
+                                    "DRAM bandwidth; no technology constant"));
+    return o;
+}
+
+json_t *hw_tech_constants_to_json(const hw_config *cfg, const hw_tech_table *t)
+{
+    json_t *a = json_array();
+    char buf[64];
+    for (int id = 0; id < HW_CONST_COUNT; id++) {
+        const hw_const *c = &t->c[id];
+        json_t *o = json_object();
+        json_object_set_new(o, "name", json_string(c->name));
+        json_object_set_new(o, "value", td_json_real(c->value));
+        json_object_set_new(o, "unit", json_string(c->unit));
+        json_object_set_new(o, "node_nm", json_integer((json_int_t)t->c[HW_C_REF_NM].value));
+        json_object_set_new(
+            o, "origin",
+            json_string(hw_origin_string(const_origin(t, id, cfg->tech_nm), buf, sizeof buf)));
+        json_object_set_new(o, "source", json_string(c->source));
+        json_array_append_new(a, o);
+    }
+    return a;
 }
 
 /* ------------------------------------------------------------------ output */
@@ -514,6 +635,13 @@ json_t *hw_result_to_json(const hw_result *r, const nn_graph *g, const hw_config
     }
     json_object_set_new(o, "violations", va);
     json_object_set_new(o, "violation_total", td_json_real(r->violations.total));
+    if (r->tech) {
+        const double fmax =
+            hw_tech_pe_fmax_mhz(r->tech, (int)cfg->dataflow, cfg->bits, cfg->tech_nm);
+        json_object_set_new(o, "pe_fmax_mhz", fmax > 0 ? td_json_real(fmax) : json_null());
+        json_object_set_new(o, "provenance", hw_provenance_to_json(cfg, r->tech));
+        json_object_set_new(o, "constants", hw_tech_constants_to_json(cfg, r->tech));
+    }
     json_t *la = json_array();
     json_t *fused = json_array();
     for (size_t i = 0; i < r->n_layers; i++) {
@@ -621,6 +749,33 @@ void hw_result_print(const hw_result *r, const nn_graph *g, const hw_config *cfg
             "%lld DRAM bytes\n",
             r->peak_tops, r->effective_tops, 100.0 * r->utilization, (long long)r->macs,
             (long long)r->dram_bytes);
+    if (r->tech) {
+        const hw_tech_table *t = r->tech;
+        const double fmax = hw_tech_pe_fmax_mhz(t, (int)cfg->dataflow, cfg->bits, cfg->tech_nm);
+        char fb[64];
+        if (fmax > 0)
+            snprintf(fb, sizeof fb, "PE fmax %.4g MHz", fmax);
+        else
+            snprintf(fb, sizeof fb, "no PE fmax (clock not checked)");
+        fprintf(fp, "technology: %s table, %s; %s\n", t->calibrated ? "calibrated" : "published",
+                t->origin, fb);
+        json_t *pv = hw_provenance_to_json(cfg, t);
+        json_t *org = json_object_get(pv, "origins");
+        const char *gk;
+        json_t *gv;
+        json_object_foreach(org, gk, gv)
+        {
+            fprintf(fp, "  %s from:", strcmp(gk, "energy_breakdown") == 0 ? "energy" : "area");
+            const char *k;
+            json_t *v;
+            json_object_foreach(gv, k, v)
+            {
+                fprintf(fp, " %s %s;", k, json_string_value(v));
+            }
+            fputc('\n', fp);
+        }
+        json_decref(pv);
+    }
     if (r->violations.n == 0)
         fprintf(fp, "feasible: no constraint violations\n");
     for (size_t i = 0; i < r->violations.n; i++) {

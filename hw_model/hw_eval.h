@@ -79,9 +79,27 @@ typedef struct hw_result {
     hw_energy_breakdown energy;
     hw_area_breakdown area;
     hw_violations violations;
-    hw_layer_result *layers; /* one per graph node, caller-owned storage */
+    const hw_tech_table *tech; /* the constant table the result was computed with */
+    hw_layer_result *layers;   /* one per graph node, caller-owned storage */
     size_t n_layers, cap_layers;
 } hw_result;
+
+/* Energy per action (pJ, at the config's node) and the leakage density, for a config and a
+ * constant table: the ONE derivation that hw_evaluate and the system model's energy
+ * (sim_energy_compute) share (docs/models.md section 6). */
+typedef struct hw_action_costs {
+    double mac_pj;                                           /* b-bit multiply + a-bit add */
+    double reg_bit_pj;                                       /* one PE register bit */
+    double l1_input_bit_pj, l1_weight_bit_pj, l1_acc_bit_pj; /* per bit, at each capacity */
+    double l2_bit_pj, dram_bit_pj;                           /* per bit */
+    double requant_pj; /* one requantization: 32-bit multiply, a-bit round add, b-bit clamp */
+    double vec_add_pj; /* a-bit add (pooling, residual add) */
+    double vec_cmp_pj; /* b-bit compare (max-pool) */
+    double cmd_pj;     /* one tile command */
+    double leak_mw_per_mm2;
+} hw_action_costs;
+
+void hw_action_costs_compute(const hw_config *cfg, const hw_tech_table *t, hw_action_costs *out);
 
 const char *hw_unit_name(hw_unit u);   /* "array", "vector", "fused", "none" */
 const char *hw_bound_name(hw_bound b); /* "compute", "memory", "none" */
@@ -91,7 +109,8 @@ const char *hw_loop_name(hw_loop l);   /* "input-onchip", "both-fit", ... */
 td_status hw_result_init(hw_result *r, size_t max_layers);
 void hw_result_free(hw_result *r);
 
-/* Evaluates (graph, config) with the active constant table. No allocation; fails only on
+/* Evaluates (graph, config) with the selected constant table for the config's node
+ * (hw_tech_for_node: calibrated by default, hw_calib.h). No allocation; fails only on
  * a graph larger than the result's storage or a config hw_config_validate would reject
  * for reasons other than violations (bad bit width, non-positive sizes). Infeasible
  * points are evaluated and carry their violations in r->violations. */
@@ -106,6 +125,15 @@ double hw_area_mm2(const hw_config *cfg, const hw_tech_table *tech, hw_area_brea
  * with mapping, each layer also carries its GEMM shape, tiles, folds and loop order. */
 json_t *hw_result_to_json(const hw_result *r, const nn_graph *g, const hw_config *cfg,
                           bool mapping);
+/* Where each reported number comes from, for a config evaluated with table t: "tech"
+ * (calibrated / published), "table" (its origin), "energy.<part>" and "area.<part>" (origin
+ * bits and the constants behind each breakdown entry), "origins" (the same as objects keyed
+ * like energy_breakdown and area_breakdown), "clock_fmax", "cycles". hw_result_to_json
+ * includes it as "provenance", with "constants" (every table entry: value at the table's node,
+ * unit, origin, source). */
+json_t *hw_provenance_to_json(const hw_config *cfg, const hw_tech_table *t);
+json_t *hw_tech_constants_to_json(const hw_config *cfg, const hw_tech_table *t);
+
 /* Human-readable summary; with mapping, the per-layer mapping table. */
 void hw_result_print(const hw_result *r, const nn_graph *g, const hw_config *cfg, bool mapping,
                      FILE *fp);

@@ -1,6 +1,7 @@
 #include "hw_space.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,11 +22,19 @@ const td_cfg_key hw_config_keys[] = {
      "[min, max] L2 global buffer (KiB)"},
     {"space.hw.dram_gbps", TD_CFG_FLOAT_LIST, 0.1, 10000, NULL, "[50.0, 500.0]", 2, 2,
      "[min, max] DRAM bandwidth (GB/s)"},
-    {"space.hw.clock_mhz", TD_CFG_FLOAT_LIST, 1, 10000, NULL, "[500.0, 2000.0]", 2, 2,
-     "[min, max] clock (MHz)"},
+    /* 200-1000 MHz, not DESIGN.md's 500-2000: the calibrated PE fmax at 45 nm is 541-993 MHz
+     * (osu018 synthesis, Stillmaker & Baas delay factor; docs/hw_config.md), so most of a
+     * 500-2000 MHz grid would be infeasible */
+    {"space.hw.clock_mhz", TD_CFG_FLOAT_LIST, 1, 10000, NULL, "[200.0, 1000.0]", 2, 2,
+     "[min, max] clock (MHz); a clock above the PE's fmax is a constraint violation"},
     {"space.hw.vector_lanes", TD_CFG_INT_LIST, 1, 4096, NULL, "[4, 64]", 2, 2,
      "[min, max] vector-unit lanes"},
     {"space.hw.tech_nm", TD_CFG_INT, 5, 180, NULL, "45", 0, 0, "technology node (nm)"},
+    {"hw.tech", TD_CFG_ENUM, 0, 0, "calibrated|published", "calibrated", 0, 0,
+     "constant table of hw_model: calibrated (synthesis of our RTL, osu018, scaled with "
+     "Stillmaker & Baas; PE fmax checked) or published (Horowitz 45 nm; no clock check)"},
+    {"hw.calibration", TD_CFG_STRING, 0, 0, NULL, "", 0, 0,
+     "calibration file for hw.tech = calibrated (empty: the checked-in osu018.json)"},
     TD_CFG_END,
 };
 
@@ -130,6 +139,12 @@ td_status hw_space_from_config(hw_space *s, const td_config *cfg)
     for (size_t i = 0; i < s->n_clock; i++)
         s->clock_mhz[i] = lo + (hi - lo) * (double)i / (GRID_POINTS - 1);
     s->tech_nm = (int32_t)td_config_int(cfg, "space.hw.tech_nm");
+    if ((st = hw_tech_mode_parse(td_config_str(cfg, "hw.tech"), &s->tech)) != TD_OK)
+        return td_fail_context(st, "%s: key 'hw.tech': ", td_config_origin(cfg, "hw.tech"));
+    snprintf(s->calibration, sizeof s->calibration, "%s", td_config_str(cfg, "hw.calibration"));
+    if ((st = hw_tech_select(s->tech, s->calibration)) != TD_OK)
+        return td_fail_context(
+            st, "%s: key 'hw.calibration': ", td_config_origin(cfg, "hw.calibration"));
     return TD_OK;
 }
 

@@ -5,6 +5,7 @@
 #ifndef HW_SPACE_H
 #define HW_SPACE_H
 
+#include "hw_calib.h"
 #include "hw_config.h"
 #include "td_config.h"
 #include "td_rng.h"
@@ -38,10 +39,13 @@ typedef struct hw_space {
     int32_t lanes[HW_SPACE_LIST_MAX]; /* powers of two in range */
     size_t n_lanes;
     int32_t tech_nm;
+    hw_tech_mode tech;     /* hw.tech */
+    char calibration[512]; /* hw.calibration ("" = the default file) */
 } hw_space;
 
 /* Reads space.hw.* from a config built with hw_config_keys; errors name the key and where
- * its value came from. */
+ * its value came from. Also installs the constant table hw.tech selects (hw_tech_select with
+ * hw.calibration), so that the search evaluates with it. */
 td_status hw_space_from_config(hw_space *s, const td_config *cfg);
 /* The default space (the defaults of hw_config_keys). */
 td_status hw_space_default(hw_space *s);

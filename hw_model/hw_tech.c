@@ -1,6 +1,7 @@
 #include "hw_tech.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -9,62 +10,99 @@
 /* Every number the energy/area/power model uses (docs/models.md, "Constants"). */
 static const hw_tech_table default_table = {
     .origin = "published 45 nm figures (built-in)",
+    .calibrated = false,
+    .fmax_source = "none: the published table has no PE fmax (no clock check)",
     .c =
         {
-            [HW_C_REF_NM] = {"ref_nm", 45, "nm", "node of the figures below (" HOROWITZ ")"},
-            [HW_C_ADD8_PJ] = {"add8_pj", 0.03, "pJ", HOROWITZ},
-            [HW_C_ADD32_PJ] = {"add32_pj", 0.1, "pJ", HOROWITZ},
-            [HW_C_MULT8_PJ] = {"mult8_pj", 0.2, "pJ", HOROWITZ},
-            [HW_C_MULT32_PJ] = {"mult32_pj", 3.1, "pJ", HOROWITZ},
-            [HW_C_ADD8_UM2] = {"add8_um2", 36, "um^2", HOROWITZ},
+            [HW_C_REF_NM] = {"ref_nm", 45, "nm", "node of the figures below (" HOROWITZ ")",
+                             HW_ORIGIN_PUBLISHED},
+            [HW_C_ADD8_PJ] = {"add8_pj", 0.03, "pJ", HOROWITZ, HW_ORIGIN_PUBLISHED},
+            [HW_C_ADD32_PJ] = {"add32_pj", 0.1, "pJ", HOROWITZ, HW_ORIGIN_PUBLISHED},
+            [HW_C_MULT8_PJ] = {"mult8_pj", 0.2, "pJ", HOROWITZ, HW_ORIGIN_PUBLISHED},
+            [HW_C_MULT32_PJ] = {"mult32_pj", 3.1, "pJ", HOROWITZ, HW_ORIGIN_PUBLISHED},
+            [HW_C_ADD8_UM2] = {"add8_um2", 36, "um^2", HOROWITZ, HW_ORIGIN_PUBLISHED},
             [HW_C_ADD32_UM2] = {"add32_um2", 137, "um^2",
                                 HOROWITZ
-                                " (same table; figure not re-checked with the search tool)"},
-            [HW_C_MULT8_UM2] = {"mult8_um2", 282, "um^2", HOROWITZ},
-            [HW_C_MULT32_UM2] = {"mult32_um2", 3495, "um^2", HOROWITZ},
+                                " (same table; figure not re-checked with the search tool)",
+                                HW_ORIGIN_PUBLISHED},
+            [HW_C_MULT8_UM2] = {"mult8_um2", 282, "um^2", HOROWITZ, HW_ORIGIN_PUBLISHED},
+            [HW_C_MULT32_UM2] = {"mult32_um2", 3495, "um^2", HOROWITZ, HW_ORIGIN_PUBLISHED},
             [HW_C_REG_BIT_PJ] =
                 {"reg_bit_pj", 1.0 / 32, "pJ",
                  "32-bit register-file access 1 pJ at 45 nm (Han et al., NIPS 2015, "
                  "Table 1, after Horowitz 2014) / 32 bits; an upper bound for "
-                 "pipeline flip-flops"},
+                 "pipeline flip-flops",
+                 HW_ORIGIN_PUBLISHED},
             [HW_C_FF_UM2] = {"ff_um2", 4.522, "um^2",
-                             "DFF_X1 of the NanGate FreePDK45 Open Cell Library (45 nm)"},
-            [HW_C_SRAM8K_PJ] = {"sram8k_pj", 10, "pJ", HOROWITZ " (64-bit read, 8 KB)"},
-            [HW_C_SRAM32K_PJ] = {"sram32k_pj", 20, "pJ", HOROWITZ " (64-bit read, 32 KB)"},
-            [HW_C_SRAM1M_PJ] = {"sram1m_pj", 100, "pJ", HOROWITZ " (64-bit read, 1 MB)"},
+                             "DFF_X1 of the NanGate FreePDK45 Open Cell Library (45 nm)",
+                             HW_ORIGIN_PUBLISHED},
+            [HW_C_SRAM8K_PJ] = {"sram8k_pj", 10, "pJ", HOROWITZ " (64-bit read, 8 KB)",
+                                HW_ORIGIN_PUBLISHED},
+            [HW_C_SRAM32K_PJ] = {"sram32k_pj", 20, "pJ", HOROWITZ " (64-bit read, 32 KB)",
+                                 HW_ORIGIN_PUBLISHED},
+            [HW_C_SRAM1M_PJ] = {"sram1m_pj", 100, "pJ", HOROWITZ " (64-bit read, 1 MB)",
+                                HW_ORIGIN_PUBLISHED},
             [HW_C_SRAM_BIT_UM2] = {"sram_bit_um2", 0.346 / 0.6, "um^2",
                                    "6T cell 0.346 um^2 (Intel 45 nm, Bhattacharya et al., Intel "
                                    "Technology Journal 12(2), 2008) / 0.6 array efficiency "
-                                   "(assumption)"},
+                                   "(assumption)",
+                                   HW_ORIGIN_PUBLISHED | HW_ORIGIN_ASSUMPTION},
             [HW_C_DRAM64_PJ] = {"dram64_pj", 1950, "pJ",
-                                HOROWITZ " (DRAM 1.3-2.6 nJ per 64-bit access; midpoint)"},
+                                HOROWITZ " (DRAM 1.3-2.6 nJ per 64-bit access; midpoint)",
+                                HW_ORIGIN_PUBLISHED},
             [HW_C_CMD_PJ] = {"cmd_pj", 10, "pJ",
-                             "assumption: one tile command costs about one 64-bit 8 KB SRAM read"},
+                             "assumption: one tile command costs about one 64-bit 8 KB SRAM read",
+                             HW_ORIGIN_ASSUMPTION},
             [HW_C_CTRL_UM2] = {"ctrl_um2", 20000, "um^2",
-                               "assumption: controller and DMA sequencer, 0.02 mm^2 at 45 nm"},
+                               "assumption: controller and DMA sequencer, 0.02 mm^2 at 45 nm",
+                               HW_ORIGIN_ASSUMPTION},
             [HW_C_LEAK_MW_PER_MM2] = {"leak_mw_per_mm2", 10, "mW/mm^2",
                                       "assumption until calibration (OpenSTA leakage of the "
-                                      "synthesized templates)"},
+                                      "synthesized templates)",
+                                      HW_ORIGIN_ASSUMPTION},
             [HW_C_FMAX_MHZ] = {"fmax_mhz", 0, "MHz",
-                               "unknown until calibration (OpenSTA); 0 disables the fmax check"},
+                               "unknown until calibration (OpenSTA); 0 disables the fmax check",
+                               HW_ORIGIN_ASSUMPTION},
         },
 };
-
-static const hw_tech_table *active_table = &default_table;
 
 const hw_tech_table *hw_tech_default(void)
 {
     return &default_table;
 }
 
-void hw_tech_set_active(const hw_tech_table *t)
+const char *hw_origin_string(unsigned origin, char *buf, size_t size)
 {
-    active_table = t ? t : &default_table;
+    static const struct {
+        unsigned bit;
+        const char *name;
+    } names[] = {{HW_ORIGIN_SYNTHESIS, "synthesis"},
+                 {HW_ORIGIN_PUBLISHED, "published"},
+                 {HW_ORIGIN_ASSUMPTION, "assumption"},
+                 {HW_ORIGIN_SCALED, "scaled"}};
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if ((origin & names[i].bit) && used < size)
+            used +=
+                (size_t)snprintf(buf + used, size - used, "%s%s", used ? "+" : "", names[i].name);
+    if (!used)
+        snprintf(buf, size, "none");
+    return buf;
 }
 
-const hw_tech_table *hw_tech_active(void)
+double hw_tech_pe_fmax_mhz(const hw_tech_table *t, int dataflow, int bits, int nm)
 {
-    return active_table;
+    int bi = bits == 4 ? 0 : bits == 8 ? 1 : bits == 16 ? 2 : bits == 32 ? 3 : -1;
+    double f = 0;
+    if (bi >= 0 && dataflow >= 0 && dataflow < HW_DATAFLOW_COUNT)
+        f = t->pe_fmax_mhz[dataflow][bi];
+    if (!(f > 0))
+        f = t->c[HW_C_FMAX_MHZ].value;
+    if (!(f > 0) || nm < 1)
+        return 0;
+    /* delay scales like the node (classical scaling), so fmax like its inverse */
+    return f * t->c[HW_C_REF_NM].value / nm;
 }
 
 int hw_tech_find(const char *name)

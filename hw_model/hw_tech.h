@@ -7,7 +7,11 @@
 #ifndef HW_TECH_H
 #define HW_TECH_H
 
+#include "hw_timing.h"
 #include "td_status.h"
+
+#include <stdbool.h>
+#include <stddef.h>
 
 typedef enum hw_const_id {
     HW_C_REF_NM = 0,      /* node the table's values are given at */
@@ -33,23 +37,56 @@ typedef enum hw_const_id {
     HW_CONST_COUNT
 } hw_const_id;
 
+/* Where a number comes from (bit set; docs/calibration.md, "Which numbers come from where"):
+ * published figure, our own synthesis (tandem calibrate), moved to another node by a scaling
+ * rule, or an assumption with no publication behind it. */
+enum {
+    HW_ORIGIN_PUBLISHED = 1u,
+    HW_ORIGIN_SYNTHESIS = 2u,
+    HW_ORIGIN_SCALED = 4u,
+    HW_ORIGIN_ASSUMPTION = 8u,
+};
+/* "synthesis+scaled", "published", ... (static storage per call site: buf). */
+const char *hw_origin_string(unsigned origin, char *buf, size_t size);
+
 typedef struct hw_const {
     const char *name; /* stable key, e.g. "mult8_pj" */
     double value;
     const char *unit;
     const char *source; /* publication, or "assumption: ..." */
+    unsigned origin;    /* HW_ORIGIN_* bits */
 } hw_const;
+
+#define HW_TECH_BITS_COUNT 4 /* per-width entries: 4, 8, 16, 32 bits */
 
 typedef struct hw_tech_table {
     const char *origin; /* "published 45 nm figures" or a calibration file */
+    bool calibrated;    /* built from a calibration file (hw_calib_table) */
     hw_const c[HW_CONST_COUNT];
+    /* PE fmax (MHz) per dataflow and bit width (index hw_calib_bits_index) at ref_nm; 0 where
+     * unknown, in which case c[HW_C_FMAX_MHZ] (0 = no check) applies */
+    double pe_fmax_mhz[HW_DATAFLOW_COUNT][HW_TECH_BITS_COUNT];
+    const char *fmax_source;
 } hw_tech_table;
+
+/* PE fmax (MHz) of a config's dataflow and bit width at node nm: the table's per-width value
+ * (or its single fmax_mhz) moved from ref_nm with the classical rule (delay ~ nm); 0 when the
+ * table has none (no clock check). */
+double hw_tech_pe_fmax_mhz(const hw_tech_table *t, int dataflow, int bits, int nm);
 
 /* The built-in table of published figures. */
 const hw_tech_table *hw_tech_default(void);
-/* The table hw_evaluate uses (default until set); NULL restores the default. */
+/* The selected table at the report node (45 nm): by default the calibrated one
+ * (hw_model/calibration/osu018.json, hw_calib.h "Technology selection"), else the published
+ * one. hw_tech_set_active(t) overrides the selection for every node until called with NULL,
+ * which restores the selection. */
 void hw_tech_set_active(const hw_tech_table *t);
 const hw_tech_table *hw_tech_active(void);
+/* The table hw_evaluate uses for a config at node nm: the override when set; the calibrated
+ * table built at nm (Stillmaker & Baas factors) when nm is a node of the scaling table, else
+ * the report node's table (classical scaling from there); the published table in published
+ * mode. Never NULL; O(1) after the first call. */
+const hw_tech_table *hw_tech_for_node(int nm);
 
 /* Looks a constant up by name (for calibration files); -1 when unknown. */
 int hw_tech_find(const char *name);

@@ -1,5 +1,6 @@
 /* Accelerator config: presets, YAML loading and its error messages, validation, hash,
  * write-back round trip, the constant table's published points, the genome. */
+#include "hw_calib.h"
 #include "hw_config.h"
 #include "hw_space.h"
 #include "hw_tech.h"
@@ -78,13 +79,35 @@ static void test_yaml_errors(void **state)
     assert_msg_contains("d.yaml:1:11: key 'dataflow'");
     assert_int_equal(hw_config_load_string("clock_mhz: fast\n", "e.yaml", &c), TD_ERR_CONFIG);
     assert_msg_contains("e.yaml:1:12: key 'clock_mhz'");
-    /* a weight tile that does not fit: 64x64 x 32 bits x 2 buffers = 32 KiB > 16 KiB */
+    /* buffers too small for one tile (the compiler's rule, rtl_hw_check): WS preloads a full
+     * weight tile of 64 lines of 64 x 32 bits = 16 KiB */
     assert_int_equal(hw_config_load_string("rows: 64\ncols: 64\nbits: 32\nacc_bits: 80\n"
-                                           "l1_weight_kib: 16\n",
+                                           "l1_weight_kib: 8\n",
                                            "f.yaml", &c),
                      TD_ERR_CONFIG);
-    assert_msg_contains("f.yaml:5:16: key 'l1_weight_kib': l1_weight_kib: one ws tile needs 32 "
-                        "KiB, has 16 (short by 16 KiB)");
+    assert_msg_contains("f.yaml:5:16: key 'l1_weight_kib': l1_weight_kib: one ws tile needs 64 "
+                        "weight lines of 2048 bits (16 KiB;");
+    assert_msg_contains("has 8 (short by 8 KiB)");
+    /* exactly one tile is enough (the old rule asked for two) */
+    assert_int_equal(hw_config_load_string("rows: 64\ncols: 64\nbits: 32\nacc_bits: 80\n"
+                                           "l1_weight_kib: 16\n",
+                                           "f2.yaml", &c),
+                     TD_OK);
+    /* OS keeps a 64-line output tile in the accumulator buffer: 64 x 64 x 32 bits = 16 KiB */
+    assert_int_equal(
+        hw_config_load_string("rows: 64\ncols: 64\ndataflow: os\nl1_acc_kib: 8\n", "f3.yaml", &c),
+        TD_ERR_CONFIG);
+    assert_msg_contains("f3.yaml:4:13: key 'l1_acc_kib': l1_acc_kib: one os tile needs 64 "
+                        "accumulator lines of 2048 bits (16 KiB;");
+    /* the input buffer holds at least 2 lines (the core's minimum depth) of 1024 x 32 bits */
+    assert_int_equal(hw_config_load_string("rows: 1024\ncols: 1\nbits: 32\nacc_bits: 80\n"
+                                           "l1_input_kib: 4\n",
+                                           "f4.yaml", &c),
+                     TD_ERR_CONFIG);
+    assert_msg_contains("f4.yaml:5:15: key 'l1_input_kib': l1_input_kib: one ws tile needs 1 "
+                        "input line of 32768 bits (8 KiB; the core has at least 2 lines");
+    /* a clock above the PE's fmax loads (it is a violation of the evaluation, not an error) */
+    assert_int_equal(hw_config_load_string("clock_mhz: 5000\n", "f5.yaml", &c), TD_OK);
     /* an accumulator narrower than even a single product with a bias */
     assert_int_equal(hw_config_load_string("bits: 16\nacc_bits: 24\n", "g.yaml", &c),
                      TD_ERR_CONFIG);
@@ -224,13 +247,80 @@ static void test_tech_table(void **state)
         assert_int_equal(hw_tech_find(t->c[i].name), i);
     }
     assert_int_equal(hw_tech_find("nope"), -1);
-    /* swappable */
+    /* swappable: an override serves every node until removed */
     hw_tech_table cal = *t;
     cal.origin = "test calibration";
     hw_tech_set_active(&cal);
     assert_ptr_equal(hw_tech_active(), &cal);
+    assert_ptr_equal(hw_tech_for_node(90), &cal);
     hw_tech_set_active(NULL);
-    assert_ptr_equal(hw_tech_active(), t);
+    assert_ptr_equal(hw_tech_active(), hw_tech_for_node(45));
+}
+
+/* The selection: calibrated by default (the checked-in file, found through the source path
+ * compiled into hw_model), published on request, fallback with a note when no file is found. */
+static void test_tech_selection(void **state)
+{
+    (void)state;
+    const hw_tech_table *t = hw_tech_active();
+    assert_int_equal(hw_tech_selected_mode(), HW_TECH_MODE_CALIBRATED);
+    assert_true(t->calibrated);
+    assert_true(t->c[HW_C_REF_NM].value == 45);
+    assert_true(t->c[HW_C_MULT8_UM2].origin == (HW_ORIGIN_SYNTHESIS | HW_ORIGIN_SCALED));
+    assert_true(t->c[HW_C_SRAM8K_PJ].origin == HW_ORIGIN_PUBLISHED);
+    assert_true(hw_tech_pe_fmax_mhz(t, HW_DATAFLOW_WS, 8, 45) > 500);
+    assert_non_null(strstr(hw_tech_selection_note(), "osu018.json"));
+    /* a node of the scaling table gets its own table; others use the 45 nm one */
+    const hw_tech_table *t90 = hw_tech_for_node(90);
+    assert_true(t90->c[HW_C_REF_NM].value == 90);
+    assert_true(t90->c[HW_C_SRAM8K_PJ].origin == (HW_ORIGIN_PUBLISHED | HW_ORIGIN_SCALED));
+    assert_ptr_equal(hw_tech_for_node(28), t);
+    /* published */
+    assert_int_equal(hw_tech_select(HW_TECH_MODE_PUBLISHED, NULL), TD_OK);
+    assert_ptr_equal(hw_tech_active(), hw_tech_default());
+    assert_ptr_equal(hw_tech_for_node(90), hw_tech_default());
+    assert_true(hw_tech_pe_fmax_mhz(hw_tech_default(), HW_DATAFLOW_WS, 8, 45) == 0);
+    /* a file the user names and that fails is an error; the selection stays */
+    assert_int_equal(hw_tech_select(HW_TECH_MODE_CALIBRATED, "/nonexistent/cal.json"), TD_ERR_IO);
+    assert_msg_contains("/nonexistent/cal.json: cannot open calibration file");
+    assert_int_equal(hw_tech_selected_mode(), HW_TECH_MODE_PUBLISHED);
+    /* the default file missing: published, with a note naming why */
+    char path[1024];
+    assert_int_equal(hw_calib_find_default(path, sizeof path), TD_OK);
+    assert_non_null(strstr(path, "hw_model/calibration/osu018.json"));
+    setenv("TANDEM_CALIBRATION", "/nonexistent/env.json", 1);
+    td_status st = hw_calib_find_default(path, sizeof path);
+    assert_int_equal(st, TD_ERR_IO); /* set: the only candidate */
+    assert_msg_contains("no calibration file found (looked for /nonexistent/env.json "
+                        "($TANDEM_CALIBRATION))");
+    assert_int_equal(hw_tech_select(HW_TECH_MODE_CALIBRATED, NULL), TD_OK);
+    unsetenv("TANDEM_CALIBRATION");
+    assert_int_equal(hw_tech_selected_mode(), HW_TECH_MODE_PUBLISHED);
+    assert_non_null(strstr(hw_tech_selection_note(), "/nonexistent/env.json"));
+    /* the default file unreadable ($TANDEM_CALIBRATION names a broken one): published, one
+     * warning, and the note says why */
+    char bad[] = "/tmp/tandem-badcal-XXXXXX";
+    int fd = mkstemp(bad);
+    assert_true(fd >= 0);
+    assert_true(write(fd, "{", 1) == 1);
+    close(fd);
+    setenv("TANDEM_CALIBRATION", bad, 1);
+    assert_int_equal(hw_tech_select(HW_TECH_MODE_CALIBRATED, NULL), TD_OK);
+    unsetenv("TANDEM_CALIBRATION");
+    unlink(bad);
+    assert_int_equal(hw_tech_selected_mode(), HW_TECH_MODE_PUBLISHED);
+    assert_ptr_equal(hw_tech_active(), hw_tech_default());
+    assert_non_null(strstr(hw_tech_selection_note(), "calibrated table not installed"));
+    assert_non_null(strstr(hw_tech_selection_note(), bad));
+    /* mode names */
+    hw_tech_mode m;
+    assert_int_equal(hw_tech_mode_parse("published", &m), TD_OK);
+    assert_int_equal(m, HW_TECH_MODE_PUBLISHED);
+    assert_int_equal(hw_tech_mode_parse("synth", &m), TD_ERR_CONFIG);
+    assert_msg_contains("technology table 'synth' is neither 'calibrated' nor 'published'");
+    /* back to the default */
+    assert_int_equal(hw_tech_select(HW_TECH_MODE_CALIBRATED, NULL), TD_OK);
+    assert_int_equal(hw_tech_selected_mode(), HW_TECH_MODE_CALIBRATED);
 }
 
 static void test_space_and_genome(void **state)
@@ -242,7 +332,7 @@ static void test_space_and_genome(void **state)
     assert_int_equal(s.n_l2, 6);    /* 256..8192 KiB */
     assert_int_equal(s.n_lanes, 5); /* 4..64 */
     assert_true(s.dram_gbps[0] == 50.0 && s.dram_gbps[s.n_dram - 1] == 500.0);
-    assert_true(s.clock_mhz[0] == 500.0 && s.clock_mhz[s.n_clock - 1] == 2000.0);
+    assert_true(s.clock_mhz[0] == 200.0 && s.clock_mhz[s.n_clock - 1] == 1000.0);
     int32_t hi[HW_GENE_COUNT];
     hw_genome_ranges(&s, hi);
     for (int i = 0; i < HW_GENE_COUNT; i++) {
@@ -299,6 +389,29 @@ static void test_space_and_genome(void **state)
     assert_int_equal(hw_space_from_config(&s, cfg), TD_ERR_CONFIG);
     assert_msg_contains("key 'space.hw.dims': rows x cols from these dims (16..64) cannot reach "
                         "the MAC range [128, 4096]");
+    /* hw.tech selects the table the search evaluates with; hw.calibration names a file */
+    assert_int_equal(td_config_merge_string(cfg,
+                                            "space:\n  hw:\n    dims: [4, 8, 16, 32, 64]\n"
+                                            "hw:\n  tech: published\n",
+                                            "v.yaml"),
+                     TD_OK);
+    assert_int_equal(hw_space_from_config(&s, cfg), TD_OK);
+    assert_int_equal(s.tech, HW_TECH_MODE_PUBLISHED);
+    assert_ptr_equal(hw_tech_active(), hw_tech_default());
+    assert_int_equal(td_config_merge_string(cfg, "hw:\n  tech: synthesized\n", "w.yaml"),
+                     TD_ERR_CONFIG);
+    assert_msg_contains("w.yaml:2:9: key 'hw.tech'");
+    assert_int_equal(td_config_merge_string(cfg,
+                                            "hw:\n  tech: calibrated\n"
+                                            "  calibration: /nonexistent/c.json\n",
+                                            "x.yaml"),
+                     TD_OK);
+    assert_int_equal(hw_space_from_config(&s, cfg), TD_ERR_IO);
+    assert_msg_contains("x.yaml:3:16: key 'hw.calibration': /nonexistent/c.json: cannot open "
+                        "calibration file");
+    assert_int_equal(td_config_merge_string(cfg, "hw:\n  calibration: ''\n", "y.yaml"), TD_OK);
+    assert_int_equal(hw_space_from_config(&s, cfg), TD_OK);
+    assert_int_equal(hw_tech_selected_mode(), HW_TECH_MODE_CALIBRATED);
     td_config_free(cfg);
 }
 
@@ -312,6 +425,7 @@ int main(void)
         cmocka_unit_test(test_hash_and_roundtrip),
         cmocka_unit_test(test_violations),
         cmocka_unit_test(test_tech_table),
+        cmocka_unit_test(test_tech_selection),
         cmocka_unit_test(test_space_and_genome),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -362,11 +362,12 @@ static void test_totals_and_json(void **state)
     nn_graph g;
     assert_int_equal(nn_builtin_graph(&g, "ref-cnn"), TD_OK);
     hw_config c = base(HW_DATAFLOW_WS);
+    c.clock_mhz = 800; /* below the calibrated 8-bit WS PE's fmax at 45 nm (865 MHz) */
     hw_result r;
     assert_int_equal(hw_result_init(&r, g.n_nodes), TD_OK);
     assert_int_equal(hw_evaluate(&g, &c, &r), TD_OK);
     assert_int_equal(r.macs, nn_graph_macs(&g));
-    assert_true(r.peak_tops == 2.0 * 256 * 1000 * 1e-6);
+    assert_true(r.peak_tops == 2.0 * 256 * 800 * 1e-6);
     assert_true(r.utilization > 0 && r.utilization <= 1);
     assert_true(r.effective_tops <= r.peak_tops);
     assert_true(r.inferences_per_s * r.latency_ms > 999.999 &&
@@ -384,7 +385,51 @@ static void test_totals_and_json(void **state)
     for (size_t i = 0; i < sizeof lkeys / sizeof lkeys[0]; i++)
         assert_non_null(json_object_get(l0, lkeys[i]));
     assert_string_equal(json_string_value(json_object_get(l0, "bound")), "compute");
+    /* every number says where it comes from */
+    json_t *pv = json_object_get(o, "provenance");
+    assert_non_null(pv);
+    json_t *og = json_object_get(pv, "origins");
+    const char *eparts[] = {"mac_uj",  "reg_uj",    "l1_uj",   "l2_uj",
+                            "dram_uj", "vector_uj", "ctrl_uj", "leak_uj"};
+    for (size_t i = 0; i < sizeof eparts / sizeof eparts[0]; i++) {
+        assert_non_null(json_object_get(json_object_get(o, "energy_breakdown"), eparts[i]));
+        assert_non_null(json_object_get(json_object_get(og, "energy_breakdown"), eparts[i]));
+    }
+    const char *aparts[] = {"pe_array_mm2", "l1_mm2", "l2_mm2", "vector_mm2", "ctrl_mm2"};
+    for (size_t i = 0; i < sizeof aparts / sizeof aparts[0]; i++) {
+        assert_non_null(json_object_get(json_object_get(o, "area_breakdown"), aparts[i]));
+        assert_non_null(json_object_get(json_object_get(og, "area_breakdown"), aparts[i]));
+    }
+    /* calibrated by default: the PE from synthesis, SRAM from the published model */
+    assert_string_equal(json_string_value(json_object_get(pv, "tech")), "calibrated");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(og, "area_breakdown"), "pe_array_mm2")),
+        "synthesis+scaled");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(og, "area_breakdown"), "l2_mm2")),
+        "published+assumption");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(og, "energy_breakdown"), "dram_uj")),
+        "published");
+    assert_true(json_array_size(json_object_get(o, "constants")) == HW_CONST_COUNT);
+    assert_true(json_real_value(json_object_get(o, "pe_fmax_mhz")) > 800);
     json_decref(o);
+
+    /* the clock is a checked constraint: above the PE's fmax a violation with its amount, not
+     * an error */
+    c.clock_mhz = 1000;
+    assert_int_equal(hw_evaluate(&g, &c, &r), TD_OK);
+    assert_int_equal(r.violations.n, 1);
+    assert_int_equal(r.violations.v[0].kind, HW_VIOL_FMAX);
+    const double fmax = hw_tech_pe_fmax_mhz(r.tech, HW_DATAFLOW_WS, 8, 45);
+    assert_true(fabs(r.violations.v[0].amount - (1000 - fmax)) < 1e-9);
+    char vm[320];
+    hw_violation_format(&r.violations.v[0], &c, vm, sizeof vm);
+    assert_non_null(strstr(vm, "clock_mhz: 1000 MHz is above the PE's fmax"));
+    /* the published table has no fmax: no clock check */
+    assert_int_equal(hw_evaluate_with(&g, &c, hw_tech_default(), &r), TD_OK);
+    assert_int_equal(r.violations.n, 0);
+    c.clock_mhz = 800;
 
     /* infeasible points are evaluated, with named violations */
     c.acc_bits = 20;
@@ -410,13 +455,44 @@ static void test_totals_and_json(void **state)
     nn_graph_free(&g);
 }
 
+/* WS with several row blocks: the compiled loop re-reads a column fold's K weight lines once
+ * per m-block; when they do not fit the L2 block cache (the staging half) each block fetches
+ * them from DRAM again (docs/models.md section 4). */
+static void test_weight_refetch(void **state)
+{
+    (void)state;
+    nn_graph g;
+    /* 3x3 conv 256 -> 16 channels on 32x32: M = 1024, K = 2304, N = 16 */
+    one_conv(&g, 256, 32, 16, 3, 1);
+    hw_config c = base(HW_DATAFLOW_WS);
+    c.l1_input_kib = 2; /* x_depth = 2 KiB / (16 x 8 bits) = 128 lines: m-blocks of 128 */
+    c.l2_kib = 64;      /* staging half 32 KiB < K x word = 2304 x 16 B = 36 KiB */
+    hw_result r;
+    const hw_layer_result *l = eval1(&g, &c, &r);
+    assert_int_equal(l->folds_m, 8);
+    const int64_t wb = 16, K = 2304, fn = 1;
+    const int64_t w = fn * (K + 16) * wb, x = 256 * 32 * 32; /* packed 8-bit input */
+    /* input larger than the staging half: weights-outer, input streamed once per column fold */
+    assert_int_equal(l->loop, HW_LOOP_WEIGHTS_OUTER);
+    const int64_t y = fn * 1024 * wb; /* the last layer's output goes to DRAM */
+    assert_int_equal(l->dram_bytes, fn * x + w + (8 - 1) * K * wb + y);
+    hw_result_free(&r);
+    /* with a larger L2 the fold's weights stay cached: counted once */
+    c.l2_kib = 8192;
+    l = eval1(&g, &c, &r);
+    assert_int_equal(l->loop, HW_LOOP_BOTH_FIT);
+    assert_int_equal(l->dram_bytes, x + w + y);
+    hw_result_free(&r);
+    nn_graph_free(&g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_one_fold_ws),     cmocka_unit_test(test_one_fold_os),
         cmocka_unit_test(test_many_folds),      cmocka_unit_test(test_memory_bound_fc),
         cmocka_unit_test(test_depthwise),       cmocka_unit_test(test_vector_and_fused),
-        cmocka_unit_test(test_totals_and_json),
+        cmocka_unit_test(test_totals_and_json), cmocka_unit_test(test_weight_refetch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
