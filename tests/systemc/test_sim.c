@@ -398,8 +398,8 @@ static void test_errors(void **state)
     o.core = SIM_CORE_RTL;
     sim_result r;
     expect_msg(sim_run_net(&g, &cfg, &o, &r), "use --core twin");
-    cfg.acc_bits = 60;
-    expect_msg(sim_rtl_hw_from_config(&cfg, &hw), "acc_bits 60");
+    cfg.acc_bits = 100;
+    expect_msg(sim_rtl_hw_from_config(&cfg, &hw), "acc_bits 100 outside [16, 96]");
     sim_core_kind k;
     expect_msg(sim_core_parse("verilog", &k), "'verilog' is neither 'rtl' nor 'twin'");
     nn_graph_free(&g);
