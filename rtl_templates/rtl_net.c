@@ -54,8 +54,7 @@ td_status rtl_layers_from_graph(const nn_graph *g, const rtl_node_weights *weigh
                                  "split into %d groups",
                                  nd->name, (long long)nd->in.c, (long long)nd->out.c, nd->groups);
             } else if (nd->op == NN_OP_GLOBAL_AVGPOOL && w->pool_rq.shift < 1) {
-                st = td_fail(TD_ERR_CONFIG, "layer %s: no quantized pool requantization",
-                             nd->name);
+                st = td_fail(TD_ERR_CONFIG, "layer %s: no quantized pool requantization", nd->name);
             } else if (nd->op == NN_OP_ADD && (w->shift < 1 || nd->n_inputs != 2)) {
                 st = td_fail(TD_ERR_CONFIG,
                              nd->n_inputs != 2 ? "layer %s: an add needs two inputs"
@@ -89,8 +88,8 @@ td_status rtl_layers_from_graph(const nn_graph *g, const rtl_node_weights *weigh
         case NN_OP_BATCHNORM: /* folded into the conv's weights and bias by the quantizer */
         case NN_OP_RELU:      /* folded into the clamp [lo, hi] */
         case NN_OP_RELU6:
-            if (!cur || cur->pool_k || nd->inputs[0] != (int32_t)i - 1 ||
-                consumers[i - 1] != 1 || (nd->op == NN_OP_BATCHNORM && cur->op != RTL_LAYER_CONV) ||
+            if (!cur || cur->pool_k || nd->inputs[0] != (int32_t)i - 1 || consumers[i - 1] != 1 ||
+                (nd->op == NN_OP_BATCHNORM && cur->op != RTL_LAYER_CONV) ||
                 cur->op == RTL_LAYER_GAP) {
                 st = td_fail(TD_ERR_UNSUPPORTED,
                              "layer %s: %s must directly follow a conv, fc or add (its only "
@@ -101,8 +100,8 @@ td_status rtl_layers_from_graph(const nn_graph *g, const rtl_node_weights *weigh
             node_layer[i] = n - 1;
             break;
         case NN_OP_MAXPOOL:
-            if (!cur || cur->op != RTL_LAYER_CONV || cur->pool_k || nd->inputs[0] != (int32_t)i - 1 ||
-                consumers[i - 1] != 1) {
+            if (!cur || cur->op != RTL_LAYER_CONV || cur->pool_k ||
+                nd->inputs[0] != (int32_t)i - 1 || consumers[i - 1] != 1) {
                 st = td_fail(TD_ERR_UNSUPPORTED,
                              "layer %s: a max-pool is compiled only "
                              "fused after a conv",
@@ -232,8 +231,8 @@ static td_status emit_add(rtl_program *p, const rtl_layer *l, int64_t a, int64_t
         if (st == TD_OK)
             st = rtl_program_emit(p, ld);
         if (st == TD_OK)
-            st = rtl_program_emit(p, rtl_cmd_add(0, (uint16_t)n, 0, (uint16_t)n, l->wt.lo == 0,
-                                                 l->wt.hi));
+            st = rtl_program_emit(
+                p, rtl_cmd_add(0, (uint16_t)n, 0, (uint16_t)n, l->wt.lo == 0, l->wt.hi));
         rtl_cmd sto = {.op = RTL_OP_STORE, .a = 0, .n = (uint16_t)n, .x = (uint32_t)(y + l0)};
         if (st == TD_OK)
             st = rtl_program_emit(p, sto);
@@ -288,8 +287,8 @@ td_status rtl_program_add_net(rtl_program *p, const rtl_layer *layers, int32_t n
              * Y (c rows, one column) transposed back to c channels of one pixel */
             const int64_t HW = s.h * s.w;
             int64_t t = 0, ones_n = HW;
-            rtl_host_op tr = {.kind = RTL_HOST_TRANSPOSE, .src = src[0], .c = s.c, .h = s.h,
-                              .w = s.w};
+            rtl_host_op tr = {
+                .kind = RTL_HOST_TRANSPOSE, .src = src[0], .c = s.c, .h = s.h, .w = s.w};
             int32_t *ones = malloc((size_t)ones_n * sizeof *ones);
             if (!ones)
                 return td_fail(TD_ERR_NOMEM, "layer %s: out of memory", l->name);
@@ -319,8 +318,8 @@ td_status rtl_program_add_net(rtl_program *p, const rtl_layer *layers, int32_t n
             free(ones);
             if (st == TD_OK)
                 st = rtl_mem_alloc(&p->mem, cdiv(s.c, C), &y);
-            rtl_host_op back = {.kind = RTL_HOST_TRANSPOSE, .src = yt, .dst = y, .c = 1,
-                                .h = s.c, .w = 1};
+            rtl_host_op back = {
+                .kind = RTL_HOST_TRANSPOSE, .src = yt, .dst = y, .c = 1, .h = s.c, .w = 1};
             if (st == TD_OK)
                 st = rtl_program_emit_host(p, &back);
         } else {

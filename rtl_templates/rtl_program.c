@@ -66,7 +66,7 @@ int32_t rtl_hw_mem_bits(const rtl_hw *hw)
 /* ---- commands ---- */
 
 static const char *const op_names[RTL_OP_COUNT] = {
-    "NOP",  "LD_X",  "LD_W", "LD_P",    "PRELOAD", "COMPUTE", "DRAIN",
+    "NOP",     "LD_X", "LD_W",  "LD_P", "PRELOAD", "COMPUTE", "DRAIN",
     "REQUANT", "POOL", "STORE", "HOST", "ADD_CFG", "ADD"};
 
 static const char *const host_names[RTL_HOST_KIND_COUNT] = {"im2col", "scatter", "transpose"};
@@ -318,8 +318,8 @@ static td_status host_move(const rtl_program *p, const rtl_host_op *op, rtl_mem 
     const int64_t C = p->hw.cols, b = p->hw.bits, HW = op->h * op->w;
     const bool tr = op->kind == RTL_HOST_TRANSPOSE;
     int64_t last_src = op->src + cdiv(op->c, C) * HW - 1;
-    int64_t last_dst = tr ? op->dst + cdiv(HW, C) * op->c - 1
-                          : op->dst + cdiv(op->c0 + op->c, C) * HW - 1;
+    int64_t last_dst =
+        tr ? op->dst + cdiv(HW, C) * op->c - 1 : op->dst + cdiv(op->c0 + op->c, C) * HW - 1;
     if (op->src < 0 || op->dst < 0 || op->c0 < 0 || last_src >= mem->n_words ||
         last_dst >= mem->n_words)
         return td_fail(TD_ERR_CONFIG, "rtl program: %s step reaches beyond memory word %lld",
@@ -514,9 +514,9 @@ static td_status emit_gemm_rows(rtl_program *p, const rtl_gemm_plan *g, int64_t 
             if (st == TD_OK)
                 st = emit_mem(p, RTL_OP_LD_W, 0, kc, g->w_addr + j * K + k0);
             if (st == TD_OK)
-                st = rtl_program_emit(p, rtl_cmd_compute_os(0, 0, (uint16_t)kc, (uint16_t)n_t,
-                                                            k0 == 0, k0 + kc == K, 0,
-                                                            (uint16_t)m_t, false));
+                st = rtl_program_emit(p,
+                                      rtl_cmd_compute_os(0, 0, (uint16_t)kc, (uint16_t)n_t, k0 == 0,
+                                                         k0 + kc == K, 0, (uint16_t)m_t, false));
         }
         /* a band boundary inside the tile: requantize only the band's rows */
         const int64_t r_lo = max64(m_lo, mt * R), r_hi = min64(m_hi, mt * R + m_t);
@@ -564,8 +564,7 @@ td_status rtl_program_emit_gemm(rtl_program *p, const rtl_gemm_plan *g)
             return td_fail(TD_ERR_INFEASIBLE,
                            "rtl gemm: the fused max-pool needs %d map rows of %lld pixels and "
                            "%lld pooled pixels in the output buffer (out_depth %lld)",
-                           g->pool_k, (long long)g->map_w, (long long)pw,
-                           (long long)hw->out_depth);
+                           g->pool_k, (long long)g->map_w, (long long)pw, (long long)hw->out_depth);
     }
     td_status st = TD_OK;
     for (int64_t j = 0; j < fn && st == TD_OK; j++) {
@@ -588,8 +587,8 @@ td_status rtl_program_emit_gemm(rtl_program *p, const rtl_gemm_plan *g)
                           .b = (uint16_t)mb,
                           .n = (uint16_t)g->map_w,
                           .t = (uint16_t)(py1 - py0),
-                          .x = (uint32_t)pw | (uint32_t)g->pool_k << 16 |
-                               (uint32_t)g->pool_s << 24};
+                          .x =
+                              (uint32_t)pw | (uint32_t)g->pool_k << 16 | (uint32_t)g->pool_s << 24};
             if (st == TD_OK)
                 st = rtl_program_emit(p, pc);
             if (st == TD_OK)
@@ -653,8 +652,8 @@ typedef struct core_model {
     int64_t *xs, *ws, *ob; /* depth x lanes */
     nn_acc_t *acc;         /* acc_depth x cols, wrapped to acc_bits */
     int64_t *bias, *mult, *shift;
-    int64_t *pe_w;    /* WS: rows x cols stationary weights */
-    nn_acc_t *pe_acc; /* OS: rows x cols accumulators */
+    int64_t *pe_w;           /* WS: rows x cols stationary weights */
+    nn_acc_t *pe_acc;        /* OS: rows x cols accumulators */
     uint32_t add_ma, add_mb; /* ADD_CFG */
     int32_t add_shift;
 } core_model;
@@ -785,9 +784,9 @@ static td_status model_cmd(core_model *cm, const rtl_cmd *c, size_t ci, rtl_mem 
             if (st == TD_OK)
                 st = line_check(c->t + i, hw->out_depth, "output", ci);
             for (int64_t l = 0; l < C && st == TD_OK; l++)
-                cm->ob[(c->t + i) * C + l] =
-                    nn_requantize_add(cm->ws[(c->a + i) * C + l], cm->add_ma,
-                                      cm->ws[(c->b + i) * C + l], cm->add_mb, cm->add_shift, lo, hi);
+                cm->ob[(c->t + i) * C + l] = nn_requantize_add(
+                    cm->ws[(c->a + i) * C + l], cm->add_ma, cm->ws[(c->b + i) * C + l], cm->add_mb,
+                    cm->add_shift, lo, hi);
         }
         return st;
     }

@@ -1,9 +1,10 @@
 // Testbench of a generated Tandem core bundle (docs/rtl.md, "Bundle"). Self-contained: it
 // needs only Verilator and a C++ compiler. For every test image it loads data/memory.hex into
 // a memory model, writes the image, feeds data/program.hex to the core (running the host
-// layout steps of data/host.txt between commands: im2col, scatter, transpose), and compares every layer's output tensor
-// with data/expected.txt (the C integer reference) and every fixed-duration command's cycle
-// count with data/cycles.txt (hw_model's timing). Exit status 0 only when all match.
+// layout steps of data/host.txt between commands: im2col, scatter, transpose), and compares every
+// layer's output tensor with data/expected.txt (the C integer reference) and every fixed-duration
+// command's cycle count with data/cycles.txt (hw_model's timing). Exit status 0 only when all
+// match.
 #include "Vtandem_core.h"
 #include "verilated.h"
 

@@ -521,8 +521,7 @@ int main(void)
         cmocka_unit_test(test_execute_errors),    cmocka_unit_test(test_cycles_are_hw_timing),
         cmocka_unit_test(test_model_gemm_matrix), cmocka_unit_test(test_model_conv),
         cmocka_unit_test(test_model_ref_cnn),     cmocka_unit_test(test_model_genome),
-        cmocka_unit_test(test_net_errors),
-        cmocka_unit_test(test_bundle_errors),
+        cmocka_unit_test(test_net_errors),        cmocka_unit_test(test_bundle_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -231,8 +231,7 @@ static void test_new_ops_twin_equals_rtl(void **state)
                 for (int64_t e = 0; e < n; e++)
                     if (ya[e] != nc.ref[l][e] || yb[e] != nc.ref[l][e])
                         fail_msg("%s %s layer %s: output %lld rtl %d twin %d reference %d", hws[h],
-                                 name, nc.layers[l].name, (long long)e, ya[e], yb[e],
-                                 nc.ref[l][e]);
+                                 name, nc.layers[l].name, (long long)e, ya[e], yb[e], nc.ref[l][e]);
                 free(ya);
                 free(yb);
             }
