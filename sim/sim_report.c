@@ -85,33 +85,29 @@ void sim_counters_add(sim_counters *dst, const sim_counters *src)
 void sim_energy_compute(const sim_counters *c, const hw_config *cfg, const hw_tech_table *t,
                         int64_t cycles, sim_energy *out)
 {
-    const double se = hw_tech_scale_energy(t, cfg->tech_nm);
+    /* The selected table is per node (hw_tech_for_node): the one hw_evaluate uses for this
+     * config, so that both fidelities charge the same per-action costs. */
+    if (t == hw_tech_active())
+        t = hw_tech_for_node(cfg->tech_nm);
+    hw_action_costs k; /* the ONE derivation of per-action energies (hw_eval.h) */
+    hw_action_costs_compute(cfg, t, &k);
     const double b = cfg->bits, a = cfg->acc_bits, R = cfg->rows, C = cfg->cols;
-    const double e_mac = se * (hw_tech_mult_pj(t, cfg->bits) + hw_tech_add_pj(t, cfg->acc_bits));
-    const double e_reg = se * t->c[HW_C_REG_BIT_PJ].value;
-    const double e_in = se * hw_tech_sram_pj_per_bit(t, cfg->l1_input_kib * 1024.0);
-    const double e_w = se * hw_tech_sram_pj_per_bit(t, cfg->l1_weight_kib * 1024.0);
-    const double e_acc = se * hw_tech_sram_pj_per_bit(t, cfg->l1_acc_kib * 1024.0);
-    const double e_l2 = se * hw_tech_sram_pj_per_bit(t, cfg->l2_kib * 1024.0);
-    const double e_dram = t->c[HW_C_DRAM64_PJ].value / 64.0;
-    const double e_rq = se * (hw_tech_mult_pj(t, 32) + hw_tech_add_pj(t, cfg->acc_bits) +
-                              hw_tech_add_pj(t, cfg->bits));
-    const double e_vec = se * hw_tech_add_pj(t, cfg->acc_bits);
     sim_energy e;
-    e.mac_uj = (double)c->macs * e_mac * 1e-6;
+    e.mac_uj = (double)c->macs * k.mac_pj * 1e-6;
     /* every enabled PE moves its operand and partial-sum registers each cycle */
-    e.reg_uj = (double)c->pe_cycles * (2 * b + a) * e_reg * 1e-6;
-    e.l1_uj = ((double)(c->xs_reads + c->xs_writes) * R * b * e_in +
-               (double)(c->ws_reads + c->ws_writes) * C * b * e_w +
-               (double)(c->acc_reads + c->acc_writes) * C * a * e_acc +
-               (double)(c->out_reads + c->out_writes) * C * b * e_acc +
-               (double)c->param_writes * (a + 39) * e_acc) *
+    e.reg_uj = (double)c->pe_cycles * (2 * b + a) * k.reg_bit_pj * 1e-6;
+    e.l1_uj = ((double)(c->xs_reads + c->xs_writes) * R * b * k.l1_input_bit_pj +
+               (double)(c->ws_reads + c->ws_writes) * C * b * k.l1_weight_bit_pj +
+               (double)(c->acc_reads + c->acc_writes) * C * a * k.l1_acc_bit_pj +
+               (double)(c->out_reads + c->out_writes) * C * b * k.l1_acc_bit_pj +
+               (double)c->param_writes * (a + 39) * k.l1_acc_bit_pj) *
               1e-6;
-    e.l2_uj = 8.0 * (double)(c->l2_read_bytes + c->l2_write_bytes) * e_l2 * 1e-6;
-    e.dram_uj = 8.0 * (double)(c->dram_read_bytes + c->dram_write_bytes) * e_dram * 1e-6;
-    e.vector_uj = ((double)c->requants * e_rq + (double)c->vector_ops * e_vec) * 1e-6;
-    e.ctrl_uj = (double)c->commands * se * t->c[HW_C_CMD_PJ].value * 1e-6;
-    const double leak_mw = hw_area_mm2(cfg, t, NULL) * t->c[HW_C_LEAK_MW_PER_MM2].value;
+    e.l2_uj = 8.0 * (double)(c->l2_read_bytes + c->l2_write_bytes) * k.l2_bit_pj * 1e-6;
+    e.dram_uj = 8.0 * (double)(c->dram_read_bytes + c->dram_write_bytes) * k.dram_bit_pj * 1e-6;
+    e.vector_uj =
+        ((double)c->requants * k.requant_pj + (double)c->vector_ops * k.vec_add_pj) * 1e-6;
+    e.ctrl_uj = (double)c->commands * k.cmd_pj * 1e-6;
+    const double leak_mw = hw_area_mm2(cfg, t, NULL) * k.leak_mw_per_mm2;
     e.leak_uj = leak_mw * (double)cycles / (cfg->clock_mhz * 1000.0);
     e.total_uj =
         e.mac_uj + e.reg_uj + e.l1_uj + e.l2_uj + e.dram_uj + e.vector_uj + e.ctrl_uj + e.leak_uj;

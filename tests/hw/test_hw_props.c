@@ -246,7 +246,32 @@ static void test_more_macs_small_layer_counterexample(void **state)
     assert_int_equal(f->a.layers[1].folds_k, 3);
     assert_int_equal(f->b.layers[1].folds_k, 2);
     assert_true(f->b.layers[1].compute_cycles > f->a.layers[1].compute_cycles);
+    /* the numbers of docs/models.md section 10: N = 10 on 8 columns is 2 column folds;
+     * 6 tiles of 1 + 33 + (1 + 32 + 8) cycles against 4 of 1 + 65 + (1 + 64 + 8) */
+    assert_int_equal(f->a.layers[1].compute_cycles, 6 * 75);
+    assert_int_equal(f->b.layers[1].compute_cycles, 4 * 139);
     nn_graph_free(&fc);
+
+    /* 3x3 depthwise on a 28x28 map, 32 channels: WS 16x16 834 cycles per channel, 32x32 882;
+     * OS gets faster (49 m-tiles x 57 -> 25 x 105) */
+    nn_graph dwg;
+    nn_shape din = {32, 28, 28};
+    x = 0;
+    assert_int_equal(nn_graph_init(&dwg, "dw28", din, 10), TD_OK);
+    assert_int_equal(nn_graph_add_conv(&dwg, &x, x, "dw", 32, 3, 1, 1, 32, false), TD_OK);
+    c.rows = c.cols = 16;
+    d = c;
+    d.rows = d.cols = 32;
+    eval(&dwg, &c, &f->a);
+    eval(&dwg, &d, &f->b);
+    assert_int_equal(f->a.layers[1].compute_cycles, 32 * 834);
+    assert_int_equal(f->b.layers[1].compute_cycles, 32 * 882);
+    c.dataflow = d.dataflow = HW_DATAFLOW_OS;
+    eval(&dwg, &c, &f->a);
+    eval(&dwg, &d, &f->b);
+    assert_int_equal(f->a.layers[1].compute_cycles, 32 * 49 * 57);
+    assert_int_equal(f->b.layers[1].compute_cycles, 32 * 25 * 105);
+    nn_graph_free(&dwg);
 }
 
 int main(void)
