@@ -34,7 +34,8 @@ static const char usage[] =
     "                   otherwise weights are random (seeded) and the bundle says so\n"
     "  --hw HW          accelerator preset or YAML file\n"
     "  --run DIR --design ID\n"
-    "                   the design with evaluation id ID (see the run's report) of a search run\n"
+    "                   the design with evaluation id ID (see the run's report) of a search run,\n"
+    "                   with its trained network: only finalists keep one (finalists.count)\n"
     "  -o, --out DIR    bundle directory\n"
     "  --images N       test images in the testbench (default 4)\n"
     "  --seed S         seed of random weights and images (default 1)\n"
@@ -113,6 +114,69 @@ static td_status load_design(const char *run_dir, long long id, nn_graph *g, hw_
     st = nn_genome_decode(&ns, genes, g);
     free(genes);
     return st;
+}
+
+/* The trained network of a search run's design: finalists keep theirs (their fidelity 'test'
+ * evaluation names runs/NAME/models/<candidate>.tdm). Fails naming the designs that have
+ * one when this design has none. */
+static td_status load_design_model(const char *run_dir, long long id, const nn_graph *g,
+                                   nn_model **out)
+{
+    char path[1100];
+    snprintf(path, sizeof path, "%s/archive.sqlite", run_dir);
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        sqlite3_close(db);
+        return td_fail(TD_ERR_IO, "%s: cannot open the archive", path);
+    }
+    static const char q_model[] =
+        "SELECT json_extract(t.metrics, '$.model') FROM evaluations e JOIN evaluations t "
+        "ON t.run_id = e.run_id AND t.candidate_hash = e.candidate_hash "
+        "WHERE e.id = ? AND t.fidelity = 'test' AND t.status = 'ok' "
+        "AND json_extract(t.metrics, '$.model') IS NOT NULL";
+    static const char q_list[] =
+        "SELECT DISTINCT e.id FROM evaluations e JOIN evaluations t "
+        "ON t.run_id = e.run_id AND t.candidate_hash = e.candidate_hash "
+        "WHERE e.fidelity != 'test' AND t.fidelity = 'test' AND t.status = 'ok' "
+        "AND json_extract(t.metrics, '$.model') IS NOT NULL ORDER BY e.id";
+    char rel[256] = "", list[512] = "";
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(db, q_model, -1, &s, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(s, 1, id);
+        if (sqlite3_step(s) == SQLITE_ROW)
+            snprintf(rel, sizeof rel, "%s", (const char *)sqlite3_column_text(s, 0));
+    }
+    sqlite3_finalize(s);
+    if (!rel[0] && sqlite3_prepare_v2(db, q_list, -1, &s, NULL) == SQLITE_OK) {
+        size_t len = 0;
+        while (sqlite3_step(s) == SQLITE_ROW && len + 24 < sizeof list)
+            len += (size_t)snprintf(list + len, sizeof list - len, "%s%lld", len ? ", " : "",
+                                    (long long)sqlite3_column_int64(s, 0));
+        sqlite3_finalize(s);
+    }
+    sqlite3_close(db);
+    if (!rel[0])
+        return td_fail(TD_ERR_CONFIG,
+                       "%s: design %lld has no trained model: only the finalists' networks are "
+                       "kept (designs with a model: %s); pick one of those, or rerun the search "
+                       "with a larger finalists.count",
+                       path, id, list[0] ? list : "none");
+    char mpath[1400];
+    snprintf(mpath, sizeof mpath, "%s/%s", run_dir, rel);
+    nn_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return td_fail(TD_ERR_NOMEM, "out of memory");
+    td_status st = nn_model_load(m, mpath);
+    if (st == TD_OK && nn_graph_hash(&m->graph) != nn_graph_hash(g))
+        st = td_fail(TD_ERR_FORMAT, "%s: the model's network is not design %lld's", mpath, id);
+    if (st != TD_OK) {
+        nn_model_free(m);
+        free(m);
+        return st;
+    }
+    td_log_info("design %lld: trained model %s", id, mpath);
+    *out = m;
+    return TD_OK;
 }
 
 /* Per-node weights from a trained integer model (nn_qlayer -> rtl_node_weights). */
@@ -275,6 +339,8 @@ int cmd_rtl(int argc, char **argv)
     if (run_dir) {
         st = load_design(run_dir, design, &graph, &hw);
         g = &graph;
+        if (st == TD_OK)
+            st = load_design_model(run_dir, design, &graph, &model);
     } else if (strncmp(net_arg, "genome:", 7) == 0) {
         /* a network of the default search space, named by the seed of its random genome */
         char *end = NULL;
@@ -297,6 +363,9 @@ int cmd_rtl(int argc, char **argv)
     if (st == TD_OK)
         st = sim_rtl_hw_from_config(&hw, &rhw);
     const nn_qmodel *q = model ? nn_model_quant(model, hw.bits) : NULL;
+    if (st == TD_OK && run_dir && !q)
+        st = td_fail(TD_ERR_FORMAT, "%s: design %lld's model has no %d-bit integer model", run_dir,
+                     design, hw.bits);
     rtl_node_weights *wt = NULL;
     int64_t **bias_store = NULL;
     rtl_net_weights random_wt = {0};
@@ -309,10 +378,9 @@ int cmd_rtl(int argc, char **argv)
         if (st == TD_OK)
             st = test_images(model, q, (int32_t)images, &imgs);
     } else if (st == TD_OK) {
-        td_log_warn("weights are random (seeded %lld), not a trained network: %s", seed,
-                    run_dir ? "the search keeps no trained weights; train the design's network "
-                              "and pass the .tdm with --net"
-                            : "pass a trained .tdm with --net for trained weights");
+        td_log_warn("weights are random (seeded %lld), not a trained network: pass a trained "
+                    ".tdm with --net for trained weights",
+                    seed);
         st = rtl_net_weights_random(&random_wt, g, hw.bits, (uint64_t)seed);
         wt = random_wt.wt;
     }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Killing a search at any moment loses no finished evaluation: a run stopped after 5 new
 # evaluations (test hook), and one killed with SIGKILL, both resumed, end with the same
-# front and evaluation count as an uninterrupted run, and nothing is evaluated twice.
+# front and evaluation count as an uninterrupted run, and nothing is evaluated twice; the
+# same for analytical+systemc, whose SystemC re-scorings must match too.
 set -u
 . "$(dirname "$0")/search_common.sh"
 "$T" search -o "$tmp/full" "${SMALL[@]}" >/dev/null 2>"$tmp/full.err" || { bad "uninterrupted search failed"; cat "$tmp/full.err"; finish; exit 1; }
@@ -27,4 +28,14 @@ got=$(count_of "$tmp/k")
 "$T" search --resume "$tmp/k" >/dev/null 2>"$tmp/k2.err" || { bad "resume after SIGKILL failed"; cat "$tmp/k2.err"; }
 [ "$(front_of "$tmp/k")" = "$want_front" ] && ok "front after SIGKILL + resume" || bad "front after SIGKILL differs"
 [ "$(count_of "$tmp/k")" = "$want_n" ] && ok "count after SIGKILL + resume" || bad "count after SIGKILL: $(count_of "$tmp/k")"
+# 3. analytical+systemc: a stopped run resumed ends with the same front and the same SystemC
+# re-scorings (no front design simulated twice, none missing).
+sc_of() { python3 -c "import sqlite3,sys; [print(*r) for r in sqlite3.connect(sys.argv[1]).execute(\"select candidate_hash, status, objectives from evaluations where fidelity='systemc' order by candidate_hash\")]" "$1/archive.sqlite"; }
+BOTH=(--set search.fidelity=analytical+systemc)
+"$T" search -o "$tmp/bf" "${SMALL[@]}" "${BOTH[@]}" >/dev/null 2>"$tmp/bf.err" || { bad "analytical+systemc search failed"; cat "$tmp/bf.err"; }
+TANDEM_TEST_STOP_AFTER=6 "$T" search -o "$tmp/bs" "${SMALL[@]}" "${BOTH[@]}" >/dev/null 2>/dev/null
+"$T" search --resume "$tmp/bs" >/dev/null 2>"$tmp/bs.err" || { bad "analytical+systemc resume failed"; cat "$tmp/bs.err"; }
+[ "$(front_of "$tmp/bs")" = "$(front_of "$tmp/bf")" ] && [ "$(count_of "$tmp/bs")" = "$(count_of "$tmp/bf")" ] \
+  && [ "$(sc_of "$tmp/bs")" = "$(sc_of "$tmp/bf")" ] && [ -n "$(sc_of "$tmp/bf")" ] \
+  && ok "analytical+systemc: resumed run equals uninterrupted (front, SystemC re-scorings)" || bad "analytical+systemc resume differs"
 finish

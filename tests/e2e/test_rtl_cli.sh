@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tandem rtl: the Verilog bundle of a trained network (bit-exact testbench on real test
-# images passes), of a search run's design, and the error paths.
+# images passes), of a search run's finalist with its trained network, and the error paths.
 set -u
 . "$(dirname "$0")/search_common.sh"
 check_err() { # NAME WANT_RC FRAGMENT -- cmd...
@@ -16,11 +16,18 @@ check_err "unknown preset" 1 "gemmini-99" -- "$T" rtl --net ref-cnn --hw gemmini
 "$T" rtl --net "$tmp/m.tdm" --hw gemmini-16x16-int8 -o "$tmp/b" --images 2 --test --json >"$tmp/b.json" 2>"$tmp/b.err"
 python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['trained_weights'] and d['testbench'] == 'passed' and 'Makefile' in d['files'], d" "$tmp/b.json" \
   && ok "trained bundle passes its testbench" || { bad "trained bundle"; tail -20 "$tmp/b.err"; }
-# A design of a search run: decoded from the archive with the run's config. Search networks
-# end in global average pooling, which the RTL compiler does not lower yet (issue #6 notes):
-# the command must say so, naming the layer, and write nothing misleading.
-"$T" search -o "$tmp/run" "${SMALL[@]}" --set space.net.ops=[conv3x3] --set space.net.residual=false >/dev/null 2>"$tmp/s.err" || { bad "search"; cat "$tmp/s.err"; }
-id=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select evaluation_id from front limit 1').fetchone()[0])" "$tmp/run/archive.sqlite")
-check_err "run design: unsupported layer named" 1 "layer head.gap: global_avgpool is not compiled for the RTL core yet" -- "$T" rtl --run "$tmp/run" --design "$id" -o "$tmp/d"
+# A design of a search run: decoded from the archive with the run's config, with the trained
+# network its finalist retraining kept (runs/NAME/models/<candidate>.tdm) at the design's
+# bit width; the bundle's testbench passes. A design that is not a finalist has no trained
+# model: the command says so and names the designs that have one.
+"$T" search -o "$tmp/run" "${SMALL[@]}" --set finalists.count=1 --set finalists.epochs=1 \
+  --set finalists.images=1000 --json >"$tmp/run.json" 2>"$tmp/s.err" || { bad "search"; cat "$tmp/s.err"; }
+fid=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['finalists'][0]['id'])" "$tmp/run.json")
+other=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select min(id) from evaluations where fidelity=\"analytical\" and id != ?', (int(sys.argv[2]),)).fetchone()[0])" "$tmp/run/archive.sqlite" "$fid")
+"$T" rtl --run "$tmp/run" --design "$fid" -o "$tmp/d" --images 2 --test --json >"$tmp/d.json" 2>"$tmp/d.err"
+python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['trained_weights'] and d['testbench'] == 'passed', d" "$tmp/d.json" \
+  && ok "run design: trained bundle passes its testbench" || { bad "run design bundle"; tail -20 "$tmp/d.err"; }
+grep -q "design $fid: trained model $tmp/run/models/" "$tmp/d.err" && ok "run design: uses the finalist's model" || bad "run design: model not named"
+check_err "run design without a trained model" 1 "design $other has no trained model: only the finalists' networks are kept (designs with a model: $fid)" -- "$T" rtl --run "$tmp/run" --design "$other" -o "$tmp/y2"
 check_err "unknown design" 1 "no evaluation with id 99999" -- "$T" rtl --run "$tmp/run" --design 99999 -o "$tmp/y"
 finish
