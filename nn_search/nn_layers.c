@@ -1,8 +1,9 @@
 #include "nn_layers.h"
 
+#include "nn_parallel.h"
+
 #include <cblas.h>
 #include <math.h>
-#include <omp.h>
 #include <string.h>
 
 /* ---- reference kernels: float and double instances of one source ---- */
@@ -200,40 +201,146 @@ static void dw_plane_backward(float *restrict dx, float *restrict df, const floa
     }
 }
 
-void nn_conv_forward(float *y, const float *x, const float *w, const float *b, float *work,
-                     int threads, const nn_conv_dims *d)
+typedef struct conv_job {
+    float *y, *dx, *dw, *db, *work;
+    const float *x, *w, *b, *dy;
+    const nn_conv_dims *d;
+    int nt;
+} conv_job;
+
+static void conv_forward_part(void *arg, int t, int nt)
 {
+    const conv_job *j = arg;
+    const nn_conv_dims *d = j->d;
     int64_t cg = d->c / d->groups, og = d->oc / d->groups;
     int64_t kk = cg * d->k * d->k, m = d->oh * d->ow;
+    int64_t lo, hi;
     if (conv_is_depthwise(d)) {
         int64_t kk2 = (int64_t)d->k * d->k;
-#pragma omp parallel for num_threads(threads) schedule(static)
-        for (int64_t p = 0; p < d->n * d->c; p++) {
+        nn_parallel_range(d->n * d->c, t, nt, &lo, &hi);
+        for (int64_t p = lo; p < hi; p++) {
             int64_t c = p % d->c;
-            dw_plane_forward(y + p * m, x + p * d->h * d->w, w + c * kk2, b ? b[c] : 0.0f, d);
+            dw_plane_forward(j->y + p * m, j->x + p * d->h * d->w, j->w + c * kk2,
+                             j->b ? j->b[c] : 0.0f, d);
         }
         return;
     }
     bool direct = conv_is_pointwise(d);
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (int64_t n = 0; n < d->n; n++) {
-        float *col = work + (size_t)omp_get_thread_num() * (size_t)(kk * m + d->oc * kk);
+    float *col = j->work + (size_t)t * (size_t)(kk * m + d->oc * kk);
+    nn_parallel_range(d->n, t, nt, &lo, &hi);
+    for (int64_t n = lo; n < hi; n++)
         for (int64_t g = 0; g < d->groups; g++) {
-            const float *xg = x + (n * d->c + g * cg) * d->h * d->w;
+            const float *xg = j->x + (n * d->c + g * cg) * d->h * d->w;
             const float *src = xg;
             if (!direct) {
                 nn_im2col(col, xg, cg, d->h, d->w, d->k, d->stride, d->pad, d->oh, d->ow);
                 src = col;
             }
-            float *yg = y + (n * d->oc + g * og) * m;
+            float *yg = j->y + (n * d->oc + g * og) * m;
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)og, (int)m, (int)kk, 1.0f,
-                        w + g * og * kk, (int)kk, src, (int)m, 0.0f, yg, (int)m);
-            if (b)
+                        j->w + g * og * kk, (int)kk, src, (int)m, 0.0f, yg, (int)m);
+            if (j->b)
                 for (int64_t o = 0; o < og; o++) {
-                    float bv = b[g * og + o];
+                    float bv = j->b[g * og + o];
                     for (int64_t i = 0; i < m; i++)
                         yg[o * m + i] += bv;
                 }
+        }
+}
+
+void nn_conv_forward(float *y, const float *x, const float *w, const float *b, float *work,
+                     int threads, const nn_conv_dims *d)
+{
+    conv_job j = {.y = y, .x = x, .w = w, .b = b, .work = work, .d = d};
+    nn_parallel(threads, conv_forward_part, &j);
+}
+
+/* Floats between two threads' slots of the work buffer in the backward pass. */
+static size_t conv_bwd_slot(const nn_conv_dims *d)
+{
+    int64_t kk = (d->c / d->groups) * d->k * d->k, wsize = d->oc * kk;
+    return conv_is_depthwise(d) ? (size_t)wsize : (size_t)(kk * d->oh * d->ow + wsize);
+}
+
+/* Phase 1: thread t's partial weight gradient (in its slot) and its share of dx. */
+static void conv_backward_part(void *arg, int t, int nt)
+{
+    const conv_job *j = arg;
+    const nn_conv_dims *d = j->d;
+    int64_t cg = d->c / d->groups, og = d->oc / d->groups;
+    int64_t kk = cg * d->k * d->k, m = d->oh * d->ow;
+    int64_t wsize = d->oc * kk;
+    bool dwise = conv_is_depthwise(d);
+    bool direct = conv_is_pointwise(d);
+    float *col = j->work + (size_t)t * conv_bwd_slot(d);
+    float *dwp = dwise ? col : col + kk * m;
+    float *dx = j->dx;
+    const float *x = j->x, *dy = j->dy, *w = j->w;
+    memset(dwp, 0, (size_t)wsize * sizeof *dwp);
+    int64_t lo, hi;
+    if (dwise) {
+        int64_t kk2 = (int64_t)d->k * d->k;
+        nn_parallel_range(d->n * d->c, t, nt, &lo, &hi);
+        for (int64_t p = lo; p < hi; p++) {
+            int64_t c = p % d->c;
+            dw_plane_backward(dx ? dx + p * d->h * d->w : NULL, dwp + c * kk2, dy + p * m,
+                              x + p * d->h * d->w, w + c * kk2, d);
+        }
+        return;
+    }
+    nn_parallel_range(d->n, t, nt, &lo, &hi);
+    for (int64_t n = lo; n < hi; n++)
+        for (int64_t g = 0; g < d->groups; g++) {
+            const float *xg = x + (n * d->c + g * cg) * d->h * d->w;
+            const float *dyg = dy + (n * d->oc + g * og) * m;
+            const float *src = xg;
+            if (!direct) {
+                nn_im2col(col, xg, cg, d->h, d->w, d->k, d->stride, d->pad, d->oh, d->ow);
+                src = col;
+            }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)og, (int)kk, (int)m, 1.0f,
+                        dyg, (int)m, src, (int)m, 1.0f, dwp + g * og * kk, (int)kk);
+            if (!dx)
+                continue;
+            float *dxg = dx + (n * d->c + g * cg) * d->h * d->w;
+            if (direct) {
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)kk, (int)m, (int)og,
+                            1.0f, w + g * og * kk, (int)kk, dyg, (int)m, 1.0f, dxg, (int)m);
+            } else {
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)kk, (int)m, (int)og,
+                            1.0f, w + g * og * kk, (int)kk, dyg, (int)m, 0.0f, col, (int)m);
+                nn_col2im_add(dxg, col, cg, d->h, d->w, d->k, d->stride, d->pad, d->oh, d->ow);
+            }
+        }
+}
+
+/* Phase 2: dw = the partial sums in thread order; db. */
+static void conv_backward_reduce(void *arg, int t, int nt)
+{
+    const conv_job *j = arg;
+    const nn_conv_dims *d = j->d;
+    int64_t kk = (d->c / d->groups) * d->k * d->k, m = d->oh * d->ow;
+    int64_t wsize = d->oc * kk;
+    size_t slot = conv_bwd_slot(d);
+    size_t off = conv_is_depthwise(d) ? 0 : (size_t)(kk * m);
+    int64_t lo, hi;
+    nn_parallel_range(wsize, t, nt, &lo, &hi);
+    for (int64_t i = lo; i < hi; i++) {
+        float s = 0;
+        for (int tt = 0; tt < j->nt; tt++)
+            s += j->work[(size_t)tt * slot + off + (size_t)i];
+        j->dw[i] = s;
+    }
+    if (j->db) {
+        nn_parallel_range(d->oc, t, nt, &lo, &hi);
+        for (int64_t o = lo; o < hi; o++) {
+            float s = 0;
+            for (int64_t n = 0; n < d->n; n++) {
+                const float *p = j->dy + (n * d->oc + o) * m;
+                for (int64_t i = 0; i < m; i++)
+                    s += p[i];
+            }
+            j->db[o] = s;
         }
     }
 }
@@ -241,78 +348,11 @@ void nn_conv_forward(float *y, const float *x, const float *w, const float *b, f
 void nn_conv_backward(float *dx, float *dw, float *db, const float *dy, const float *x,
                       const float *w, float *work, int threads, const nn_conv_dims *d)
 {
-    int64_t cg = d->c / d->groups, og = d->oc / d->groups;
-    int64_t kk = cg * d->k * d->k, m = d->oh * d->ow;
-    int64_t wsize = d->oc * kk;
-    bool dwise = conv_is_depthwise(d);
-    bool direct = conv_is_pointwise(d);
-    size_t stride_t = dwise ? (size_t)wsize : (size_t)(kk * m + wsize);
-    int nt = threads;
-#pragma omp parallel num_threads(nt)
-    {
-        int t = omp_get_thread_num();
-        float *col = work + (size_t)t * stride_t;
-        float *dwp = dwise ? col : col + kk * m;
-        memset(dwp, 0, (size_t)wsize * sizeof *dwp);
-        if (dwise) {
-            int64_t kk2 = (int64_t)d->k * d->k;
-#pragma omp for schedule(static)
-            for (int64_t p = 0; p < d->n * d->c; p++) {
-                int64_t c = p % d->c;
-                dw_plane_backward(dx ? dx + p * d->h * d->w : NULL, dwp + c * kk2, dy + p * m,
-                                  x + p * d->h * d->w, w + c * kk2, d);
-            }
-        } else {
-#pragma omp for schedule(static)
-            for (int64_t n = 0; n < d->n; n++)
-                for (int64_t g = 0; g < d->groups; g++) {
-                    const float *xg = x + (n * d->c + g * cg) * d->h * d->w;
-                    const float *dyg = dy + (n * d->oc + g * og) * m;
-                    const float *src = xg;
-                    if (!direct) {
-                        nn_im2col(col, xg, cg, d->h, d->w, d->k, d->stride, d->pad, d->oh, d->ow);
-                        src = col;
-                    }
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)og, (int)kk, (int)m,
-                                1.0f, dyg, (int)m, src, (int)m, 1.0f, dwp + g * og * kk, (int)kk);
-                    if (!dx)
-                        continue;
-                    float *dxg = dx + (n * d->c + g * cg) * d->h * d->w;
-                    if (direct) {
-                        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)kk, (int)m,
-                                    (int)og, 1.0f, w + g * og * kk, (int)kk, dyg, (int)m, 1.0f, dxg,
-                                    (int)m);
-                    } else {
-                        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)kk, (int)m,
-                                    (int)og, 1.0f, w + g * og * kk, (int)kk, dyg, (int)m, 0.0f, col,
-                                    (int)m);
-                        nn_col2im_add(dxg, col, cg, d->h, d->w, d->k, d->stride, d->pad, d->oh,
-                                      d->ow);
-                    }
-                }
-        }
-        /* implicit barrier of omp for: all partial sums are complete */
-#pragma omp for schedule(static)
-        for (int64_t i = 0; i < wsize; i++) {
-            float s = 0;
-            for (int tt = 0; tt < nt; tt++)
-                s += (dwise ? work + (size_t)tt * stride_t
-                            : work + (size_t)tt * stride_t + kk * m)[i];
-            dw[i] = s;
-        }
-        if (db) {
-#pragma omp for schedule(static)
-            for (int64_t o = 0; o < d->oc; o++) {
-                float s = 0;
-                for (int64_t n = 0; n < d->n; n++) {
-                    const float *p = dy + (n * d->oc + o) * m;
-                    for (int64_t i = 0; i < m; i++)
-                        s += p[i];
-                }
-                db[o] = s;
-            }
-        }
-    }
+    int nt = threads < 1 ? 1 : threads > NN_PARALLEL_MAX ? NN_PARALLEL_MAX : threads;
+    conv_job j = {.dx = dx, .dw = dw, .db = db, .dy = dy, .x = x, .w = w, .work = work, .d = d,
+                  .nt = nt};
+    nn_parallel(nt, conv_backward_part, &j);
+    nn_parallel(nt, conv_backward_reduce, &j);
 }
 
 void nn_fc_forward(float *y, const float *x, const float *w, const float *b, int64_t n, int64_t k,
@@ -343,21 +383,28 @@ void nn_fc_backward(float *dx, float *dw, float *db, const float *dy, const floa
                     (int)o, w, (int)k, 1.0f, dx, (int)k);
 }
 
-void nn_bn_forward_train(float *y, float *mean, float *invstd, float *running_mean,
-                         float *running_var, const float *x, const float *gamma, const float *beta,
-                         int64_t n, int64_t c, int64_t hw, float momentum, float eps, int threads)
+typedef struct bn_job {
+    float *y, *mean, *invstd, *running_mean, *running_var, *dx, *dgamma, *dbeta;
+    const float *x, *gamma, *beta, *dy, *cmean, *cinvstd;
+    int64_t n, c, hw;
+    float momentum, eps;
+} bn_job;
+
+static void bn_forward_part(void *arg, int t, int nt)
 {
+    const bn_job *j = arg;
+    int64_t n = j->n, c = j->c, hw = j->hw, lo, hi;
     double m = (double)(n * hw);
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (int64_t ch = 0; ch < c; ch++) {
+    nn_parallel_range(c, t, nt, &lo, &hi);
+    for (int64_t ch = lo; ch < hi; ch++) {
         double s = 0, s2 = 0;
         for (int64_t i = 0; i < n; i++) {
-            const float *p = x + (i * c + ch) * hw;
+            const float *p = j->x + (i * c + ch) * hw;
             float a = 0, a2 = 0;
 #pragma omp simd reduction(+ : a, a2)
-            for (int64_t j = 0; j < hw; j++) {
-                a += p[j];
-                a2 += p[j] * p[j];
+            for (int64_t k = 0; k < hw; k++) {
+                a += p[k];
+                a2 += p[k] * p[k];
             }
             s += a;
             s2 += a2;
@@ -366,20 +413,66 @@ void nn_bn_forward_train(float *y, float *mean, float *invstd, float *running_me
         double var = s2 / m - mu * mu;
         if (var < 0)
             var = 0;
-        double is = 1.0 / sqrt(var + eps);
-        mean[ch] = (float)mu;
-        invstd[ch] = (float)is;
-        if (running_mean) {
-            running_mean[ch] = (float)((1 - momentum) * running_mean[ch] + momentum * mu);
-            running_var[ch] = (float)((1 - momentum) * running_var[ch] +
-                                      momentum * (m > 1 ? var * m / (m - 1) : var));
+        double is = 1.0 / sqrt(var + j->eps);
+        j->mean[ch] = (float)mu;
+        j->invstd[ch] = (float)is;
+        if (j->running_mean) {
+            float mo = j->momentum;
+            j->running_mean[ch] = (float)((1 - mo) * j->running_mean[ch] + mo * mu);
+            j->running_var[ch] =
+                (float)((1 - mo) * j->running_var[ch] + mo * (m > 1 ? var * m / (m - 1) : var));
         }
-        float a = (float)(gamma[ch] * is), bb = (float)(beta[ch] - gamma[ch] * is * mu);
+        float a = (float)(j->gamma[ch] * is), bb = (float)(j->beta[ch] - j->gamma[ch] * is * mu);
         for (int64_t i = 0; i < n; i++) {
-            const float *p = x + (i * c + ch) * hw;
-            float *q = y + (i * c + ch) * hw;
-            for (int64_t j = 0; j < hw; j++)
-                q[j] = a * p[j] + bb;
+            const float *p = j->x + (i * c + ch) * hw;
+            float *q = j->y + (i * c + ch) * hw;
+            for (int64_t k = 0; k < hw; k++)
+                q[k] = a * p[k] + bb;
+        }
+    }
+}
+
+void nn_bn_forward_train(float *y, float *mean, float *invstd, float *running_mean,
+                         float *running_var, const float *x, const float *gamma, const float *beta,
+                         int64_t n, int64_t c, int64_t hw, float momentum, float eps, int threads)
+{
+    bn_job j = {.y = y, .mean = mean, .invstd = invstd, .running_mean = running_mean,
+                .running_var = running_var, .x = x, .gamma = gamma, .beta = beta, .n = n,
+                .c = c, .hw = hw, .momentum = momentum, .eps = eps};
+    nn_parallel(threads, bn_forward_part, &j);
+}
+
+static void bn_backward_part(void *arg, int t, int nt)
+{
+    const bn_job *j = arg;
+    int64_t n = j->n, c = j->c, hw = j->hw, lo, hi;
+    double m = (double)(n * hw);
+    nn_parallel_range(c, t, nt, &lo, &hi);
+    for (int64_t ch = lo; ch < hi; ch++) {
+        double sdy = 0, sdyx = 0;
+        float mu = j->cmean[ch], is = j->cinvstd[ch];
+        for (int64_t i = 0; i < n; i++) {
+            const float *g = j->dy + (i * c + ch) * hw, *p = j->x + (i * c + ch) * hw;
+            float a = 0, b = 0;
+#pragma omp simd reduction(+ : a, b)
+            for (int64_t k = 0; k < hw; k++) {
+                a += g[k];
+                b += g[k] * (p[k] - mu);
+            }
+            sdy += a;
+            sdyx += b;
+        }
+        sdyx *= is;
+        j->dgamma[ch] = (float)sdyx;
+        j->dbeta[ch] = (float)sdy;
+        if (!j->dx)
+            continue;
+        float k1 = (float)(j->gamma[ch] * is), k2 = (float)(sdy / m), k3 = (float)(sdyx / m * is);
+        for (int64_t i = 0; i < n; i++) {
+            const float *g = j->dy + (i * c + ch) * hw, *p = j->x + (i * c + ch) * hw;
+            float *q = j->dx + (i * c + ch) * hw;
+            for (int64_t k = 0; k < hw; k++)
+                q[k] += k1 * (g[k] - k2 - (p[k] - mu) * k3);
         }
     }
 }
@@ -388,35 +481,9 @@ void nn_bn_backward(float *dx, float *dgamma, float *dbeta, const float *dy, con
                     const float *mean, const float *invstd, const float *gamma, int64_t n,
                     int64_t c, int64_t hw, int threads)
 {
-    double m = (double)(n * hw);
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (int64_t ch = 0; ch < c; ch++) {
-        double sdy = 0, sdyx = 0;
-        float mu = mean[ch], is = invstd[ch];
-        for (int64_t i = 0; i < n; i++) {
-            const float *g = dy + (i * c + ch) * hw, *p = x + (i * c + ch) * hw;
-            float a = 0, b = 0;
-#pragma omp simd reduction(+ : a, b)
-            for (int64_t j = 0; j < hw; j++) {
-                a += g[j];
-                b += g[j] * (p[j] - mu);
-            }
-            sdy += a;
-            sdyx += b;
-        }
-        sdyx *= is;
-        dgamma[ch] = (float)sdyx;
-        dbeta[ch] = (float)sdy;
-        if (!dx)
-            continue;
-        float k1 = (float)(gamma[ch] * is), k2 = (float)(sdy / m), k3 = (float)(sdyx / m * is);
-        for (int64_t i = 0; i < n; i++) {
-            const float *g = dy + (i * c + ch) * hw, *p = x + (i * c + ch) * hw;
-            float *q = dx + (i * c + ch) * hw;
-            for (int64_t j = 0; j < hw; j++)
-                q[j] += k1 * (g[j] - k2 - (p[j] - mu) * k3);
-        }
-    }
+    bn_job j = {.dx = dx, .dgamma = dgamma, .dbeta = dbeta, .dy = dy, .x = x, .cmean = mean,
+                .cinvstd = invstd, .gamma = gamma, .n = n, .c = c, .hw = hw};
+    nn_parallel(threads, bn_backward_part, &j);
 }
 
 void nn_relu_forward(float *restrict y, const float *restrict x, int64_t count, float cap)
