@@ -6,6 +6,7 @@
 // command's cycle count with data/cycles.txt (hw_model's timing). Exit status 0 only when all
 // match.
 #include "Vtandem_core.h"
+#include "tb_driver.h"
 #include "verilated.h"
 
 #include <cinttypes>
@@ -34,35 +35,6 @@ struct Net {
     int64_t in_addr, in_c, in_h, in_w;
     std::vector<Layer> layers;
 };
-
-template <std::size_t N> inline void port_set(VlWide<N> &p, const uint32_t *w, int limbs)
-{
-    for (std::size_t i = 0; i < N; i++)
-        p[i] = (int)i < limbs ? w[i] : 0;
-}
-inline void port_set(QData &p, const uint32_t *w, int limbs)
-{
-    p = w[0] | (limbs > 1 ? (uint64_t)w[1] << 32 : 0);
-}
-inline void port_set(IData &p, const uint32_t *w, int)
-{
-    p = w[0];
-}
-template <std::size_t N> inline void port_get(const VlWide<N> &p, uint32_t *w, int limbs)
-{
-    for (int i = 0; i < limbs; i++)
-        w[i] = i < (int)N ? p[i] : 0;
-}
-inline void port_get(const QData &p, uint32_t *w, int limbs)
-{
-    w[0] = (uint32_t)p;
-    if (limbs > 1)
-        w[1] = (uint32_t)(p >> 32);
-}
-inline void port_get(const IData &p, uint32_t *w, int)
-{
-    w[0] = p;
-}
 
 class Memory
 {
@@ -188,8 +160,9 @@ void move(const Net &net, const Host &h, Memory *mem)
         }
 }
 
-// im2col of channels [c0, c0 + c) from the line layout to the core's X layout.
-void im2col(const Net &net, const Host &h, Memory *mem)
+// A host step: im2col of channels [c0, c0 + c) from the line layout to the core's X layout,
+// or a move (scatter, transpose).
+void host_step(const Net &net, const Host &h, Memory *mem)
 {
     if (h.kind != "im2col") {
         move(net, h, mem);
@@ -240,18 +213,7 @@ int main(int argc, char **argv)
     }
     auto ctx = std::make_unique<VerilatedContext>();
     auto m = std::make_unique<Vtandem_core>(ctx.get(), "core");
-    uint64_t rng = 99, cyc = 0;
-    auto rnd = [&rng]() {
-        rng = rng * 6364136223846793005ull + 1442695040888963407ull;
-        return (uint32_t)(rng >> 33);
-    };
-    auto tick = [&]() {
-        m->clk_i = 1;
-        m->eval();
-        m->clk_i = 0;
-        m->eval();
-        cyc++;
-    };
+    tbdrv::Driver<Vtandem_core> drv(m.get(), 99); // the driver the rtl tests use too
     int failures = 0;
     int64_t checked = 0, timed = 0, total_cycles = 0;
     for (int img = 0; img < net.n_images; img++) {
@@ -261,87 +223,46 @@ int main(int argc, char **argv)
             for (int64_t i = 0; i < hw; i++)
                 mem.set(net.in_addr + (c / C) * hw + i, (int)((c % C) * b), (int)b,
                         images[(size_t)(img * in_size + c * hw + i)]);
-        m->rst_ni = 0;
-        m->cmd_valid_i = 0;
-        m->mem_req_ready_i = 0;
-        m->mem_rsp_valid_i = 0;
-        tick();
-        tick();
-        m->rst_ni = 1;
-        tick();
-        size_t next = 0;
-        int64_t last_accept = -1;
-        size_t last_cmd = 0;
-        bool rsp_pending = false;
-        uint64_t rsp_cycle = 0;
-        std::vector<uint32_t> rsp(net.limbs), wbuf(net.limbs);
-        const uint64_t start = cyc;
-        // the duration of the last accepted command ends when the core is ready again
-        auto close_last = [&]() {
-            if (last_accept >= 0 && cycles[last_cmd] >= 0) {
-                timed++;
-                if ((int64_t)cyc - last_accept != cycles[last_cmd] && failures++ < 10)
-                    fprintf(stderr,
-                            "image %d: command %zu took %" PRId64 " cycles, expected %" PRId64 "\n",
-                            img, last_cmd, (int64_t)cyc - last_accept, cycles[last_cmd]);
-            }
-            last_accept = -1;
-        };
-        for (;;) {
-            const bool idle = m->cmd_ready_o && (last_accept < 0 || cyc > (uint64_t)last_accept);
-            // host steps (opcode 10) run between core commands, once the core is idle
-            if (next < n_cmds && prog[next * 4] % 16 == 10 && idle) {
-                close_last();
-                const uint32_t *w = &prog[next * 4];
-                size_t h = (w[2] >> 8) | (w[3] & 0xFFu) << 24;
-                if (h >= host.size()) {
-                    fprintf(stderr, "tb: command %zu names host step %zu of %zu\n", next, h,
-                            host.size());
-                    return 1;
-                }
-                im2col(net, host[h], &mem);
-                next++;
-                continue;
-            }
-            if (next == n_cmds && idle) {
-                close_last();
-                break;
-            }
-            m->cmd_valid_i = next < n_cmds;
-            if (next < n_cmds)
-                port_set(m->cmd_i, &prog[next * 4], 4);
-            m->mem_req_ready_i = rnd() % 4 != 0;
-            m->mem_rsp_valid_i = rsp_pending && rsp_cycle == cyc;
-            port_set(m->mem_rsp_rdata_i, rsp.data(), net.limbs);
-            m->eval();
-            if (m->cmd_valid_i && m->cmd_ready_o) {
-                close_last();
-                last_accept = (int64_t)cyc;
-                last_cmd = next++;
-            }
-            if (m->mem_rsp_valid_i)
-                rsp_pending = false;
-            if (m->mem_req_valid_o && m->mem_req_ready_i) {
-                int64_t a = (int64_t)m->mem_req_addr_o;
-                if (a >= mem.words()) {
-                    fprintf(stderr, "tb: request to memory word %" PRId64 "\n", a);
-                    return 1;
-                }
-                if (m->mem_req_we_o) {
-                    port_get(m->mem_req_wdata_o, wbuf.data(), net.limbs);
-                    std::memcpy(mem.word(a), wbuf.data(), (size_t)net.limbs * 4);
-                } else {
-                    std::memcpy(rsp.data(), mem.word(a), (size_t)net.limbs * 4);
-                    rsp_pending = true;
-                    rsp_cycle = cyc + 1 + rnd() % 3;
-                }
-            }
-            tick();
-            if (cyc - start > 500000000ull) {
-                fprintf(stderr, "tb: timeout\n");
+        drv.reset();
+        const uint64_t start = drv.cycle();
+        // the core runs the commands between host steps (opcode 10); a host step runs on the
+        // memory image once the core is idle, in zero core cycles
+        for (size_t seg = 0; seg <= n_cmds;) {
+            size_t end = seg;
+            while (end < n_cmds && prog[end * 4] % 16 != 10)
+                end++;
+            std::vector<uint64_t> accept;
+            std::string why;
+            if (!drv.run(&prog[seg * 4], end - seg, mem.d.data(), mem.words(), net.limbs, &accept,
+                         &why)) {
+                fprintf(stderr, "tb: image %d: %s\n", img, why.c_str());
                 return 1;
             }
+            for (size_t i = seg; i < end; i++) {
+                const int64_t stop =
+                    i + 1 < end ? (int64_t)accept[i - seg + 1] : (int64_t)drv.cycle();
+                const int64_t took = stop - (int64_t)accept[i - seg];
+                if (cycles[i] < 0)
+                    continue;
+                timed++;
+                if (took != cycles[i] && failures++ < 10)
+                    fprintf(stderr,
+                            "image %d: command %zu took %" PRId64 " cycles, expected %" PRId64 "\n",
+                            img, i, took, cycles[i]);
+            }
+            if (end == n_cmds)
+                break;
+            const uint32_t *w = &prog[end * 4];
+            size_t h = (w[2] >> 8) | (w[3] & 0xFFu) << 24;
+            if (h >= host.size()) {
+                fprintf(stderr, "tb: command %zu names host step %zu of %zu\n", end, h,
+                        host.size());
+                return 1;
+            }
+            host_step(net, host[h], &mem);
+            seg = end + 1;
         }
+        const uint64_t cyc = drv.cycle();
         if (m->err_o) {
             fprintf(stderr, "image %d: the core raised its error flag\n", img);
             failures++;

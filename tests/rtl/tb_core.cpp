@@ -9,6 +9,7 @@
 // Exits 0 when all pass, 1 otherwise (CTest).
 #include TB_HEADER
 
+#include "tb_driver.h"
 #include "verilated.h"
 
 extern "C" {
@@ -31,45 +32,18 @@ typedef TB_CLASS Model;
 namespace
 {
 
-// ---- port access for every width Verilator uses ----
-template <std::size_t N> inline void port_set(VlWide<N> &p, const uint32_t *w, int limbs)
-{
-    for (std::size_t i = 0; i < N; i++)
-        p[i] = (int)i < limbs ? w[i] : 0;
-}
-inline void port_set(QData &p, const uint32_t *w, int limbs)
-{
-    p = w[0] | (limbs > 1 ? (uint64_t)w[1] << 32 : 0);
-}
-inline void port_set(IData &p, const uint32_t *w, int)
-{
-    p = w[0];
-}
-template <std::size_t N> inline void port_get(const VlWide<N> &p, uint32_t *w, int limbs)
-{
-    for (int i = 0; i < limbs; i++)
-        w[i] = i < (int)N ? p[i] : 0;
-}
-inline void port_get(const QData &p, uint32_t *w, int limbs)
-{
-    w[0] = (uint32_t)p;
-    if (limbs > 1)
-        w[1] = (uint32_t)(p >> 32);
-}
-inline void port_get(const IData &p, uint32_t *w, int)
-{
-    w[0] = p;
-}
-
 struct CmdTiming {
     rtl_cmd cmd;
     int64_t measured, predicted;
 };
 
+// The shared driver (rtl_templates/bundle/tb_driver.h, also the bundle's) on this set's core.
 class Bench
 {
   public:
-    Bench() : ctx_(new VerilatedContext), m_(new Model(ctx_.get(), "core")), rng_(12345) {}
+    Bench() : ctx_(new VerilatedContext), m_(new Model(ctx_.get(), "core")), drv_(m_.get(), 12345)
+    {
+    }
     ~Bench()
     {
         m_->final();
@@ -80,97 +54,28 @@ class Bench
              bool *err_flag, bool do_reset = true)
     {
         if (do_reset)
-            reset();
-        const int limbs = mem->limbs;
-        std::vector<uint64_t> accept(n);
-        size_t next = 0;
-        bool rsp_pending = false;
-        uint64_t rsp_cycle = 0;
-        std::vector<uint32_t> rsp_data(limbs), buf(limbs);
-        for (uint64_t guard = 0;; guard++) {
-            if (guard > 50000000ull) {
-                fprintf(stderr, "tb: timeout with %zu of %zu commands issued\n", next, n);
-                return false;
-            }
-            if (next == n && (n == 0 || cyc_ > accept[n - 1]) && m_->cmd_ready_o)
-                break;
-            m_->cmd_valid_i = next < n;
-            uint32_t w[RTL_CMD_WORDS] = {0, 0, 0, 0};
-            if (next < n)
-                rtl_cmd_pack(&cmds[next], w);
-            port_set(m_->cmd_i, w, RTL_CMD_WORDS);
-            m_->mem_req_ready_i = (rand_next() % 4) != 0; // stalls a quarter of the cycles
-            m_->mem_rsp_valid_i = rsp_pending && rsp_cycle == cyc_;
-            port_set(m_->mem_rsp_rdata_i, rsp_data.data(), limbs);
-            m_->eval();
-            if (m_->cmd_valid_i && m_->cmd_ready_o)
-                accept[next++] = cyc_;
-            if (m_->mem_rsp_valid_i)
-                rsp_pending = false;
-            if (m_->mem_req_valid_o && m_->mem_req_ready_i) {
-                uint64_t a = m_->mem_req_addr_o;
-                if (a >= (uint64_t)mem->n_words) {
-                    fprintf(stderr, "tb: memory request to word %" PRIu64 " of %" PRId64 "\n", a,
-                            mem->n_words);
-                    return false;
-                }
-                uint32_t *word = mem->data + a * (uint64_t)limbs;
-                if (m_->mem_req_we_o) {
-                    port_get(m_->mem_req_wdata_o, buf.data(), limbs);
-                    std::memcpy(word, buf.data(), (size_t)limbs * sizeof(uint32_t));
-                } else {
-                    if (rsp_pending) {
-                        fprintf(stderr, "tb: second read request before the response\n");
-                        return false;
-                    }
-                    std::memcpy(rsp_data.data(), word, (size_t)limbs * sizeof(uint32_t));
-                    rsp_pending = true;
-                    rsp_cycle = cyc_ + 1 + rand_next() % 3; // latency 1..3 cycles
-                }
-            }
-            tick();
+            drv_.reset();
+        std::vector<uint32_t> words(4 * n);
+        for (size_t i = 0; i < n; i++)
+            rtl_cmd_pack(&cmds[i], &words[4 * i]);
+        std::vector<uint64_t> accept;
+        std::string why;
+        if (!drv_.run(words.data(), n, mem->data, mem->n_words, mem->limbs, &accept, &why)) {
+            fprintf(stderr, "tb: %s\n", why.c_str());
+            return false;
         }
         for (size_t i = 0; i < n; i++) {
-            int64_t end = i + 1 < n ? (int64_t)accept[i + 1] : (int64_t)cyc_;
+            int64_t end = i + 1 < n ? (int64_t)accept[i + 1] : (int64_t)drv_.cycle();
             timing->push_back({cmds[i], end - (int64_t)accept[i], 0});
         }
-        *err_flag = m_->err_o;
+        *err_flag = drv_.err();
         return true;
     }
 
   private:
-    void tick()
-    {
-        m_->clk_i = 1;
-        m_->eval();
-        m_->clk_i = 0;
-        m_->eval();
-        cyc_++;
-    }
-    void reset()
-    {
-        m_->clk_i = 0;
-        m_->rst_ni = 0;
-        m_->cmd_valid_i = 0;
-        m_->mem_req_ready_i = 0;
-        m_->mem_rsp_valid_i = 0;
-        m_->eval();
-        tick();
-        tick();
-        m_->rst_ni = 1;
-        m_->eval();
-        tick();
-    }
-    uint32_t rand_next()
-    {
-        rng_ = rng_ * 6364136223846793005ull + 1442695040888963407ull;
-        return (uint32_t)(rng_ >> 33);
-    }
-
     std::unique_ptr<VerilatedContext> ctx_;
     std::unique_ptr<Model> m_;
-    uint64_t rng_;
-    uint64_t cyc_ = 0;
+    tbdrv::Driver<Model> drv_;
 };
 
 rtl_hw tb_hw()
