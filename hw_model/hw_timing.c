@@ -52,6 +52,13 @@ int64_t hw_timing_requant_cycles(int64_t m_t)
     return hw_timing_cmd_overhead_cycles() + m_t + 2;
 }
 
+int64_t hw_timing_pool_cycles(int64_t pooled, int64_t k)
+{
+    /* acceptance, one output-buffer read per window element (the vector unit keeps the
+     * running max), the last pooled line's write */
+    return hw_timing_cmd_overhead_cycles() + pooled * k * k + 1;
+}
+
 int64_t hw_timing_add_cycles(int64_t n)
 {
     /* acceptance; operand A of line i read at phase cycle 2i, B at 2i + 1 (the weight

@@ -42,6 +42,9 @@ int64_t hw_timing_os_drain_cycles(int64_t rows, int64_t cols);
 int64_t hw_timing_port_cycles(int64_t words);
 /* REQUANT of m_t output lines (bias, scale, round, clamp, write to the output buffer). */
 int64_t hw_timing_requant_cycles(int64_t m_t);
+/* POOL (the max-pool fused after a conv's REQUANTs) producing `pooled` output pixels with
+ * k x k windows: one output-buffer read per window element, then the last write. */
+int64_t hw_timing_pool_cycles(int64_t pooled, int64_t k);
 /* Residual ADD of n lines on the vector unit: both operands come from the weight scratchpad's
  * one read port (two reads per line), one cycle in the vector unit, then the output write:
  * overhead + 2 n + 2. ADD_CFG (the multipliers and shift) costs the overhead only. */

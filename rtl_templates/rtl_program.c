@@ -176,11 +176,8 @@ int64_t rtl_cmd_cycles(const rtl_hw *hw, const rtl_cmd *c)
         return hw_timing_requant_cycles(c->n); /* acc read, vector-unit register, output write */
     case RTL_OP_ADD:
         return hw_timing_add_cycles(c->n);
-    case RTL_OP_POOL: {
-        int64_t oh_px = c->t, ow_px = c->x & 0xFFFF, k = (c->x >> 16) & 0xFF;
-        int64_t reads = oh_px * ow_px * k * k;
-        return oh + reads + 1; /* one read per window element, then the last write */
-    }
+    case RTL_OP_POOL: /* one read per window element, then the last write */
+        return hw_timing_pool_cycles((int64_t)c->t * (c->x & 0xFFFF), (c->x >> 16) & 0xFF);
     default:
         return oh; /* NOP and unknown opcodes (the core sets its error flag) */
     }

@@ -17,4 +17,9 @@ for step in scatter transpose; do
 done
 # ADD (opcode 12) appears in the program: low nibble of the last hex digit of a command line
 grep -q 'c$' "$WORK/b/data/program.hex" || { echo "no ADD command in the program"; exit 1; }
+# a malformed seed is a usage error naming the argument
+rc=0
+"$TANDEM" rtl --net genome:2x --hw edge-8x16-int8 -o "$WORK/bad" 2> "$WORK/bad.txt" || rc=$?
+[ "$rc" = 2 ] && grep -q "genome:2x': genome:SEED needs a decimal seed" "$WORK/bad.txt" ||
+  { echo "genome:2x: rc $rc"; cat "$WORK/bad.txt"; exit 1; }
 echo "genome:23 on edge-8x16-int8: testbench passed"

@@ -196,6 +196,67 @@ static void test_cycles_are_hw_timing(void **state)
     }
 }
 
+/* The vector-unit commands' cycles are hw_timing's, and a compiled residual add costs what
+ * hw_timing_add_layer_cycles says (ADD_CFG + ADDs, and the LD_W/STORE port cycles). */
+static void test_add_pool_cycles(void **state)
+{
+    (void)state;
+    rtl_hw hw = hw_make(2, 3, 8, 32, HW_DATAFLOW_WS, 16);
+    for (uint16_t n = 0; n < 9; n++) {
+        rtl_cmd add = rtl_cmd_add(0, 4, 0, n, true, 100);
+        assert_int_equal(rtl_cmd_cycles(&hw, &add), hw_timing_add_cycles(n));
+        assert_int_equal(hw_timing_add_cycles(n), 1 + 2 * n + 2);
+        rtl_cmd rq = {.op = RTL_OP_REQUANT, .n = n};
+        assert_int_equal(rtl_cmd_cycles(&hw, &rq), hw_timing_requant_cycles(n));
+        rtl_cmd pool = {.op = RTL_OP_POOL, .n = 8, .t = 2, .x = 3u | 2u << 16 | 2u << 24};
+        assert_int_equal(rtl_cmd_cycles(&hw, &pool), hw_timing_pool_cycles(6, 2));
+    }
+    rtl_cmd cfg = rtl_cmd_add_cfg(0x80000000u, 0x12345678u, 33);
+    assert_int_equal(rtl_cmd_cycles(&hw, &cfg), hw_timing_cmd_overhead_cycles());
+    assert_int_equal(cfg.a, 0x5678);
+    assert_int_equal(cfg.b, 0x1234);
+    assert_int_equal(cfg.n, 33);
+    /* a 7-channel 5x5 add on 3 columns: 3 tiles x 25 pixels = 75 lines, chunks of 8 */
+    nn_graph g;
+    int32_t id;
+    assert_int_equal(nn_graph_init(&g, "add", (nn_shape){7, 5, 5}, 2), TD_OK);
+    assert_int_equal(nn_graph_add_add(&g, &id, 0, 0, "a"), TD_OK);
+    rtl_net_weights nw;
+    assert_int_equal(rtl_net_weights_random(&nw, &g, 8, 3), TD_OK);
+    rtl_layer layers[2];
+    int32_t nl;
+    assert_int_equal(rtl_layers_from_graph(&g, nw.wt, layers, 2, &nl), TD_OK);
+    rtl_program p;
+    rtl_net_io io;
+    assert_int_equal(rtl_program_init(&p, &hw), TD_OK);
+    assert_int_equal(rtl_program_add_net(&p, layers, nl, g.input, &io), TD_OK);
+    int64_t vec = 0, port = 0, adds = 0;
+    for (size_t i = 0; i < p.n_cmds; i++) {
+        const rtl_cmd *c = &p.cmds[i];
+        if (c->op == RTL_OP_ADD || c->op == RTL_OP_ADD_CFG)
+            vec += rtl_cmd_cycles(&hw, c);
+        else
+            port += hw_timing_port_cycles(c->n);
+        adds += c->op == RTL_OP_ADD;
+    }
+    hw_timing_core core = {.rows = 2,
+                           .cols = 3,
+                           .dataflow = HW_DATAFLOW_WS,
+                           .x_depth = 16,
+                           .w_depth = 16,
+                           .acc_depth = 16,
+                           .out_depth = 16};
+    hw_timing_add ta;
+    hw_timing_add_layer_cycles(&core, 75, &ta);
+    assert_int_equal(ta.chunks, 10);
+    assert_int_equal(adds, ta.chunks);
+    assert_int_equal(vec, ta.vector_cycles);
+    assert_int_equal(port, ta.port_cycles);
+    rtl_program_free(&p);
+    rtl_net_weights_free(&nw);
+    nn_graph_free(&g);
+}
+
 /* Compiles a case, runs the C model, compares every output with the reference. */
 static void run_case(const rtl_hw *hw, const rtl_case *c)
 {
@@ -479,6 +540,123 @@ static void test_net_errors(void **state)
     rtl_program_free(&p);
 }
 
+/* The error paths of the new ops: every message names the layer. */
+static void test_net_op_errors(void **state)
+{
+    (void)state;
+    nn_graph g;
+    int32_t c1, r, gap, add;
+    assert_int_equal(nn_graph_init(&g, "t", (nn_shape){4, 4, 4}, 2), TD_OK);
+    assert_int_equal(nn_graph_add_conv(&g, &c1, 0, "c1", 4, 3, 1, 1, 1, true), TD_OK);
+    assert_int_equal(nn_graph_add_relu(&g, &r, c1, "r1", false), TD_OK);
+    assert_int_equal(nn_graph_add_add(&g, &add, r, 0, "add"), TD_OK);
+    assert_int_equal(nn_graph_add_global_avgpool(&g, &gap, add, "gap"), TD_OK);
+    rtl_net_weights nw;
+    assert_int_equal(rtl_net_weights_random(&nw, &g, 8, 5), TD_OK);
+    rtl_layer layers[8];
+    int32_t n;
+    assert_int_equal(rtl_layers_from_graph(&g, nw.wt, layers, 8, &n), TD_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(layers[1].src[0], 0);
+    assert_int_equal(layers[1].src[1], -1);
+    /* missing parameters */
+    rtl_node_weights keep = nw.wt[gap];
+    nw.wt[gap].pool_rq.shift = 0;
+    assert_int_equal(rtl_layers_from_graph(&g, nw.wt, layers, 8, &n), TD_ERR_CONFIG);
+    assert_non_null(strstr(td_error_message(), "layer gap: no quantized pool requantization"));
+    nw.wt[gap] = keep;
+    keep = nw.wt[add];
+    nw.wt[add].shift = 0;
+    assert_int_equal(rtl_layers_from_graph(&g, nw.wt, layers, 8, &n), TD_ERR_CONFIG);
+    assert_non_null(strstr(td_error_message(), "layer add: no quantized add multipliers"));
+    nw.wt[add] = keep;
+    g.nodes[add].n_inputs = 1;
+    assert_int_equal(rtl_layers_from_graph(&g, nw.wt, layers, 8, &n), TD_ERR_CONFIG);
+    assert_non_null(strstr(td_error_message(), "layer add: an add needs two inputs"));
+    g.nodes[add].n_inputs = 2;
+    g.nodes[c1].groups = 3;
+    assert_int_equal(rtl_layers_from_graph(&g, nw.wt, layers, 8, &n), TD_ERR_CONFIG);
+    assert_non_null(strstr(td_error_message(), "layer c1: 4 input and 4 output channels do not "
+                                               "split into 3 groups"));
+    g.nodes[c1].groups = 1;
+    /* an activation whose producer has another consumer cannot be folded */
+    g.nodes[add].inputs[1] = c1;
+    assert_int_equal(rtl_layers_from_graph(&g, nw.wt, layers, 8, &n), TD_ERR_UNSUPPORTED);
+    assert_non_null(strstr(td_error_message(), "layer r1: relu must directly follow a conv, fc "
+                                               "or add (its only consumer)"));
+    g.nodes[add].inputs[1] = 0;
+    /* the add's requantization and clamps, at compile time */
+    assert_int_equal(rtl_layers_from_graph(&g, nw.wt, layers, 8, &n), TD_OK);
+    rtl_hw hw = hw_make(2, 2, 8, 32, HW_DATAFLOW_WS, 64);
+    const struct {
+        int32_t shift;
+        int64_t lo, hi;
+        const char *msg;
+    } bad[] = {{127, -128, 127, "layer add: rtl add: shift 127 outside [1, 126]"},
+               {20, -5, 127, "layer add: rtl add: lower clamp -5 is neither 0 nor -128"},
+               {20, 0, 128, "layer add: rtl add: upper clamp 128 outside [0, 127]"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        rtl_layer l2[3];
+        memcpy(l2, layers, sizeof l2);
+        l2[1].wt.shift = bad[i].shift;
+        l2[1].wt.lo = bad[i].lo;
+        l2[1].wt.hi = bad[i].hi;
+        rtl_program p;
+        rtl_net_io io;
+        assert_int_equal(rtl_program_init(&p, &hw), TD_OK);
+        assert_int_equal(rtl_program_add_net(&p, l2, 3, g.input, &io), TD_ERR_CONFIG);
+        if (!strstr(td_error_message(), bad[i].msg))
+            fail_msg("'%s' lacks '%s'", td_error_message(), bad[i].msg);
+        rtl_program_free(&p);
+    }
+    /* a layer reading a later layer; an add of two different shapes */
+    {
+        rtl_layer l2[3];
+        memcpy(l2, layers, sizeof l2);
+        l2[1].src[1] = 2;
+        rtl_program p;
+        rtl_net_io io;
+        assert_int_equal(rtl_program_init(&p, &hw), TD_OK);
+        assert_int_equal(rtl_program_add_net(&p, l2, 3, g.input, &io), TD_ERR_CONFIG);
+        assert_non_null(strstr(td_error_message(), "layer add: input 1 is layer 2, not an "
+                                                   "earlier one"));
+        l2[1].src[1] = -1;
+        l2[0].out.c = 2;
+        l2[0].conv_out.c = 2;
+        assert_int_equal(rtl_program_add_net(&p, l2, 3, g.input, &io), TD_ERR_CONFIG);
+        assert_non_null(strstr(td_error_message(), "layer add: input 4x4x4, its producer's "
+                                                   "output 2x4x4"));
+        rtl_program_free(&p);
+    }
+    /* host moves beyond the image; ADD with a zero shift in the C model */
+    {
+        rtl_program p;
+        assert_int_equal(rtl_program_init(&p, &hw), TD_OK);
+        int64_t base;
+        assert_int_equal(rtl_mem_alloc(&p.mem, 4, &base), TD_OK);
+        rtl_host_op tr = {.kind = RTL_HOST_TRANSPOSE, .src = 0, .dst = 3, .c = 2, .h = 2, .w = 1};
+        assert_int_equal(rtl_host_op_execute(&p, &tr, &p.mem), TD_ERR_CONFIG);
+        assert_non_null(strstr(td_error_message(), "transpose step reaches beyond memory word 4"));
+        rtl_host_op sc = {
+            .kind = RTL_HOST_SCATTER, .src = 0, .dst = 0, .c = 1, .h = 2, .w = 1, .c0 = 4};
+        assert_int_equal(rtl_host_op_execute(&p, &sc, &p.mem), TD_ERR_CONFIG);
+        assert_non_null(strstr(td_error_message(), "scatter step reaches beyond memory word 4"));
+        assert_string_equal(rtl_host_kind_name(RTL_HOST_SCATTER), "scatter");
+        assert_string_equal(rtl_host_kind_name(7), "?");
+        rtl_cmd cfg = rtl_cmd_add_cfg(1u << 30, 1u << 30, 0);
+        assert_int_equal(rtl_program_emit(&p, cfg), TD_OK);
+        assert_int_equal(rtl_program_emit(&p, rtl_cmd_add(0, 1, 0, 1, false, 127)), TD_OK);
+        rtl_mem mem;
+        assert_int_equal(rtl_mem_copy(&mem, &p.mem), TD_OK);
+        assert_int_equal(rtl_program_execute(&p, &mem), TD_ERR_CONFIG);
+        assert_non_null(strstr(td_error_message(), "command 1 is ADD with shift 0"));
+        rtl_mem_free(&mem);
+        rtl_program_free(&p);
+    }
+    rtl_net_weights_free(&nw);
+    nn_graph_free(&g);
+}
+
 static void test_bundle_errors(void **state)
 {
     (void)state;
@@ -516,12 +694,13 @@ static void test_bundle_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_cmd_roundtrip),     cmocka_unit_test(test_cmd_unpack_errors),
-        cmocka_unit_test(test_hw_check_errors),   cmocka_unit_test(test_gemm_errors),
-        cmocka_unit_test(test_execute_errors),    cmocka_unit_test(test_cycles_are_hw_timing),
-        cmocka_unit_test(test_model_gemm_matrix), cmocka_unit_test(test_model_conv),
-        cmocka_unit_test(test_model_ref_cnn),     cmocka_unit_test(test_model_genome),
-        cmocka_unit_test(test_net_errors),        cmocka_unit_test(test_bundle_errors),
+        cmocka_unit_test(test_cmd_roundtrip),   cmocka_unit_test(test_cmd_unpack_errors),
+        cmocka_unit_test(test_hw_check_errors), cmocka_unit_test(test_gemm_errors),
+        cmocka_unit_test(test_execute_errors),  cmocka_unit_test(test_cycles_are_hw_timing),
+        cmocka_unit_test(test_add_pool_cycles), cmocka_unit_test(test_model_gemm_matrix),
+        cmocka_unit_test(test_model_conv),      cmocka_unit_test(test_model_ref_cnn),
+        cmocka_unit_test(test_model_genome),    cmocka_unit_test(test_net_errors),
+        cmocka_unit_test(test_net_op_errors),   cmocka_unit_test(test_bundle_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
