@@ -7,6 +7,15 @@
 
 #define OBJECTIVES "error|latency_ms|energy_uj|area_mm2|power_mw|params|macs"
 
+/* The default fidelity is the most faithful one that keeps the default search in its time
+ * budget: systemc (measured in docs/benchmarks.md, "Cost of each search.fidelity"), or
+ * analytical where this tandem was built without SystemC. */
+#ifdef TANDEM_HAVE_SIM
+#define DEFAULT_FIDELITY "systemc"
+#else
+#define DEFAULT_FIDELITY "analytical"
+#endif
+
 const td_cfg_key cs_config_keys[] = {
     {"run.name", TD_CFG_STRING, 0, 0, NULL, "''", 0, 0,
      "run directory name under run.dir ('' = a timestamp)"},
@@ -22,8 +31,10 @@ const td_cfg_key cs_config_keys[] = {
      "[error, latency_ms, energy_uj, area_mm2]", 2, 6, "objectives, all minimised"},
     {"search.reference_point", TD_CFG_FLOAT_LIST, 0, 0, NULL, "[]", 0, 6,
      "hypervolume reference point, one per objective ([] = derived from the run)"},
-    {"search.fidelity", TD_CFG_ENUM, 0, 0, "analytical|systemc|analytical+systemc", "analytical", 0,
-     0, "hardware model used per candidate"},
+    {"search.fidelity", TD_CFG_ENUM, 0, 0, "analytical|systemc|analytical+systemc",
+     DEFAULT_FIDELITY, 0, 0,
+     "hardware numbers per candidate: hw_model, the SystemC model (twin core), or hw_model with "
+     "each generation's front re-scored by SystemC (docs/search.md)"},
     {"search.workers", TD_CFG_INT, 1, 4096, NULL, "1", 0, 0, "local evaluation processes (-j)"},
     {"search.eval_timeout_s", TD_CFG_FLOAT, 1, 1e6, NULL, "900.0", 0, 0,
      "an evaluation running longer fails with a timeout"},

@@ -4,7 +4,44 @@
 # hw_model); the final fronts are compared by exact hypervolume at ONE reference point
 # derived from the union of all runs' fronts (10 % beyond its nadir), so runs compare.
 # Usage: scripts/bench-cosearch.sh [build/tandem] [out-dir]   (extra --set flags: $BENCH_SET)
+#
+#        scripts/bench-cosearch.sh --fidelity [build/tandem] [out-dir]
+# measures what each search.fidelity costs: the default search space and population (10 x 4),
+# -j 2, once with systemc and once with analytical+systemc, with a token proxy training (256
+# images) because only the hardware side differs between fidelities; per-candidate costs come
+# from the archive's wall_s (analytical: hw_model in the master; systemc: the simulation on
+# the pool) and the accuracy cache's wall_s (training).
 set -euo pipefail
+if [ "${1:-}" = "--fidelity" ]; then
+  T=${2:-build/tandem}
+  out=${3:-$(mktemp -d)}
+  mkdir -p "$out"
+  for f in analytical systemc analytical+systemc; do
+    d="$out/$f"
+    [ -f "$d/archive.sqlite" ] || "$T" search -o "$d" -j 2 --set search.fidelity=$f \
+      --set train.images=256 --set data.val_images=100 --set search.val_images=100 \
+      --set finalists.count=0 -q --json >"$out/$f.json"
+  done
+  python3 - "$out" <<'PY'
+import json, sqlite3, statistics, sys, os
+out = sys.argv[1]
+print("| search.fidelity | evaluations | SystemC runs | failed (RTL cannot take the design) | hw cost per candidate, median s | hw cost per candidate, max s | hw cost of the search, s | training (accuracy cache), s |")
+print("|---|---|---|---|---|---|---|---|")
+for f in ("analytical", "systemc", "analytical+systemc"):
+    db = sqlite3.connect(os.path.join(out, f, "archive.sqlite"))
+    ev = db.execute("select count(*) from evaluations where fidelity != 'test' and fidelity = ?",
+                    ("systemc" if f == "systemc" else "analytical",)).fetchone()[0]
+    sims = [w for (w,) in db.execute("select wall_s from evaluations where fidelity='systemc'")]
+    fails = db.execute("select count(*) from evaluations where fidelity='systemc' and status='failed'").fetchone()[0]
+    an = [w for (w,) in db.execute("select wall_s from evaluations where fidelity='analytical'")]
+    per = sims if sims and f == "systemc" else an
+    tot = sum(an) + sum(sims)
+    train = db.execute("select sum(wall_s) from (select distinct net_hash, wall_s from accuracy_cache)").fetchone()[0]
+    allc = sims if f != "analytical" else an
+    print(f"| {f} | {ev} | {len(sims)} | {fails} | {statistics.median(allc):.4f} | {max(allc):.3f} | {tot:.1f} | {train:.1f} |")
+PY
+  exit 0
+fi
 T=${1:-build/tandem}
 out=${2:-$(mktemp -d)}
 budget=(--set search.population=8 --set search.generations=6 --set train.images=1024
