@@ -402,16 +402,25 @@ static td_status job_synth(const ctx *c, job *j)
     char srcs[4096], params[512], ys[8192], path[1200];
     job_sources(c, j, srcs, sizeof srcs);
     job_params(j, params, sizeof params);
+    /* The vector unit's lanes hold three wide multipliers (the requantization's
+     * (AccBits + 1) x 33 bits and the residual add's two (Bits + 35) x 33) and two 7-bit
+     * barrel shifters of ~70 bits: ABC's default script (strash; ifraig; scorr; dc2; dretime;
+     * strash; &get -n; &dch -f; &nf {D}; &put) on ~14,000 gates of one lane ran for more than
+     * 15 minutes; `abc -fast` (a shorter script: strash; dretime; map) maps one lane in about
+     * 8 s of CPU (docs/calibration.md). Its mapping is less area-optimized than the other
+     * components', which the file says ("abc": "fast"). */
+    const bool fast = j->kind == J_VECTOR;
     snprintf(ys, sizeof ys,
              "read_verilog -sv %s\n"
              "hierarchy -check -top %s %s\n"
              "synth -flatten -top %s\n"
              "dfflibmap -liberty %s\n"
-             "abc -liberty %s\n"
+             "abc%s -liberty %s\n"
              "opt_clean -purge\n"
              "stat -liberty %s\n"
              "write_verilog -noattr -noexpr -simple-lhs netlist.v\n",
-             srcs, job_top(j), params, job_top(j), c->liberty, c->liberty, c->liberty);
+             srcs, job_top(j), params, job_top(j), c->liberty, fast ? " -fast" : "", c->liberty,
+             c->liberty);
     snprintf(path, sizeof path, "%s/synth.ys", j->dir);
     td_status st = TD_OK;
     if (synth_cached(j->dir, ys, srcs)) {
@@ -982,10 +991,10 @@ static void plan_build(plan *p, bool quick)
     plan_add(p, J_ADD, 0, 8, 0, 0);
     plan_add(p, J_ADD, 0, 32, 0, 0);
     plan_add(p, J_ADD, 0, 64, 0, 0);
-    /* the lane's requantization multiplier is (AccBits + 34) x 33 bits: one lane is minutes
-     * of Yosys on 2 shared cores, so the per-lane fit uses 1 and 2 lanes */
-    static const int lanes[] = {1, 2};
-    for (size_t l = 0; l < 2; l++) {
+    /* vector unit at 1, 2 and 4 lanes for the per-lane fit (abc -fast: about 8, 15 and 30 s of
+     * Yosys; job_synth) */
+    static const int lanes[] = {1, 2, 4};
+    for (size_t l = 0; l < sizeof lanes / sizeof lanes[0]; l++) {
         job *v = plan_add(p, J_VECTOR, 0, 8, lanes[l], 0);
         v->timing = true;
     }
@@ -1022,8 +1031,10 @@ static json_t *job_json(const job *j)
         json_object_set_new(o, "rows", json_integer(j->rows));
         json_object_set_new(o, "cols", json_integer(j->cols));
     }
-    if (j->kind == J_VECTOR)
+    if (j->kind == J_VECTOR) {
         json_object_set_new(o, "lanes", json_integer(j->lanes));
+        json_object_set_new(o, "abc", json_string("fast (abc -fast -liberty; job_synth)"));
+    }
     json_object_set_new(o, "area_um2", td_json_real(j->area_um2));
     json_object_set_new(o, "ff_area_um2", td_json_real(j->ff_area_um2));
     json_object_set_new(o, "cells", json_integer(j->cells));
@@ -1121,7 +1132,8 @@ static td_status build_output(const ctx *c, const plan *p, bool quick, json_t **
     json_object_set_new(
         root, "flow",
         json_string("yosys: synth -flatten; dfflibmap; abc -liberty (area-oriented, no delay "
-                    "target); OpenSTA: ideal clock, inputs and outputs at 0 ns, no wire load "
+                    "target; the vector unit: abc -fast -liberty); OpenSTA: ideal clock, inputs "
+                    "and outputs at 0 ns, no wire load "
                     "model; fmax from the 2x2 array's register-to-register paths; power at "
                     "100 MHz with per-pin activities from Verilator"));
 
@@ -1525,7 +1537,8 @@ static int run_report(const char *cmd, const char *calib_path, int node, bool js
                node);
     }
     for (int id = 1; id < HW_CONST_COUNT; id++) {
-        bool synth = !isnan(cal->table[id]);
+        /* from the file's table, or from its fits (the vector unit) */
+        bool synth = !isnan(cal->table[id]) || (t.c[id].origin & HW_ORIGIN_SYNTHESIS);
         /* the published value at this node by hw_model's own scaling */
         double pub = def->c[id].value;
         const char *u = def->c[id].unit;

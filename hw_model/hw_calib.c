@@ -336,6 +336,8 @@ static scale_kind entry_scale(int id)
     case HW_C_FF_UM2:
     case HW_C_SRAM_BIT_UM2:
     case HW_C_CTRL_UM2:
+    case HW_C_VEC_BASE_UM2:
+    case HW_C_VEC_LANE_UM2:
         return SCALE_AREA;
     default:
         return SCALE_NONE;
@@ -386,6 +388,20 @@ td_status hw_calib_table(const hw_calib *c, int node_nm, hw_tech_table *out)
             out->c[id].value = def->c[id].value * (k == SCALE_AREA ? s * s : s);
             if (node_nm != (int)def_nm)
                 out->c[id].origin |= HW_ORIGIN_SCALED;
+        }
+    }
+    /* the vector unit's synthesized area: the per-lane fit v0 + v1*lanes (8 bits, AccBits 32) */
+    if (c->vector_area.have && c->vector_area.n_coef == 2 && c->vector_area.coef[1] > 0) {
+        static const int ids[2] = {HW_C_VEC_BASE_UM2, HW_C_VEC_LANE_UM2};
+        for (int i = 0; i < 2; i++) {
+            const int id = ids[i];
+            out->c[id].value = fmax(0, c->vector_area.coef[i]) * sa;
+            snprintf(source_buf[row][id], sizeof source_buf[row][id],
+                     "synthesis: rtl_vector_unit fit v0 + v1*lanes, coefficient %d (%s, %d nm; "
+                     "abc -fast) x %.4g (Stillmaker & Baas 2017)",
+                     i, c->library, c->lib_nm, sa);
+            out->c[id].source = source_buf[row][id];
+            out->c[id].origin = HW_ORIGIN_SYNTHESIS | HW_ORIGIN_SCALED;
         }
     }
     out->c[HW_C_FMAX_MHZ].value = 0;

@@ -138,10 +138,19 @@ double hw_area_mm2(const hw_config *cfg, const hw_tech_table *t, hw_area_breakdo
     a.l1_mm2 =
         sa * bit * 8192.0 * ((double)cfg->l1_input_kib + cfg->l1_weight_kib + cfg->l1_acc_kib);
     a.l2_mm2 = sa * bit * 8192.0 * cfg->l2_kib;
-    /* lane: 32-bit requantization multiplier, accumulator-width adder, its registers */
-    a.vector_mm2 = sa * cfg->vector_lanes *
-                   (hw_tech_mult_um2(t, 32) + hw_tech_add_um2(t, cfg->acc_bits) +
-                    (double)(cfg->acc_bits + cfg->bits) * ff);
+    /* lane: 32-bit requantization multiplier, accumulator-width adder, its registers; with a
+     * synthesized vector unit (calibration), its per-lane fit at 8 bits / AccBits 32, moved to
+     * the config's widths in proportion to that operator formula (docs/models.md section 7) */
+    const double lane = hw_tech_mult_um2(t, 32) + hw_tech_add_um2(t, cfg->acc_bits) +
+                        (double)(cfg->acc_bits + cfg->bits) * ff;
+    const double syn_lane = t->c[HW_C_VEC_LANE_UM2].value;
+    if (syn_lane > 0) {
+        const double lane8 = hw_tech_mult_um2(t, 32) + hw_tech_add_um2(t, 32) + (32.0 + 8.0) * ff;
+        a.vector_mm2 =
+            sa * (t->c[HW_C_VEC_BASE_UM2].value + cfg->vector_lanes * syn_lane * (lane / lane8));
+    } else {
+        a.vector_mm2 = sa * cfg->vector_lanes * lane;
+    }
     a.ctrl_mm2 = sa * t->c[HW_C_CTRL_UM2].value;
     if (out)
         *out = a;
@@ -490,7 +499,7 @@ static const struct prov_item {
     {"area_breakdown", "pe_array_mm2", {PE_OPS, -1}},
     {"area_breakdown", "l1_mm2", {HW_C_SRAM_BIT_UM2, -1}},
     {"area_breakdown", "l2_mm2", {HW_C_SRAM_BIT_UM2, -1}},
-    {"area_breakdown", "vector_mm2", {PE_OPS, -1}},
+    {"area_breakdown", "vector_mm2", {PE_OPS, HW_C_VEC_BASE_UM2, HW_C_VEC_LANE_UM2, -1}},
     {"area_breakdown", "ctrl_mm2", {HW_C_CTRL_UM2, -1}},
 };
 
@@ -518,6 +527,10 @@ json_t *hw_provenance_to_json(const hw_config *cfg, const hw_tech_table *t)
         char names[160] = "";
         size_t used = 0;
         for (int j = 0; j < 8 && p->ids[j] >= 0; j++) {
+            /* the vector unit: the synthesized fit when the table has one, else operators */
+            const bool vec = p->ids[j] == HW_C_VEC_BASE_UM2 || p->ids[j] == HW_C_VEC_LANE_UM2;
+            if (vec && !(t->c[HW_C_VEC_LANE_UM2].value > 0))
+                continue;
             org |= const_origin(t, p->ids[j], cfg->tech_nm);
             if (used < sizeof names)
                 used += (size_t)snprintf(names + used, sizeof names - used, "%s%s",

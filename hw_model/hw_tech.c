@@ -56,6 +56,14 @@ static const hw_tech_table default_table = {
             [HW_C_CTRL_UM2] = {"ctrl_um2", 20000, "um^2",
                                "assumption: controller and DMA sequencer, 0.02 mm^2 at 45 nm",
                                HW_ORIGIN_ASSUMPTION},
+            [HW_C_VEC_BASE_UM2] = {"vec_base_um2", 0, "um^2",
+                                   "none published: 0 = the vector unit's area is computed from "
+                                   "its operators (docs/models.md section 7)",
+                                   HW_ORIGIN_PUBLISHED},
+            [HW_C_VEC_LANE_UM2] = {"vec_lane_um2", 0, "um^2",
+                                   "none published: 0 = the vector unit's area is computed from "
+                                   "its operators (docs/models.md section 7)",
+                                   HW_ORIGIN_PUBLISHED},
             [HW_C_LEAK_MW_PER_MM2] = {"leak_mw_per_mm2", 10, "mW/mm^2",
                                       "assumption until calibration (OpenSTA leakage of the "
                                       "synthesized templates)",

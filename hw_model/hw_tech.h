@@ -32,6 +32,8 @@ typedef enum hw_const_id {
     HW_C_DRAM64_PJ,       /* one 64-bit DRAM access */
     HW_C_CMD_PJ,          /* controller energy per tile command */
     HW_C_CTRL_UM2,        /* controller area */
+    HW_C_VEC_BASE_UM2,    /* vector unit, lane-independent part (0: from its operators) */
+    HW_C_VEC_LANE_UM2,    /* vector unit, one lane at 8 bits, AccBits 32 (0: from operators) */
     HW_C_LEAK_MW_PER_MM2, /* leakage power density */
     HW_C_FMAX_MHZ,        /* PE fmax at the reference node; 0 = unknown (no check) */
     HW_CONST_COUNT
