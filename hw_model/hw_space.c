@@ -33,7 +33,7 @@ const td_cfg_key hw_config_keys[] = {
     {"hw.tech", TD_CFG_ENUM, 0, 0, "calibrated|published", "calibrated", 0, 0,
      "constant table of hw_model: calibrated (synthesis of our RTL, osu018, scaled with "
      "Stillmaker & Baas; PE fmax checked) or published (Horowitz 45 nm; no clock check)"},
-    {"hw.calibration", TD_CFG_STRING, 0, 0, NULL, "", 0, 0,
+    {"hw.calibration", TD_CFG_STRING, 0, 0, NULL, "''", 0, 0,
      "calibration file for hw.tech = calibrated (empty: the checked-in osu018.json)"},
     TD_CFG_END,
 };

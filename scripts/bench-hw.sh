@@ -12,7 +12,8 @@ mkdir -p "$out"
 cc -std=gnu11 -O2 -DNDEBUG -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation -o "$out/bench-hw" \
   "$root/scripts/bench-hw.c" "$root"/hw_model/hw_*.c \
   "$root/nn_search/nn_graph.c" "$root/nn_search/nn_intmath.c" \
-  "$root"/common/td_{status,hash,rng,config,json}.c \
+  "$root"/common/td_{status,hash,rng,config,json,log}.c \
+  -DTANDEM_CALIB_SOURCE_PATH="\"$root/hw_model/calibration/osu018.json\"" \
   -I"$root/hw_model" -I"$root/nn_search" -I"$root/common" \
   $(pkg-config --cflags --libs libfyaml jansson gsl libxxhash) -lpthread -lm
 echo "command: scripts/bench-hw.sh $seconds"
