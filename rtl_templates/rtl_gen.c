@@ -380,7 +380,8 @@ td_status rtl_gen_bundle(const char *out_dir, const rtl_hw *hw, const nn_graph *
                 "- `tb/tb_main.cpp`, `tb/tb_driver.h`: the Verilator testbench\n"
                 "- `data/program.hex`: tile commands (128 bits, one per line, docs/formats.md); "
                 "`data/cycles.txt`: their expected cycles (-1: depends on the memory port); "
-                "`data/host.txt`: host im2col steps; `data/memory.hex`: the external memory "
+                "`data/host.txt`: host layout steps run between commands (im2col, scatter, "
+                "transpose; no arithmetic); `data/memory.hex`: the external memory "
                 "image (weights, parameters); `data/net.txt`: where tensors live; "
                 "`data/images.txt`, `data/expected.txt`: test images and expected outputs\n"
                 "- `synth/synth.ys`, `synth/constraints.sdc`: Yosys script and SDC\n",
