@@ -360,11 +360,23 @@ int cmd_train(int argc, char **argv)
         td_log_info("quantization-aware fine-tuning at 4 bits for %lld epochs", qat_epochs);
         ctx.epochs = rq.epochs;
         nn_train_result rres;
-        if ((st = nn_net_set_qat(&net, 4)) != TD_OK ||
+        if ((st = nn_net_set_qat(&net, 4)) == TD_OK)
+            net.qat_calib_images = calib; /* the same images as the integer model's */
+        /* the fake-quantized float model, calibrated on the final weights, on the test
+         * images the integer model is scored on: the two should agree (quantization.md) */
+        double fake_acc = 0;
+        if (st != TD_OK ||
             (st = nn_net_train(&net, &data.train, &data.val, &data.norm, &rq, on_epoch, &ctx,
                                &rres)) != TD_OK ||
+            (st = nn_net_qat_calibrate(&net, &data.train, &data.norm, calib)) != TD_OK ||
+            (st = nn_net_evaluate(&net, &data.test, &data.norm, test_images, &fake_acc)) !=
+                TD_OK ||
             (st = nn_net_set_qat(&net, 0)) != TD_OK)
             goto fail_saved;
+        json_object_set_new(out, "int4_qat_fake_accuracy", td_json_real(fake_acc));
+        td_log_info("fake-quantized 4-bit float model after quantization-aware training: test "
+                    "accuracy %.4f",
+                    fake_acc);
         nn_qmodel q;
         if ((st = nn_quantize(&q, &net, &data.train, &data.norm, calib, 4)) != TD_OK)
             goto fail_saved;

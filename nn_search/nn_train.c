@@ -1,5 +1,6 @@
 #include "nn_train.h"
 
+#include "nn_quant.h"
 #include "td_log.h"
 #include "td_progress.h"
 #include "td_rng.h"
@@ -336,14 +337,53 @@ td_status nn_net_set_qat(nn_net *net, int bits)
         return td_fail(TD_ERR_UNSUPPORTED,
                        "quantization-aware training runs on the CPU backend only");
     if (bits && !net->qat_w) {
+        size_t nn = net->g.n_nodes;
         net->qat_w = td_arena_floats(&net->arena, (size_t)(net->n_params + 1));
-        net->qat_amax = td_arena_floats(&net->arena, net->g.n_nodes);
-        if (!net->qat_w || !net->qat_amax)
+        net->qat_scale = td_arena_floats(&net->arena, 4 * nn);
+        if (!net->qat_w || !net->qat_scale)
             return td_fail_context(TD_ERR_NOMEM, "quantization-aware training: ");
+        net->qat_lo = net->qat_scale + nn;
+        net->qat_hi = net->qat_scale + 2 * nn;
+        net->qat_away = net->qat_scale + 3 * nn;
     }
-    if (net->qat_amax)
-        memset(net->qat_amax, 0, net->g.n_nodes * sizeof *net->qat_amax);
+    if (net->qat_scale)
+        memset(net->qat_scale, 0, 4 * net->g.n_nodes * sizeof *net->qat_scale);
+    if (net->qat_calib_images <= 0)
+        net->qat_calib_images = 512;
+    net->qat_calibrated = false;
     net->qat_bits = bits;
+    return TD_OK;
+}
+
+td_status nn_net_qat_calibrate(nn_net *net, const nn_dataset *calib, const nn_norm *norm,
+                               int64_t n_calib)
+{
+    int bits = net->qat_bits;
+    if (!bits)
+        return td_fail(TD_ERR_USAGE, "network '%s': quantization-aware training is off",
+                       net->g.name);
+    nn_qmodel q;
+    net->qat_bits = 0; /* calibrate as nn_quantize will: plain float forward */
+    td_status st = nn_quantize(&q, net, calib, norm, n_calib, bits);
+    net->qat_bits = bits;
+    if (st != TD_OK)
+        return td_fail_context(st, "quantization-aware training: ");
+    size_t nn = net->g.n_nodes;
+    memset(net->qat_scale, 0, 4 * nn * sizeof *net->qat_scale);
+    net->qat_scale[0] = (float)q.s_input;
+    net->qat_lo[0] = (float)nn_qmin(bits);
+    net->qat_hi[0] = (float)nn_qmax(bits);
+    net->qat_away[0] = 1;
+    for (int32_t i = 0; i < q.n_layers; i++) {
+        const nn_qlayer *l = &q.layers[i];
+        if (l->op == NN_QOP_MAXPOOL || l->op == NN_QOP_RELU)
+            continue; /* same scale as the input, values stay on its grid */
+        net->qat_scale[l->node] = (float)l->s_out;
+        net->qat_lo[l->node] = (float)l->lo;
+        net->qat_hi[l->node] = (float)l->hi;
+    }
+    nn_qmodel_free(&q);
+    net->qat_calibrated = true;
     return TD_OK;
 }
 
@@ -371,21 +411,20 @@ static const float *qat_weights(nn_net *net, const nn_node *nd, const nn_layer *
     return q;
 }
 
-/* Fake quantization of a ReLU output in place with the running max as range. */
-static void qat_activation(nn_net *net, size_t node, float *y, int64_t count, bool train)
+/* Fake quantization of a node's output in place, with the integer layer's scale, clamp
+ * and rounding (straight-through: the backward pass ignores it). */
+static void qat_activation(const nn_net *net, size_t node, float *y, int64_t count)
 {
-    float mx = net->qat_amax[node];
-    if (train || mx <= 0)
-        for (int64_t i = 0; i < count; i++)
-            mx = y[i] > mx ? y[i] : mx;
-    net->qat_amax[node] = mx;
-    if (mx <= 0)
+    double s = net->qat_scale[node];
+    if (!(s > 0))
         return;
-    double qmax = (double)(((int64_t)1 << (net->qat_bits - 1)) - 1);
-    float sc = (float)(mx / qmax), inv = (float)(qmax / mx);
+    double lo = net->qat_lo[node], hi = net->qat_hi[node], inv = 1.0 / s;
+    bool away = net->qat_away[node] != 0;
     for (int64_t i = 0; i < count; i++) {
-        float v = roundf(y[i] * inv);
-        y[i] = (v > (float)qmax ? (float)qmax : v) * sc;
+        double v = (double)y[i] * inv;
+        v = away ? round(v) : floor(v + 0.5);
+        v = v < lo ? lo : v > hi ? hi : v;
+        y[i] = (float)(v * s);
     }
 }
 
@@ -394,6 +433,9 @@ const float *nn_net_forward(nn_net *net, const float *x_host, int64_t n, bool tr
     const nn_backend *be = net->be;
     const nn_graph *g = &net->g;
     be->upload(net->layers[0].y, x_host, (size_t)(n * net->layers[0].out_size));
+    bool fq = net->qat_bits && net->qat_calibrated;
+    if (fq)
+        qat_activation(net, 0, net->layers[0].y, n * net->layers[0].out_size);
     for (size_t i = 1; i < g->n_nodes; i++) {
         const nn_node *nd = &g->nodes[i];
         nn_layer *L = &net->layers[i];
@@ -418,8 +460,6 @@ const float *nn_net_forward(nn_net *net, const float *x_host, int64_t n, bool tr
         case NN_OP_RELU:
         case NN_OP_RELU6:
             be->relu_forward(L->y, src->y, n * L->out_size, nd->op == NN_OP_RELU6 ? 6.0f : 0.0f);
-            if (net->qat_bits)
-                qat_activation(net, i, L->y, n * L->out_size, train);
             break;
         case NN_OP_MAXPOOL:
             be->maxpool_forward(L->y, L->argmax, src->y, n, nd->in.c, nd->in.h, nd->in.w, nd->k_h,
@@ -443,6 +483,8 @@ const float *nn_net_forward(nn_net *net, const float *x_host, int64_t n, bool tr
         case NN_OP_COUNT:
             break;
         }
+        if (fq)
+            qat_activation(net, i, L->y, n * L->out_size);
     }
     return net->layers[g->n_nodes - 1].y;
 }
@@ -657,6 +699,9 @@ td_status nn_net_train(nn_net *net, const nn_dataset *train, const nn_dataset *v
         double lr = 0;
         for (int64_t s = 0; s < n_img; s += B) {
             int64_t m = n_img - s < B ? n_img - s : B;
+            if (net->qat_bits && (s / B) % NN_QAT_RECALIB_STEPS == 0 &&
+                (st = nn_net_qat_calibrate(net, train, norm, net->qat_calib_images)) != TD_OK)
+                break;
             nn_batch_fill(x, y, train, perm + s, m, norm, &r->augment, &rng);
             nn_net_forward(net, x, m, true);
             int64_t c = 0;
@@ -686,6 +731,8 @@ td_status nn_net_train(nn_net *net, const nn_dataset *train, const nn_dataset *v
                                net->n_params, (float)lr, NN_ADAM_BETA1, NN_ADAM_BETA2, NN_ADAM_EPS,
                                (float)r->weight_decay, net->step);
         }
+        if (st != TD_OK)
+            break; /* a failed recalibration (quantization-aware training) */
         double train_s = td_now_s() - te;
         train_total_s += train_s;
         if ((st = backend_status(be)) != TD_OK)

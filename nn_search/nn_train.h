@@ -115,17 +115,34 @@ typedef struct nn_net {
     size_t work_floats;
     float *dlogits;
     int64_t step;
-    /* Quantization-aware training (nn_net_set_qat): 0 = off; else conv/FC weights are
-     * fake-quantized per output channel and ReLU/ReLU6 outputs per tensor to this width in
-     * the forward pass, gradients pass straight through to the float weights. CPU only. */
+    /* Quantization-aware training (nn_net_set_qat): 0 = off; else the forward pass
+     * fake-quantizes exactly the tensors the integer model quantizes (nn_quant.h): conv/FC
+     * weights per output channel, the input image, and the output of every requantizing
+     * integer layer (conv[+bn][+relu], fc, add[+relu], avg pools) with that layer's scale
+     * and clamp, taken from the integer model's own calibration (nn_net_qat_calibrate);
+     * gradients pass straight through to the float weights. CPU only. */
     int qat_bits;
-    float *qat_w;    /* fake-quantized weights, same layout as params */
-    float *qat_amax; /* per node: running max of each ReLU output */
+    int64_t qat_calib_images; /* calibration images per recalibration (default 512) */
+    float *qat_w;             /* fake-quantized weights, same layout as params */
+    /* per node: scale of its quantized output (0: not a quantization point), clamp in
+     * levels, and rounding (1: half away from zero, the input; 0: half up, requantization) */
+    float *qat_scale, *qat_lo, *qat_hi, *qat_away;
+    bool qat_calibrated;
 } nn_net;
 
 /* Turns quantization-aware training at bits (4, 8, 16; 0 = off) on or off. Fails on a
- * device backend. Activation ranges restart from zero. */
+ * device backend. Activation scales are unset until nn_net_qat_calibrate (nn_net_train
+ * calibrates at the start of every epoch and every NN_QAT_RECALIB_STEPS steps on the first
+ * qat_calib_images training images). */
 td_status nn_net_set_qat(nn_net *net, int bits);
+/* Steps between recalibrations of the activation scales during quantization-aware training
+ * (the weights move; the final integer model is calibrated from the final weights). */
+#define NN_QAT_RECALIB_STEPS 50
+/* Calibrates the activation scales of quantization-aware training the way nn_quantize does
+ * (fake quantization off, inference mode, first n_calib images of calib): the scales used
+ * in training are those the integer model will get from the same weights. */
+td_status nn_net_qat_calibrate(nn_net *net, const nn_dataset *calib, const nn_norm *norm,
+                               int64_t n_calib);
 
 /* Builds an instance for batches of up to max_batch images, parameters initialised with
  * He-normal weights (seeded), unit gamma, zero biases. */

@@ -115,5 +115,10 @@
 /* int8 integer reference vs float on the same model: issue #3 asks for 0.5 points on the
  * full test set; on 1000 validation images one image is 0.1 point, so 1.5 points. */
 #define NN_TOL_SHORT_TRAIN_INT8_DROP 0.015
+/* QAT fake quantization vs the 4-bit integer model on the same weights and scales
+ * (tests/nn/test_nn_quant.c): a level differs only where float sums, the quantized bias or
+ * the fixed-point requantization round across a half step; 96 % of levels are equal on the
+ * test network; 0.9 leaves room while failing on wrong scales or grids. */
+#define NN_TOL_QAT_LEVELS_EQUAL 0.9
 
 #endif

@@ -245,6 +245,71 @@ static void test_qat(void **state)
     nn_graph_free(&g);
 }
 
+/* The fake quantization of QAT reproduces the integer model: after nn_net_qat_calibrate its
+ * scales are the integer layers' output scales, every requantized tensor of the float
+ * forward pass sits on the integer grid, and the integer activations agree with it level
+ * for level up to rare one-level rounding differences (float vs exact integer sums,
+ * quantized bias, fixed-point requantization). */
+static void test_qat_matches_integer(void **state)
+{
+    (void)state;
+    nn_graph g;
+    build_mixed(&g);
+    nn_dataset ds;
+    make_data(&ds, 48, g.input);
+    nn_net net;
+    nn_norm norm;
+    make_net(&net, &g, &ds, &norm);
+    nn_qmodel q;
+    assert_int_equal(nn_quantize(&q, &net, &ds, &norm, 32, 4), TD_OK);
+    assert_int_equal(nn_net_set_qat(&net, 4), TD_OK);
+    assert_int_equal(nn_net_qat_calibrate(&net, &ds, &norm, 32), TD_OK);
+    assert_true(net.qat_scale[0] == (float)q.s_input);
+    float x[16 * 162];
+    int64_t idx[16];
+    for (int i = 0; i < 16; i++)
+        idx[i] = i;
+    nn_batch_fill(x, NULL, &ds, idx, 16, &norm, NULL, NULL);
+    nn_net_forward(&net, x, 16, false); /* fake-quantized, inference mode */
+    int64_t same = 0, total = 0, far = 0;
+    int32_t *acts[9];
+    for (int i = 0; i < 9; i++)
+        acts[i] = malloc((size_t)nn_qlayer_out_size(&q.layers[i]) * sizeof(int32_t));
+    int32_t xq[162];
+    for (int img = 0; img < 16; img++) {
+        nn_qmodel_quantize_input(&q, xq, x + img * 162, 1);
+        nn_qmodel_infer_ref(&q, acts, xq);
+        for (int i = 0; i < q.n_layers; i++) {
+            const nn_qlayer *l = &q.layers[i];
+            if (l->op == NN_QOP_MAXPOOL || l->op == NN_QOP_RELU)
+                continue;
+            assert_true(net.qat_scale[l->node] == (float)l->s_out);
+            int64_t sz = nn_qlayer_out_size(l);
+            const float *y = nn_net_activation(&net, (size_t)l->node) + img * sz;
+            for (int64_t k = 0; k < sz; k++) {
+                double lv = (double)y[k] / net.qat_scale[l->node];
+                assert_true(fabs(lv - nearbyint(lv)) < 1e-3); /* on the grid */
+                int64_t d = llabs((int64_t)nearbyint(lv) - acts[i][k]);
+                same += d == 0;
+                far += d > 1;
+                total++;
+            }
+        }
+    }
+    print_message("qat vs integer: %lld of %lld levels equal, %lld differ by more than one\n",
+                  (long long)same, (long long)total, (long long)far);
+    assert_true((double)same >= NN_TOL_QAT_LEVELS_EQUAL * (double)total);
+    for (int i = 0; i < 9; i++)
+        free(acts[i]);
+    nn_qmodel_free(&q);
+    assert_int_equal(nn_net_set_qat(&net, 0), TD_OK);
+    assert_int_equal(nn_net_qat_calibrate(&net, &ds, &norm, 32), TD_ERR_USAGE);
+    assert_non_null(strstr(td_error_message(), "network 'mixed': quantization-aware training is off"));
+    nn_net_free(&net);
+    nn_dataset_free(&ds);
+    nn_graph_free(&g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -252,6 +317,7 @@ int main(void)
         cmocka_unit_test(test_quant_errors),
         cmocka_unit_test(test_add_requant),
         cmocka_unit_test(test_qat),
+        cmocka_unit_test(test_qat_matches_integer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
