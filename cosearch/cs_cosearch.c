@@ -1137,9 +1137,29 @@ static td_status on_generation(void *ctx, const cs_search *s)
     if (st == TD_OK && n_front)
         st = cs_objectives_matrix(s->history, idx, n_front, p->n_obj, &pts);
     if (st == TD_OK && !cs->ref_set && n_front) {
-        /* Derived once from the first front, then fixed so generations compare. */
-        st = cs_hv_reference_derive(pts, n_front, p->n_obj, 0.1, cs->ref);
+        /* Derived once, from every successful evaluation so far (feasible or not, dominated
+         * or not), then fixed so generations compare. The first front alone is too narrow a
+         * box when it holds one or two feasible designs (common when most of the space
+         * violates a constraint): later, better designs would fall outside it and add
+         * nothing. */
+        size_t *all = calloc(s->history_n, sizeof *all), n_all = 0;
+        double *apts = NULL;
+        if (!all)
+            st = td_fail(TD_ERR_NOMEM, "out of memory");
+        for (size_t i = 0; st == TD_OK && i < s->history_n; i++) {
+            bool finite = !s->history[i].failed;
+            for (size_t k = 0; finite && k < p->n_obj; k++)
+                finite = isfinite(s->history[i].obj[k]);
+            if (finite)
+                all[n_all++] = i;
+        }
+        if (st == TD_OK)
+            st = cs_objectives_matrix(s->history, all, n_all, p->n_obj, &apts);
+        if (st == TD_OK)
+            st = cs_hv_reference_derive(apts, n_all, p->n_obj, 0.1, cs->ref);
         cs->ref_set = st == TD_OK;
+        free(all);
+        free(apts);
     }
     cs->hypervolume = 0;
     if (st == TD_OK && cs->ref_set)
