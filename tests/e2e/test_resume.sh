@@ -38,4 +38,11 @@ TANDEM_TEST_STOP_AFTER=6 "$T" search -o "$tmp/bs" "${SMALL[@]}" "${BOTH[@]}" >/d
 [ "$(front_of "$tmp/bs")" = "$(front_of "$tmp/bf")" ] && [ "$(count_of "$tmp/bs")" = "$(count_of "$tmp/bf")" ] \
   && [ "$(sc_of "$tmp/bs")" = "$(sc_of "$tmp/bf")" ] && [ -n "$(sc_of "$tmp/bf")" ] \
   && ok "analytical+systemc: resumed run equals uninterrupted (front, SystemC re-scorings)" || bad "analytical+systemc resume differs"
+# 4. systemc: a stopped run resumed ends with the same front (SystemC objectives).
+SC=(--set search.fidelity=systemc)
+"$T" search -o "$tmp/cf" "${SMALL[@]}" "${SC[@]}" >/dev/null 2>"$tmp/cf.err" || { bad "systemc search failed"; cat "$tmp/cf.err"; }
+TANDEM_TEST_STOP_AFTER=4 "$T" search -o "$tmp/cs" "${SMALL[@]}" "${SC[@]}" >/dev/null 2>/dev/null
+"$T" search --resume "$tmp/cs" >/dev/null 2>"$tmp/cs.err" || { bad "systemc resume failed"; cat "$tmp/cs.err"; }
+[ -n "$(front_of "$tmp/cf")" ] && [ "$(front_of "$tmp/cs")" = "$(front_of "$tmp/cf")" ] && [ "$(count_of "$tmp/cs")" = "$(count_of "$tmp/cf")" ] \
+  && ok "systemc: resumed run equals uninterrupted" || bad "systemc resume differs"
 finish

@@ -109,6 +109,9 @@ PY
 # every front design of every generation also gets a 'systemc' evaluation beside.
 "$T" search -o "$tmp/both" "${SMALL[@]}" --set search.fidelity=analytical+systemc --json >"$tmp/both.json" 2>"$tmp/both.err" || { bad "analytical+systemc search failed"; cat "$tmp/both.err"; }
 [ "$(front_of "$tmp/both")" = "$(front_of "$tmp/a")" ] && ok "analytical+systemc: front equals analytical" || bad "analytical+systemc front differs"
+"$T" search -o "$tmp/both2" "${SMALL[@]}" --set search.fidelity=analytical+systemc -j 2 >/dev/null 2>"$tmp/both2.err" || { bad "analytical+systemc -j 2 failed"; cat "$tmp/both2.err"; }
+sc_rows() { python3 -c "import sqlite3,sys; [print(*r) for r in sqlite3.connect(sys.argv[1]).execute(\"select candidate_hash, status, objectives from evaluations where fidelity='systemc' order by candidate_hash\")]" "$1/archive.sqlite"; }
+[ "$(sc_rows "$tmp/both")" = "$(sc_rows "$tmp/both2")" ] && [ -n "$(sc_rows "$tmp/both")" ] && ok "analytical+systemc: -j 2 re-scorings equal -j 1" || bad "analytical+systemc: -j 2 re-scorings differ"
 python3 - "$tmp/both.json" "$tmp/both/archive.sqlite" <<'PY' && ok "analytical+systemc: fronts re-scored by SystemC" || bad "analytical+systemc re-scoring"
 import json, sqlite3, sys
 d = json.load(open(sys.argv[1]))
