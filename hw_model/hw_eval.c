@@ -567,6 +567,12 @@ json_t *hw_provenance_to_json(const hw_config *cfg, const hw_tech_table *t)
     json_object_set_new(o, "cycles",
                         json_string("model: the RTL core's timing contract (hw_timing.h) and the "
                                     "DRAM bandwidth; no technology constant"));
+    json_object_set_new(o, "latency_ms",
+                        json_string("cycles / clock_mhz (the config's clock; no technology "
+                                    "constant)"));
+    json_object_set_new(o, "energy_uj", json_string("sum of energy_breakdown (origins above)"));
+    json_object_set_new(o, "area_mm2", json_string("sum of area_breakdown (origins above)"));
+    json_object_set_new(o, "power_mw", json_string("energy_uj / latency_ms (origins above)"));
     return o;
 }
 
