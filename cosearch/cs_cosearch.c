@@ -713,6 +713,7 @@ static td_status evaluate_batch(void *ctx, const cs_problem *p, cs_candidate **c
             const pending_net *pn = &pend[which[i]];
             if (pn->failed) {
                 cs_candidate_set_failed(c, p, pn->reason);
+                cs->current_wall_s = 0;
                 st = done(done_ctx, p, c);
                 continue;
             }
