@@ -164,9 +164,9 @@ static const char makefile_text[] =
 
 /* ---- the generator ---- */
 
-td_status rtl_gen_bundle(const char *out_dir, const rtl_hw *hw, const nn_graph *g,
-                         const rtl_node_weights *weights, const rtl_bundle_opts *opts,
-                         rtl_bundle_info *info)
+static td_status gen_bundle(const char *out_dir, const rtl_hw *hw, const nn_graph *g,
+                            const rtl_node_weights *weights, const rtl_bundle_opts *opts,
+                            rtl_bundle_info *info, rtl_layer *layers)
 {
     rtl_bundle_info local;
     if (!info)
@@ -176,9 +176,8 @@ td_status rtl_gen_bundle(const char *out_dir, const rtl_hw *hw, const nn_graph *
         return td_fail(TD_ERR_CONFIG, "rtl bundle: clock_mhz must be > 0");
     if (opts->n_images < 1 || opts->n_images > 64)
         return td_fail(TD_ERR_CONFIG, "rtl bundle: n_images %d outside [1, 64]", opts->n_images);
-    rtl_layer layers[64];
     int32_t n_layers = 0;
-    td_status st = rtl_layers_from_graph(g, weights, layers, 64, &n_layers);
+    td_status st = rtl_layers_from_graph(g, weights, layers, RTL_NET_MAX_LAYERS, &n_layers);
     if (st != TD_OK)
         return st;
     rtl_program p;
@@ -228,7 +227,7 @@ td_status rtl_gen_bundle(const char *out_dir, const rtl_hw *hw, const nn_graph *
             td_rng_free(&rng);
     }
     for (int32_t im = 0; im < opts->n_images && st == TD_OK; im++) {
-        int32_t *outs[64];
+        int32_t *outs[RTL_NET_MAX_LAYERS];
         int64_t off = im * out_size;
         for (int32_t l = 0; l < n_layers; l++) {
             outs[l] = expected + off;
@@ -398,5 +397,17 @@ td_status rtl_gen_bundle(const char *out_dir, const rtl_hw *hw, const nn_graph *
     free(images);
     free(expected);
     rtl_program_free(&p);
+    return st;
+}
+
+td_status rtl_gen_bundle(const char *out_dir, const rtl_hw *hw, const nn_graph *g,
+                         const rtl_node_weights *weights, const rtl_bundle_opts *opts,
+                         rtl_bundle_info *info)
+{
+    rtl_layer *layers = calloc(RTL_NET_MAX_LAYERS, sizeof *layers); /* too large for a stack */
+    if (!layers)
+        return td_fail(TD_ERR_NOMEM, "rtl bundle: out of memory");
+    td_status st = gen_bundle(out_dir, hw, g, weights, opts, info, layers);
+    free(layers);
     return st;
 }

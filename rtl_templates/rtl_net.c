@@ -250,8 +250,9 @@ td_status rtl_program_add_net(rtl_program *p, const rtl_layer *layers, int32_t n
 {
     const rtl_hw *hw = &p->hw;
     const int64_t C = hw->cols;
-    if (n_layers < 1 || n_layers > 64)
-        return td_fail(TD_ERR_CONFIG, "rtl net: %d layers (1 to 64 are compiled)", n_layers);
+    if (n_layers < 1 || n_layers > RTL_NET_MAX_LAYERS)
+        return td_fail(TD_ERR_CONFIG, "rtl net: %d layers (1 to %d are compiled)", n_layers,
+                       RTL_NET_MAX_LAYERS);
     memset(io, 0, sizeof *io);
     io->input = input;
     io->n_layers = n_layers;

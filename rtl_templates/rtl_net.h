@@ -25,6 +25,10 @@
 #include "nn_graph.h"
 #include "rtl_program.h"
 
+/* Layers one program holds: the largest network nn_space can decode (8 stages of 16 blocks of
+ * at most 4 layers: expand, depthwise, project, add; plus stem, GAP and fc) is 515. */
+#define RTL_NET_MAX_LAYERS 600
+
 typedef struct rtl_node_weights {
     /* conv / fc */
     const int32_t *w;     /* [out_channels][K], K = (C_in/groups)*k*k (im2col) or C*H*W (fc) */
@@ -68,8 +72,8 @@ td_status rtl_layers_from_graph(const nn_graph *g, const rtl_node_weights *weigh
 typedef struct rtl_net_io {
     int64_t input_addr;
     nn_shape input;
-    int64_t out_addr[64];
-    nn_shape out_shape[64];
+    int64_t out_addr[RTL_NET_MAX_LAYERS];
+    nn_shape out_shape[RTL_NET_MAX_LAYERS];
     int32_t n_layers;
 } rtl_net_io;
 

@@ -169,7 +169,7 @@ void rtl_net_case_free(rtl_net_case *c)
 {
     rtl_net_weights_free(&c->nw);
     free(c->input);
-    for (int i = 0; i < 64; i++)
+    for (int i = 0; i < RTL_NET_MAX_LAYERS; i++)
         free(c->ref[i]);
     nn_graph_free(&c->g);
     memset(c, 0, sizeof *c);
@@ -241,7 +241,7 @@ td_status rtl_net_case_init(rtl_net_case *c, const char *builtin, int bits, td_r
         st = rtl_net_weights_random(&c->nw, &c->g, bits, td_rng_range(rng, 1, 1 << 30));
     c->wt = c->nw.wt;
     if (st == TD_OK)
-        st = rtl_layers_from_graph(&c->g, c->wt, c->layers, 64, &c->n_layers);
+        st = rtl_layers_from_graph(&c->g, c->wt, c->layers, RTL_NET_MAX_LAYERS, &c->n_layers);
     const nn_shape in = c->g.input;
     if (st == TD_OK && !(c->input = malloc((size_t)(in.c * in.h * in.w) * sizeof *c->input)))
         st = td_fail(TD_ERR_NOMEM, "rtl net case: out of memory");

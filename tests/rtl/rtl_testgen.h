@@ -32,17 +32,17 @@ void rtl_case_free(rtl_case *c);
 void rtl_case_saturation(const rtl_case *c, int64_t *n_lo, int64_t *n_hi);
 
 /* A built-in network (nn_builtin_graph), "genome:SEED" (rtl_net_genome_graph) or "ops:N" (small
- * graphs of depthwise / grouped conv, residual adds and global average pools), with random quantized weights at `bits`, a random
- * input image, and every layer's expected output from rtl_net_reference (direct loops,
- * independent of the compiler's im2col and of the C model). */
+ * graphs of depthwise / grouped conv, residual adds and global average pools), with random
+ * quantized weights at `bits`, a random input image, and every layer's expected output from
+ * rtl_net_reference (direct loops, independent of the compiler's im2col and of the C model). */
 typedef struct rtl_net_case {
     nn_graph g;
     rtl_net_weights nw;
     const rtl_node_weights *wt; /* nw.wt: per node */
-    rtl_layer layers[64];
+    rtl_layer layers[RTL_NET_MAX_LAYERS];
     int32_t n_layers;
     int32_t *input;
-    int32_t *ref[64]; /* per layer, CHW */
+    int32_t *ref[RTL_NET_MAX_LAYERS]; /* per layer, CHW */
 } rtl_net_case;
 
 td_status rtl_net_case_init(rtl_net_case *c, const char *builtin, int bits, td_rng *rng);

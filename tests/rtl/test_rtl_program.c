@@ -349,7 +349,7 @@ static void check_qmodel(const rtl_net_case *nc, int bits)
     nn_qmodel q = {.bits = bits, .input = nc->g.input};
     nn_qlayer *ql = calloc(2 * (size_t)nc->n_layers, sizeof *ql);
     int32_t *qi = calloc((size_t)nc->n_layers, sizeof *qi); /* rtl layer -> its last qlayer */
-    nn_acc_t *bias_store[64] = {0};
+    nn_acc_t *bias_store[RTL_NET_MAX_LAYERS] = {0};
     assert_true(ql && qi);
     int32_t n = 0;
     for (int32_t i = 0; i < nc->n_layers; i++) {
@@ -417,7 +417,7 @@ static void check_qmodel(const rtl_net_case *nc, int bits)
     }
     for (int32_t i = 0; i < n; i++)
         free(acts[i]);
-    for (int32_t i = 0; i < 64; i++)
+    for (int32_t i = 0; i < RTL_NET_MAX_LAYERS; i++)
         free(bias_store[i]);
     free(acts);
     free(ql);
