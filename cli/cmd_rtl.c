@@ -346,8 +346,7 @@ int cmd_rtl(int argc, char **argv)
         char *end = NULL;
         unsigned long long gs = strtoull(net_arg + 7, &end, 10);
         if (!net_arg[7] || *end)
-            return cmd_usage_error("rtl", "--net '%s': genome:SEED needs a decimal seed",
-                                   net_arg);
+            return cmd_usage_error("rtl", "--net '%s': genome:SEED needs a decimal seed", net_arg);
         st = rtl_net_genome_graph(&graph, gs);
         g = &graph;
         if (st == TD_OK)
