@@ -54,6 +54,14 @@ static void cpu_bn_eval(float *y, const float *x, const float *gamma, const floa
     }
 }
 
+static void cpu_maxpool_backward(float *dx, const float *dy, const int32_t *argmax, int64_t n,
+                                 int64_t c, int64_t h, int64_t w, int32_t k, int32_t stride,
+                                 int32_t pad)
+{
+    nn_maxpool_backward_ref(dx, dy, argmax, n, c, h, w, (h + 2 * pad - k) / stride + 1,
+                            (w + 2 * pad - k) / stride + 1);
+}
+
 static void cpu_sgd(float *p, float *vel, const float *g, const float *decay, int64_t n, float lr,
                     float momentum, float wd, bool nesterov)
 {
@@ -82,6 +90,7 @@ static const nn_backend cpu_backend = {
     .upload = cpu_copy,
     .download = cpu_copy,
     .zero = cpu_zero,
+    .conv_work_floats = nn_conv_work_floats,
     .conv_forward = nn_conv_forward,
     .conv_backward = nn_conv_backward,
     .bn_forward_train = nn_bn_forward_train,
@@ -90,7 +99,7 @@ static const nn_backend cpu_backend = {
     .relu_forward = nn_relu_forward,
     .relu_backward = nn_relu_backward,
     .maxpool_forward = nn_maxpool_forward,
-    .maxpool_backward = nn_maxpool_backward_ref,
+    .maxpool_backward = cpu_maxpool_backward,
     .avgpool_forward = nn_avgpool_forward_ref,
     .avgpool_backward = nn_avgpool_backward_ref,
     .gap_forward = nn_gap_forward,
@@ -233,7 +242,8 @@ td_status nn_net_init(nn_net *net, const nn_graph *g, int64_t max_batch, int thr
             }
             if (nd->op == NN_OP_CONV) {
                 nn_conv_dims d = node_conv_dims(nd, max_batch);
-                size_t wf = nn_conv_work_floats(&d, threads);
+                size_t wf = be->conv_work_floats ? be->conv_work_floats(&d, threads)
+                                                 : nn_conv_work_floats(&d, threads);
                 if (wf > work)
                     work = wf;
             }
@@ -527,7 +537,7 @@ double nn_net_backward(nn_net *net, const int32_t *labels, int64_t n, int64_t *c
         case NN_OP_MAXPOOL:
             if (dx)
                 be->maxpool_backward(dx, L->dy, L->argmax, n, nd->in.c, nd->in.h, nd->in.w,
-                                     nd->out.h, nd->out.w);
+                                     nd->k_h, nd->stride, nd->pad);
             break;
         case NN_OP_AVGPOOL:
             if (dx)

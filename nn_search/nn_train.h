@@ -35,6 +35,10 @@ typedef struct nn_backend {
     void (*upload)(float *dst_dev, const float *src_host, size_t n);
     void (*download)(float *dst_host, const float *src_dev, size_t n);
     void (*zero)(float *dev, size_t n);
+    /* floats of the `work` buffer conv_forward/conv_backward need for a layer at `threads`
+     * (the engine allocates the largest over all layers with alloc); NULL: the CPU's
+     * nn_conv_work_floats */
+    size_t (*conv_work_floats)(const nn_conv_dims *d, int threads);
     /* layers (semantics of nn_layers.h: parameter gradients overwritten, dx accumulated) */
     void (*conv_forward)(float *y, const float *x, const float *w, const float *b, float *work,
                          int threads, const nn_conv_dims *d);
@@ -54,8 +58,10 @@ typedef struct nn_backend {
     void (*relu_backward)(float *dx, const float *dy, const float *x, int64_t count, float cap);
     void (*maxpool_forward)(float *y, int32_t *argmax, const float *x, int64_t n, int64_t c,
                             int64_t h, int64_t w, int32_t k, int32_t stride, int32_t pad);
+    /* the window (k, stride, pad) of the forward pass; argmax as it wrote it */
     void (*maxpool_backward)(float *dx, const float *dy, const int32_t *argmax, int64_t n,
-                             int64_t c, int64_t h, int64_t w, int64_t oh, int64_t ow);
+                             int64_t c, int64_t h, int64_t w, int32_t k, int32_t stride,
+                             int32_t pad);
     void (*avgpool_forward)(float *y, const float *x, int64_t n, int64_t c, int64_t h, int64_t w,
                             int32_t k, int32_t stride, int32_t pad);
     void (*avgpool_backward)(float *dx, const float *dy, int64_t n, int64_t c, int64_t h, int64_t w,

@@ -35,14 +35,6 @@ extern "C" {
 
 /* ------------------------------------------------------------------ thread context */
 
-/* Max-pool windows remembered per thread (one per max-pool layer of the networks it trains). */
-#define CU_POOL_WINDOWS 64
-
-typedef struct cu_pool_win {
-    const int32_t *argmax;
-    int32_t k, stride, pad;
-} cu_pool_win;
-
 typedef struct cu_ctx {
     bool ready;
     cudaStream_t stream;
@@ -58,8 +50,6 @@ typedef struct cu_ctx {
     void *rows_dev;  /* softmax per-row results (device) */
     void *rows_host; /* and their pinned host copy */
     size_t rows_bytes;
-    cu_pool_win pool_win[CU_POOL_WINDOWS]; /* max-pool windows by argmax buffer */
-    int n_pool_win, pool_win_next;
     int32_t *meta_host; /* batch-fill descriptors (host, grown) and their device copy */
     size_t meta_host_bytes;
     void *meta_dev;
@@ -1268,22 +1258,7 @@ static void cu_maxpool_forward(float *y, int32_t *argmax, const float *x, int64_
         return;
     LAUNCH(k_maxpool_fwd, cu_blocks(n * ch * oh * ow), CU_BLOCK, c->stream, y, argmax, x, n * ch, h,
            w, k, stride, pad, oh, ow);
-    if (!LAUNCH_CHECK(c))
-        return;
-    /* remember the window for the backward pass (the table does not pass it there) */
-    int slot = -1;
-    for (int i = 0; i < c->n_pool_win && slot < 0; i++)
-        if (c->pool_win[i].argmax == argmax)
-            slot = i;
-    if (slot < 0) {
-        slot = c->n_pool_win < CU_POOL_WINDOWS ? c->n_pool_win++ : c->pool_win_next;
-        if (c->n_pool_win == CU_POOL_WINDOWS)
-            c->pool_win_next = (slot + 1) % CU_POOL_WINDOWS;
-    }
-    c->pool_win[slot].argmax = argmax;
-    c->pool_win[slot].k = k;
-    c->pool_win[slot].stride = stride;
-    c->pool_win[slot].pad = pad;
+    LAUNCH_CHECK(c);
 }
 
 static void cu_avgpool_forward(float *y, const float *x, int64_t n, int64_t ch, int64_t h,
@@ -1472,45 +1447,31 @@ static void cu_adamw_step(float *p, float *m, float *v, const float *g, const fl
     LAUNCH_CHECK(c);
 }
 
-/* Fallback of max-pool backward when the window is unknown: one thread per plane scatters
- * in output order (exact for any window, the CPU's order, no atomics). */
-__global__ void k_maxpool_bwd_plane(float *dx, const float *dy, const int32_t *argmax, ix_t planes,
-                                    ix_t hw, ix_t ohw)
-{
-    ix_t pl = (ix_t)blockIdx.x * blockDim.x + threadIdx.x;
-    if (pl >= planes)
-        return;
-    const int32_t *a = argmax + pl * ohw;
-    const float *g = dy + pl * ohw;
-    float *d = dx + pl * hw;
-    for (ix_t i = 0; i < ohw; i++)
-        if (a[i] >= 0)
-            d[a[i]] += g[i];
-}
-
+/* Max-pool backward: per input, a gather over the outputs whose window (passed by the
+ * engine, the forward pass's) covers it and whose argmax is that input. */
 static void cu_maxpool_backward(float *dx, const float *dy, const int32_t *argmax, int64_t n,
-                                int64_t ch, int64_t h, int64_t w, int64_t oh, int64_t ow)
+                                int64_t ch, int64_t h, int64_t w, int32_t k, int32_t stride,
+                                int32_t pad)
 {
     cu_ctx *c = cu_get();
+    int64_t oh = pool_out(h, k, stride, pad), ow = pool_out(w, k, stride, pad);
     if (c->err != TD_OK || !dx || n * ch * oh * ow <= 0 ||
         !cu_fits(c, n * ch * h * w, "max pool input") ||
         !cu_fits(c, n * ch * oh * ow, "max pool output"))
         return;
     int64_t planes = n * ch;
-    /* The table passes no window; the forward pass remembered it by argmax buffer. */
-    const cu_pool_win *pw = NULL;
-    for (int i = 0; i < c->n_pool_win; i++)
-        if (c->pool_win[i].argmax == argmax)
-            pw = &c->pool_win[i];
-    if (pw && pool_out(h, pw->k, pw->stride, pw->pad) == oh &&
-        pool_out(w, pw->k, pw->stride, pw->pad) == ow) {
-        LAUNCH(k_maxpool_bwd, cu_blocks(planes * h * w), CU_BLOCK, c->stream, dx, dy, argmax,
-               planes, h, w, pw->k, pw->stride, pw->pad, oh, ow);
-    } else {
-        LAUNCH(k_maxpool_bwd_plane, cu_blocks(planes), CU_BLOCK, c->stream, dx, dy, argmax, planes,
-               h * w, oh * ow);
-    }
+    LAUNCH(k_maxpool_bwd, cu_blocks(planes * h * w), CU_BLOCK, c->stream, dx, dy, argmax, planes,
+           h, w, k, stride, pad, oh, ow);
     LAUNCH_CHECK(c);
+}
+
+/* The convolutions keep their im2col workspace per thread (cu_ctx); the engine's `work`
+ * buffer is unused here, so it asks for one float. */
+static size_t cu_conv_work_floats(const nn_conv_dims *d, int threads)
+{
+    (void)d;
+    (void)threads;
+    return 1;
 }
 
 /* ------------------------------------------------------------------ resident dataset */
@@ -1667,6 +1628,7 @@ static void cu_table_fill(void)
     cuda_backend.relu_backward = cu_relu_backward;
     cuda_backend.maxpool_forward = cu_maxpool_forward;
     cuda_backend.maxpool_backward = cu_maxpool_backward;
+    cuda_backend.conv_work_floats = cu_conv_work_floats;
     cuda_backend.avgpool_forward = cu_avgpool_forward;
     cuda_backend.avgpool_backward = cu_avgpool_backward;
     cuda_backend.gap_forward = cu_gap_forward;
