@@ -47,6 +47,21 @@ size_t nn_conv_work_floats(const nn_conv_dims *d, int threads)
     return (size_t)threads * (size_t)(kk * d->oh * d->ow + wsize);
 }
 
+/* First output index o >= 0 with o * s >= a (a window tap at offset -a is inside). */
+static int64_t tap_lo(int64_t a, int32_t s)
+{
+    return a <= 0 ? 0 : (a + s - 1) / s;
+}
+
+/* One past the last output index o < n with o * s <= b. */
+static int64_t tap_hi(int64_t b, int32_t s, int64_t n)
+{
+    if (b < 0)
+        return 0;
+    int64_t e = b / s + 1;
+    return e < n ? e : n;
+}
+
 void nn_im2col(float *col, const float *x, int64_t cg, int64_t h, int64_t w, int32_t k,
                int32_t stride, int32_t pad, int64_t oh, int64_t ow)
 {
@@ -88,37 +103,29 @@ void nn_im2col(float *col, const float *x, int64_t cg, int64_t h, int64_t w, int
 void nn_col2im_add(float *dx, const float *col, int64_t cg, int64_t h, int64_t w, int32_t k,
                    int32_t stride, int32_t pad, int64_t oh, int64_t ow)
 {
+    /* the valid output columns of a tap are computed once, so the inner loop is a plain
+     * (stride 1: contiguous) add; each dx element receives the same adds in the same order
+     * as a loop over every column with a bounds check */
     for (int64_t ci = 0; ci < cg; ci++)
         for (int32_t ky = 0; ky < k; ky++)
             for (int32_t kx = 0; kx < k; kx++) {
                 const float *row = col + ((ci * k + ky) * k + kx) * oh * ow;
                 float *xp = dx + ci * h * w;
+                int64_t ox0 = tap_lo(pad - kx, stride), ox1 = tap_hi(w - 1 + pad - kx, stride, ow);
                 for (int64_t oy = 0; oy < oh; oy++) {
                     int64_t iy = oy * stride - pad + ky;
                     if (iy < 0 || iy >= h)
                         continue;
-                    for (int64_t ox = 0; ox < ow; ox++) {
-                        int64_t ix = ox * stride - pad + kx;
-                        if (ix >= 0 && ix < w)
-                            xp[iy * w + ix] += row[oy * ow + ox];
-                    }
+                    float *restrict xr = xp + iy * w - pad + kx;
+                    const float *restrict r = row + oy * ow;
+                    if (stride == 1)
+                        for (int64_t ox = ox0; ox < ox1; ox++)
+                            xr[ox] += r[ox];
+                    else
+                        for (int64_t ox = ox0; ox < ox1; ox++)
+                            xr[ox * stride] += r[ox];
                 }
             }
-}
-
-/* First output index o >= 0 with o * s >= a (a window tap at offset -a is inside). */
-static int64_t tap_lo(int64_t a, int32_t s)
-{
-    return a <= 0 ? 0 : (a + s - 1) / s;
-}
-
-/* One past the last output index o < n with o * s <= b. */
-static int64_t tap_hi(int64_t b, int32_t s, int64_t n)
-{
-    if (b < 0)
-        return 0;
-    int64_t e = b / s + 1;
-    return e < n ? e : n;
 }
 
 /* Depthwise conv, one plane: y [oh][ow] from x [h][w] and a k x k filter. Tap by tap: for
@@ -304,11 +311,11 @@ static void conv_backward_part(void *arg, int t, int nt)
                 continue;
             float *dxg = dx + (n * d->c + g * cg) * d->h * d->w;
             if (direct) {
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)kk, (int)m, (int)og,
-                            1.0f, w + g * og * kk, (int)kk, dyg, (int)m, 1.0f, dxg, (int)m);
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)kk, (int)m, (int)og, 1.0f,
+                            w + g * og * kk, (int)kk, dyg, (int)m, 1.0f, dxg, (int)m);
             } else {
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)kk, (int)m, (int)og,
-                            1.0f, w + g * og * kk, (int)kk, dyg, (int)m, 0.0f, col, (int)m);
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)kk, (int)m, (int)og, 1.0f,
+                            w + g * og * kk, (int)kk, dyg, (int)m, 0.0f, col, (int)m);
                 nn_col2im_add(dxg, col, cg, d->h, d->w, d->k, d->stride, d->pad, d->oh, d->ow);
             }
         }
@@ -349,8 +356,8 @@ void nn_conv_backward(float *dx, float *dw, float *db, const float *dy, const fl
                       const float *w, float *work, int threads, const nn_conv_dims *d)
 {
     int nt = threads < 1 ? 1 : threads > NN_PARALLEL_MAX ? NN_PARALLEL_MAX : threads;
-    conv_job j = {.dx = dx, .dw = dw, .db = db, .dy = dy, .x = x, .w = w, .work = work, .d = d,
-                  .nt = nt};
+    conv_job j = {
+        .dx = dx, .dw = dw, .db = db, .dy = dy, .x = x, .w = w, .work = work, .d = d, .nt = nt};
     nn_parallel(nt, conv_backward_part, &j);
     nn_parallel(nt, conv_backward_reduce, &j);
 }
@@ -436,9 +443,19 @@ void nn_bn_forward_train(float *y, float *mean, float *invstd, float *running_me
                          float *running_var, const float *x, const float *gamma, const float *beta,
                          int64_t n, int64_t c, int64_t hw, float momentum, float eps, int threads)
 {
-    bn_job j = {.y = y, .mean = mean, .invstd = invstd, .running_mean = running_mean,
-                .running_var = running_var, .x = x, .gamma = gamma, .beta = beta, .n = n,
-                .c = c, .hw = hw, .momentum = momentum, .eps = eps};
+    bn_job j = {.y = y,
+                .mean = mean,
+                .invstd = invstd,
+                .running_mean = running_mean,
+                .running_var = running_var,
+                .x = x,
+                .gamma = gamma,
+                .beta = beta,
+                .n = n,
+                .c = c,
+                .hw = hw,
+                .momentum = momentum,
+                .eps = eps};
     nn_parallel(threads, bn_forward_part, &j);
 }
 
@@ -481,8 +498,17 @@ void nn_bn_backward(float *dx, float *dgamma, float *dbeta, const float *dy, con
                     const float *mean, const float *invstd, const float *gamma, int64_t n,
                     int64_t c, int64_t hw, int threads)
 {
-    bn_job j = {.dx = dx, .dgamma = dgamma, .dbeta = dbeta, .dy = dy, .x = x, .cmean = mean,
-                .cinvstd = invstd, .gamma = gamma, .n = n, .c = c, .hw = hw};
+    bn_job j = {.dx = dx,
+                .dgamma = dgamma,
+                .dbeta = dbeta,
+                .dy = dy,
+                .x = x,
+                .cmean = mean,
+                .cinvstd = invstd,
+                .gamma = gamma,
+                .n = n,
+                .c = c,
+                .hw = hw};
     nn_parallel(threads, bn_backward_part, &j);
 }
 

@@ -15,8 +15,17 @@ static struct {
     nn_parallel_fn fn;
     void *ctx;
     int nt;
-} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
-          PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 0, NULL, NULL, 0};
+} pool = {PTHREAD_MUTEX_INITIALIZER,
+          PTHREAD_COND_INITIALIZER,
+          PTHREAD_COND_INITIALIZER,
+          PTHREAD_MUTEX_INITIALIZER,
+          0,
+          0,
+          0,
+          0,
+          NULL,
+          NULL,
+          0};
 
 void nn_parallel_range(int64_t n, int t, int nt, int64_t *lo, int64_t *hi)
 {

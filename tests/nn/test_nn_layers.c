@@ -725,10 +725,15 @@ static void test_backend_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_conv_gradcheck_f64),   cmocka_unit_test(test_bn_gradcheck_f64),
-        cmocka_unit_test(test_simple_gradcheck_f64), cmocka_unit_test(test_conv_fast),
-        cmocka_unit_test(test_fc_bn_fast),           cmocka_unit_test(test_elementwise_fast),           cmocka_unit_test(test_net_residual_gradcheck),
-        cmocka_unit_test(test_net_deterministic),    cmocka_unit_test(test_lr_schedule),
+        cmocka_unit_test(test_conv_gradcheck_f64),
+        cmocka_unit_test(test_bn_gradcheck_f64),
+        cmocka_unit_test(test_simple_gradcheck_f64),
+        cmocka_unit_test(test_conv_fast),
+        cmocka_unit_test(test_fc_bn_fast),
+        cmocka_unit_test(test_elementwise_fast),
+        cmocka_unit_test(test_net_residual_gradcheck),
+        cmocka_unit_test(test_net_deterministic),
+        cmocka_unit_test(test_lr_schedule),
         cmocka_unit_test(test_backend_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

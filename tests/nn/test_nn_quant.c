@@ -304,7 +304,8 @@ static void test_qat_matches_integer(void **state)
     nn_qmodel_free(&q);
     assert_int_equal(nn_net_set_qat(&net, 0), TD_OK);
     assert_int_equal(nn_net_qat_calibrate(&net, &ds, &norm, 32), TD_ERR_USAGE);
-    assert_non_null(strstr(td_error_message(), "network 'mixed': quantization-aware training is off"));
+    assert_non_null(
+        strstr(td_error_message(), "network 'mixed': quantization-aware training is off"));
     nn_net_free(&net);
     nn_dataset_free(&ds);
     nn_graph_free(&g);
@@ -313,10 +314,8 @@ static void test_qat_matches_integer(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fast_equals_ref),
-        cmocka_unit_test(test_quant_errors),
-        cmocka_unit_test(test_add_requant),
-        cmocka_unit_test(test_qat),
+        cmocka_unit_test(test_fast_equals_ref),     cmocka_unit_test(test_quant_errors),
+        cmocka_unit_test(test_add_requant),         cmocka_unit_test(test_qat),
         cmocka_unit_test(test_qat_matches_integer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
