@@ -8,7 +8,8 @@ TANDEM=${1:?usage: $0 path/to/tandem}
 tmp=$(mktemp -d /tmp/td_test_report_e2e_XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 "$TANDEM" search -o "$tmp/run" -q --set search.population=4 --set search.generations=3 \
-    --set train.images=384 --set train.batch=64 --set data.val_images=128 --set train.threads=1 \
+    --set train.images=384 --set train.batch=64 --set data.val_images=128 --set search.val_images=128 \
+    --set train.threads=1 \
     --set space.net.stages=[1,2] --set space.net.depth=[1,2] --set space.net.channels=[8,16] \
     --set space.net.stem_channels=[8,8] --set finalists.count=0 --set run.seed=5 \
     >"$tmp/search.out" 2>&1 || { echo "FAIL: search"; cat "$tmp/search.out"; exit 1; }
