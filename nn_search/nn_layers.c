@@ -158,12 +158,15 @@ static void dw_plane_forward(float *restrict y, const float *restrict x, const f
     }
 }
 
-/* Backward of one plane, tap by tap: df[tap] += sum dy * x, dx (may be NULL) += fv * dy over
- * the same rows. The products of a tap are summed column-wise over its rows into `lane`
- * (vector adds, no per-row horizontal sum), then lane is summed in order. */
+/* Backward of one channel over all images, tap by tap: df[tap] += sum over images and rows
+ * of dy * x, dx (may be NULL) += fv * dy over the same rows. The products of a tap are summed
+ * column-wise into `lane` over every row of every image (vector adds, no horizontal sum per
+ * row or plane), then lane is summed in order. Planes of image i start at i * xs (x, dx) and
+ * i * ys (dy). */
 #define NN_DW_LANES 256
-static void dw_plane_backward(float *restrict dx, float *restrict df, const float *restrict dy,
-                              const float *restrict x, const float *f, const nn_conv_dims *d)
+static void dw_channel_backward(float *restrict dx, float *restrict df, const float *restrict dy,
+                                const float *restrict x, const float *f, int64_t xs, int64_t ys,
+                                const nn_conv_dims *d)
 {
     int k = d->k, s = d->stride, p = d->pad;
     int64_t oh = d->oh, ow = d->ow, h = d->h, w = d->w;
@@ -178,28 +181,29 @@ static void dw_plane_backward(float *restrict dx, float *restrict df, const floa
                 int64_t c1 = c0 + NN_DW_LANES < ox1 ? c0 + NN_DW_LANES : ox1, nl = c1 - c0;
                 for (int64_t i = 0; i < nl; i++)
                     lane[i] = 0;
-                for (int64_t oy = oy0; oy < oy1; oy++) {
-                    const float *restrict gr = dy + oy * ow + c0;
-                    int64_t off = (oy * s - p + ky) * w - p + kx + c0 * s;
-                    const float *restrict xr = x + off;
-                    if (s == 1) {
-                        for (int64_t i = 0; i < nl; i++)
-                            lane[i] += gr[i] * xr[i];
-                        if (dx) {
-                            float *restrict dr = dx + off;
+                for (int64_t img = 0; img < d->n; img++)
+                    for (int64_t oy = oy0; oy < oy1; oy++) {
+                        const float *restrict gr = dy + img * ys + oy * ow + c0;
+                        int64_t off = img * xs + (oy * s - p + ky) * w - p + kx + c0 * s;
+                        const float *restrict xr = x + off;
+                        if (s == 1) {
                             for (int64_t i = 0; i < nl; i++)
-                                dr[i] += fv * gr[i];
-                        }
-                    } else {
-                        for (int64_t i = 0; i < nl; i++)
-                            lane[i] += gr[i] * xr[i * s];
-                        if (dx) {
-                            float *restrict dr = dx + off;
+                                lane[i] += gr[i] * xr[i];
+                            if (dx) {
+                                float *restrict dr = dx + off;
+                                for (int64_t i = 0; i < nl; i++)
+                                    dr[i] += fv * gr[i];
+                            }
+                        } else {
                             for (int64_t i = 0; i < nl; i++)
-                                dr[i * s] += fv * gr[i];
+                                lane[i] += gr[i] * xr[i * s];
+                            if (dx) {
+                                float *restrict dr = dx + off;
+                                for (int64_t i = 0; i < nl; i++)
+                                    dr[i * s] += fv * gr[i];
+                            }
                         }
                     }
-                }
                 for (int64_t i = 0; i < nl; i++)
                     acc += lane[i];
             }
@@ -287,12 +291,11 @@ static void conv_backward_part(void *arg, int t, int nt)
     int64_t lo, hi;
     if (dwise) {
         int64_t kk2 = (int64_t)d->k * d->k;
-        nn_parallel_range(d->n * d->c, t, nt, &lo, &hi);
-        for (int64_t p = lo; p < hi; p++) {
-            int64_t c = p % d->c;
-            dw_plane_backward(dx ? dx + p * d->h * d->w : NULL, dwp + c * kk2, dy + p * m,
-                              x + p * d->h * d->w, w + c * kk2, d);
-        }
+        /* channels over threads: each thread owns its channels' df and dx planes */
+        nn_parallel_range(d->c, t, nt, &lo, &hi);
+        for (int64_t c = lo; c < hi; c++)
+            dw_channel_backward(dx ? dx + c * d->h * d->w : NULL, dwp + c * kk2, dy + c * m,
+                                x + c * d->h * d->w, w + c * kk2, d->c * d->h * d->w, d->c * m, d);
         return;
     }
     nn_parallel_range(d->n, t, nt, &lo, &hi);
