@@ -181,22 +181,91 @@ typedef struct ebuf {
     double mac, reg, l1, l2, dram, vec, ctrl;
 } ebuf;
 
-/* Conv / FC on the array; fills l, adds to eb, returns the layer's dynamic energy (pJ). */
-static double eval_array(const derived *d, hw_dataflow df, const nn_node *n, bool in_on,
+/* One layer's GEMM on the array, as the RTL compiler lowers it (rtl_templates/rtl_net.c):
+ * G groups of M x K x N; the input tensor (x_el values) packed in DRAM; an optional max-pool
+ * fused after the REQUANTs (pool_k > 0) over the map_h x map_w conv map. */
+typedef struct gemm_spec {
+    int64_t G, M, K, N, x_el;
+    int64_t pool_k, pool_s, map_h, map_w;
+} gemm_spec;
+
+/* Command cycles of one column fold of a GEMM with a fused max-pool, on an ideal memory,
+ * exactly as rtl_program_emit_gemm compiles it (LD_P excluded): the pooled rows are split in
+ * bands whose conv-map rows and pooled pixels fit the output buffer; per band the rows
+ * [r0 W, r1 W) of the map are computed (WS: m-blocks of at most hw_timing_ws_m_tile_max
+ * rows; OS: every R-row tile the band touches, whole), REQUANTed into the output buffer, then
+ * one POOL and one STORE of the band's pooled pixels (docs/models.md, "Fused max-pool"). */
+typedef struct pool_fold {
+    int64_t computes, compute, port, requant, pool;
+    int64_t rows;       /* map rows computed (rows on band edges count once per band) */
+    int64_t last_store; /* lines of the last STORE */
+    bool fits;          /* false: not even one pooled row fits the output buffer (the
+                           compiler refuses the layer; counted as one-row bands) */
+} pool_fold;
+
+static void rows_cycles(const hw_timing_core *c, int64_t M, int64_t K, int64_t m_lo, int64_t m_hi,
+                        pool_fold *o)
+{
+    const int64_t R = c->rows, C = c->cols, oh = hw_timing_cmd_overhead_cycles();
+    const int64_t L = m_hi - m_lo;
+    if (c->dataflow == HW_DATAFLOW_WS) {
+        const int64_t mc = hw_timing_ws_m_tile_max(c->x_depth, c->acc_depth, c->out_depth);
+        const int64_t fk = cdiv(K, R), k_last = K - (fk - 1) * R;
+        const int64_t nb = cdiv(L, mc), last = L - (nb - 1) * mc;
+        const int64_t pre = hw_timing_ws_preload_cycles(R, C);
+        const int64_t ldw = (fk - 1) * hw_timing_port_cycles(R) + hw_timing_port_cycles(k_last);
+        o->computes += nb * fk;
+        o->compute += fk * ((nb - 1) * (oh + pre + hw_timing_ws_stream_cycles(R, C, mc)) +
+                            (oh + pre + hw_timing_ws_stream_cycles(R, C, last)));
+        o->port +=
+            nb * ldw + fk * ((nb - 1) * hw_timing_port_cycles(mc) + hw_timing_port_cycles(last));
+        o->requant += (nb - 1) * hw_timing_requant_cycles(mc) + hw_timing_requant_cycles(last);
+    } else {
+        const int64_t kc = min64(K, hw_timing_os_k_chunk_max(c->x_depth, c->w_depth));
+        const int64_t fk = cdiv(K, kc), k_last = K - (fk - 1) * kc;
+        const int64_t nt = cdiv(m_hi, R) - m_lo / R; /* tiles the rows touch */
+        (void)M;
+        o->computes += nt * fk;
+        o->compute += nt * ((fk - 1) * (oh + hw_timing_os_stream_cycles(R, C, kc)) +
+                            (oh + hw_timing_os_stream_cycles(R, C, k_last)) +
+                            hw_timing_os_drain_cycles(R, C));
+        o->port += nt * 2 * ((fk - 1) * hw_timing_port_cycles(kc) + hw_timing_port_cycles(k_last));
+        /* one REQUANT per tile, of the band's rows in it */
+        o->requant += nt * hw_timing_requant_cycles(0) + L;
+    }
+    o->rows += L;
+}
+
+static void pool_fold_cycles(const hw_timing_core *c, const gemm_spec *s, pool_fold *o)
+{
+    memset(o, 0, sizeof *o);
+    const int64_t pk = s->pool_k, ps = s->pool_s, mh = s->map_h, mw = s->map_w;
+    const int64_t ph = (mh - pk) / ps + 1, pw = (mw - pk) / ps + 1;
+    const int64_t room = min64(c->out_depth, 65536);
+    int64_t band = ph;
+    if (s->M + ph * pw > room)
+        for (band = ph; band > 0; band--)
+            if (((band - 1) * ps + pk) * mw + band * pw <= room)
+                break;
+    o->fits = band >= 1;
+    if (band < 1)
+        band = 1;
+    for (int64_t py0 = 0; py0 < ph; py0 += band) {
+        const int64_t py1 = min64(ph, py0 + band);
+        const int64_t r0 = py0 * ps, r1 = py1 == ph ? mh : (py1 - 1) * ps + pk;
+        rows_cycles(c, s->M, s->K, r0 * mw, r1 * mw, o);
+        o->pool += hw_timing_pool_cycles((py1 - py0) * pw, pk);
+        o->port += hw_timing_port_cycles((py1 - py0) * pw);
+        o->last_store = (py1 - py0) * pw;
+    }
+}
+
+/* A GEMM layer on the array (conv, fc, global average pool); fills l, adds to eb, returns the
+ * layer's dynamic energy (pJ). */
+static double eval_array(const derived *d, hw_dataflow df, const gemm_spec *s, bool in_on,
                          bool out_on, hw_layer_result *l, ebuf *eb)
 {
-    int64_t G, M, K, N;
-    if (n->op == NN_OP_FC) {
-        G = 1;
-        M = 1;
-        K = n->in.c * n->in.h * n->in.w;
-        N = n->out_channels;
-    } else {
-        G = n->groups;
-        M = n->out.h * n->out.w;
-        K = (n->in.c / G) * n->k_h * n->k_w;
-        N = n->out_channels / G;
-    }
+    const int64_t G = s->G, M = s->M, K = s->K, N = s->N;
     const int64_t b = d->b, a = d->a;
     hw_timing_gemm tg;
     hw_timing_gemm_cycles(&d->core, M, K, N, &tg);
@@ -209,9 +278,16 @@ static double eval_array(const derived *d, hw_dataflow df, const nn_node *n, boo
      * fold (fn x C), outputs in lines of one word (fn x M); the input tensor packed (the DMA
      * forms the im2col lines on chip, docs/sim.md §1). */
     const int64_t wb = d->word_bytes;
-    const int64_t x_bytes = packed_bytes(n->in.c * n->in.h * n->in.w, b);
+    const bool pool = s->pool_k > 0;
+    pool_fold pf = {0};
+    if (pool)
+        pool_fold_cycles(&d->core, s, &pf);
+    const int64_t y_lines =
+        pool ? ((s->map_h - s->pool_k) / s->pool_s + 1) * ((s->map_w - s->pool_k) / s->pool_s + 1)
+             : M;
+    const int64_t x_bytes = packed_bytes(s->x_el, b);
     const int64_t w_bytes = G * fn * (K + d->cols) * wb;
-    const int64_t y_bytes = G * fn * M * wb;
+    const int64_t y_bytes = G * fn * y_lines * wb;
 
     l->unit = HW_UNIT_ARRAY;
     l->gemm_m = M;
@@ -224,13 +300,23 @@ static double eval_array(const derived *d, hw_dataflow df, const nn_node *n, boo
     l->folds_m = fm;
     l->folds_k = fk;
     l->folds_n = fn;
-    l->commands = G * tg.computes;
     l->macs = macs;
-    l->compute_cycles = G * tg.compute_cycles;
     /* the core requantizes (REQUANT) and moves operands (port) itself, one command at a time:
      * serial with the array, not overlapped (docs/models.md, "Layer cycles") */
-    l->vector_cycles = G * tg.requant_cycles;
-    l->port_cycles = hw_timing_program_start_cycles() + G * tg.port_cycles;
+    if (!pool) {
+        l->commands = G * tg.computes;
+        l->compute_cycles = G * tg.compute_cycles;
+        l->vector_cycles = G * tg.requant_cycles;
+        l->port_cycles = hw_timing_program_start_cycles() + G * tg.port_cycles;
+    } else { /* per column fold: LD_P, then the bands (pool_fold_cycles) */
+        const int64_t n_last = N - (fn - 1) * d->cols;
+        const int64_t ldp =
+            (fn - 1) * hw_timing_port_cycles(d->cols) + hw_timing_port_cycles(n_last);
+        l->commands = G * fn * pf.computes;
+        l->compute_cycles = G * fn * pf.compute;
+        l->vector_cycles = G * fn * (pf.requant + pf.pool);
+        l->port_cycles = hw_timing_program_start_cycles() + G * (ldp + fn * pf.port);
+    }
     /* The compiled loop reads all K weight lines of a column fold once per row block (WS
      * m-block, OS m-tile). Between blocks they stay in the system model's L2 block cache (the
      * staging half, LRU) only when they fit in it; otherwise every block fetches them from
@@ -256,7 +342,9 @@ static double eval_array(const derived *d, hw_dataflow df, const nn_node *n, boo
                              (int64_t)ceil((double)min64(first, w_bytes) / bpc);
     /* epilogue: an output leaving the chip is written back while the core stores it; the
      * last block's write-back outlasts its STORE when the channel is slower than the port */
-    const int64_t m_last = df == HW_DATAFLOW_WS ? M - (fm - 1) * mt : M - (fm - 1) * d->rows;
+    const int64_t m_last = pool                   ? pf.last_store
+                           : df == HW_DATAFLOW_WS ? M - (fm - 1) * mt
+                                                  : M - (fm - 1) * d->rows;
     const int64_t epilogue =
         out_on ? 0
                : max64(0, (int64_t)ceil((double)(m_last * wb) / d->bytes_per_cycle) -
@@ -279,14 +367,16 @@ static double eval_array(const derived *d, hw_dataflow df, const nn_node *n, boo
     const int64_t w_lines = G * fn * fm * K;
     const int64_t w_fill = w_lines * C * b;
     const int64_t x_fill = x_lines * R * b;
-    double e = (double)macs * d->e.mac_pj;
+    /* a fused max-pool computes the map rows on band edges once per band */
+    const double rf = pool ? (double)pf.rows / (double)M : 1.0;
+    double e = rf * (double)macs * d->e.mac_pj;
     double reg_bits, acc_bits;
     if (df == HW_DATAFLOW_WS) {
-        reg_bits = (double)macs * (b + a) + (double)w_el * fm * b;
-        acc_bits = (double)outs * fk * 2 * a + (double)outs * a;
+        reg_bits = rf * (double)macs * (b + a) + (double)w_el * fm * b;
+        acc_bits = rf * ((double)outs * fk * 2 * a + (double)outs * a);
     } else {
-        reg_bits = (double)macs * (2 * b + a);
-        acc_bits = (double)outs * 2 * a;
+        reg_bits = rf * (double)macs * (2 * b + a);
+        acc_bits = rf * (double)outs * 2 * a;
     }
     const double e_reg = reg_bits * d->e.reg_bit_pj;
     const double e_l1 = ((double)w_el * fm * b + (double)w_fill) * d->e.l1_weight_bit_pj +
@@ -296,7 +386,11 @@ static double eval_array(const derived *d, hw_dataflow df, const nn_node *n, boo
                            8.0 * (double)reads + 8.0 * (double)y_bytes;
     const double e_l2 = l2_bits * d->e.l2_bit_pj;
     const double e_dram = 8.0 * (double)l->dram_bytes * d->e.dram_bit_pj;
-    const double e_vec = (double)outs * d->e.requant_pj;
+    /* REQUANT of every computed output; a fused max-pool: one compare per window element of
+     * every pooled output (the POOL commands' output-buffer reads) */
+    const double e_vec =
+        rf * (double)outs * d->e.requant_pj +
+        (pool ? (double)(G * N * y_lines * s->pool_k * s->pool_k) * d->e.vec_cmp_pj : 0.0);
     const double e_ctrl = (double)l->commands * d->e.cmd_pj;
     eb->mac += e;
     eb->reg += e_reg;
@@ -308,43 +402,22 @@ static double eval_array(const derived *d, hw_dataflow df, const nn_node *n, boo
     return e + e_reg + e_l1 + e_l2 + e_dram + e_vec + e_ctrl;
 }
 
-/* Pooling / residual add on the vector unit; returns dynamic energy (pJ). */
-static double eval_vector(const derived *d, const nn_graph *g, const nn_node *n, bool in0_on,
-                          bool in1_on, bool out_on, hw_layer_result *l, ebuf *eb)
+/* A k x k pooling the RTL compiler does not lower (an average pool, a padded max-pool, or one
+ * not directly after its conv): an estimate on the vector unit, one element operation per
+ * lane per cycle, overlapped with its DRAM traffic (docs/models.md, "Vector-unit layers").
+ * Returns the dynamic energy (pJ). */
+static double eval_vector(const derived *d, const nn_node *n, bool in0_on, bool out_on,
+                          hw_layer_result *l, ebuf *eb)
 {
     const int64_t b = d->b;
     const int64_t x_el = n->in.c * n->in.h * n->in.w;
     const int64_t y_el = n->out.c * n->out.h * n->out.w;
-    int64_t ops, requants = 0;
-    double e_op;
-    switch (n->op) {
-    case NN_OP_MAXPOOL:
-        ops = y_el * n->k_h * n->k_w;
-        e_op = d->e.vec_cmp_pj;
-        break;
-    case NN_OP_AVGPOOL:
-        ops = y_el * n->k_h * n->k_w;
-        e_op = d->e.vec_add_pj;
-        requants = y_el;
-        break;
-    case NN_OP_GLOBAL_AVGPOOL:
-        ops = x_el;
-        e_op = d->e.vec_add_pj;
-        requants = y_el;
-        break;
-    default: /* NN_OP_ADD: two scaled inputs, one shared shift */
-        ops = y_el;
-        e_op = d->e.vec_add_pj;
-        requants = 2 * y_el;
-        break;
-    }
-    int64_t in_bytes = in0_on ? 0 : packed_bytes(x_el, b);
-    if (n->op == NN_OP_ADD && n->n_inputs > 1 && !in1_on)
-        in_bytes += packed_bytes(g->nodes[n->inputs[1]].out.c * g->nodes[n->inputs[1]].out.h *
-                                     g->nodes[n->inputs[1]].out.w,
-                                 b);
+    const int64_t ops = y_el * n->k_h * n->k_w;
+    const int64_t requants = n->op == NN_OP_AVGPOOL ? y_el : 0;
+    const double e_op = n->op == NN_OP_AVGPOOL ? d->e.vec_add_pj : d->e.vec_cmp_pj;
+    const int64_t in_bytes = in0_on ? 0 : packed_bytes(x_el, b);
     const int64_t y_bytes = packed_bytes(y_el, b);
-    const int64_t x_total = (n->op == NN_OP_ADD ? 2 : 1) * packed_bytes(x_el, b);
+    const int64_t x_total = packed_bytes(x_el, b);
     l->unit = HW_UNIT_VECTOR;
     l->loop = HW_LOOP_NONE;
     l->vector_cycles = cdiv(ops, d->lanes);
@@ -362,6 +435,78 @@ static double eval_vector(const derived *d, const nn_graph *g, const nn_node *n,
     eb->l2 += e_l2;
     eb->dram += e_dram;
     return e_vec + e_l2 + e_dram;
+}
+
+/* Residual add on the vector unit, as rtl_program_add_net compiles it: one ADD_CFG, then per
+ * chunk of hw_timing_add_chunk_max lines LD_W (A) + LD_W (B) + ADD + STORE, over the
+ * ceil(C / cols) * H * W lines of the tensors (hw_timing_add_layer_cycles; docs/models.md,
+ * "Residual add"). Returns the dynamic energy (pJ). */
+static double eval_add(const derived *d, const nn_node *n, bool in0_on, bool in1_on, bool out_on,
+                       hw_layer_result *l, ebuf *eb)
+{
+    const int64_t b = d->b, C = d->cols, wb = d->word_bytes;
+    const int64_t y_el = n->out.c * n->out.h * n->out.w;
+    const int64_t lines = cdiv(n->out.c, C) * n->out.h * n->out.w;
+    hw_timing_add ta;
+    hw_timing_add_layer_cycles(&d->core, lines, &ta);
+    const int64_t nc = hw_timing_add_chunk_max(d->core.w_depth, d->core.out_depth);
+    const int64_t last = lines - (ta.chunks - 1) * nc;
+    /* operands in DRAM: the packed tensor, fetched whole by the DMA (like an array layer's
+     * input); the result in the line layout (one memory word per line) */
+    const int64_t in_bytes =
+        (in0_on ? 0 : packed_bytes(y_el, b)) + (in1_on ? 0 : packed_bytes(y_el, b));
+    const int64_t y_bytes = lines * wb;
+    l->unit = HW_UNIT_VECTOR;
+    l->loop = HW_LOOP_NONE;
+    l->commands = 1 + 4 * ta.chunks;
+    l->compute_cycles = 0;
+    l->vector_cycles = ta.vector_cycles;
+    l->port_cycles = hw_timing_program_start_cycles() + ta.port_cycles;
+    l->dram_bytes = in_bytes + (out_on ? 0 : y_bytes);
+    l->memory_cycles = (int64_t)ceil((double)l->dram_bytes / d->bytes_per_cycle);
+    l->prologue_cycles = (int64_t)ceil((double)in_bytes / d->bytes_per_cycle);
+    const int64_t epilogue =
+        out_on ? 0
+               : max64(0, (int64_t)ceil((double)(last * wb) / d->bytes_per_cycle) -
+                              hw_timing_port_cycles(last));
+    const int64_t core = l->prologue_cycles + l->vector_cycles + l->port_cycles + epilogue;
+    l->cycles = max64(core, l->memory_cycles);
+    l->bound = l->memory_cycles > core ? HW_BOUND_MEMORY : HW_BOUND_COMPUTE;
+    /* actions: two scaled operands and one add per element (the shared shift in the add's
+     * rounding), both operand lines written to and read from the weight scratchpad, the
+     * result line written to and read from the output buffer */
+    const double e_vec = (double)y_el * (d->e.vec_add_pj + 2.0 * d->e.requant_pj);
+    const double line_bits = (double)(C * b);
+    const double e_l1 = 4.0 * (double)lines * line_bits * d->e.l1_weight_bit_pj +
+                        2.0 * (double)lines * line_bits * d->e.l1_acc_bit_pj;
+    const double e_l2 = 8.0 *
+                        (double)(2 * lines * wb + y_bytes + in_bytes + (out_on ? 0 : y_bytes)) *
+                        d->e.l2_bit_pj;
+    const double e_dram = 8.0 * (double)l->dram_bytes * d->e.dram_bit_pj;
+    const double e_ctrl = (double)l->commands * d->e.cmd_pj;
+    eb->vec += e_vec;
+    eb->l1 += e_l1;
+    eb->l2 += e_l2;
+    eb->dram += e_dram;
+    eb->ctrl += e_ctrl;
+    return e_vec + e_l1 + e_l2 + e_dram + e_ctrl;
+}
+
+/* The max-pool the RTL compiler fuses into conv i (rtl_layers_from_graph): after a chain of
+ * batch norm / ReLU nodes, each the only consumer of the node before it, an unpadded square
+ * max-pool that is the only consumer of the chain's end; -1 when none. */
+static int32_t fused_pool_of(const nn_graph *g, int32_t i, const uint8_t *consumers)
+{
+    int32_t j = i + 1;
+    while (j < (int32_t)g->n_nodes && consumers[j - 1] == 1 && g->nodes[j].inputs[0] == j - 1 &&
+           (g->nodes[j].op == NN_OP_BATCHNORM || g->nodes[j].op == NN_OP_RELU ||
+            g->nodes[j].op == NN_OP_RELU6))
+        j++;
+    if (j < (int32_t)g->n_nodes && consumers[j - 1] == 1 && g->nodes[j].op == NN_OP_MAXPOOL &&
+        g->nodes[j].inputs[0] == j - 1 && g->nodes[j].pad == 0 &&
+        g->nodes[j].k_h == g->nodes[j].k_w)
+        return j;
+    return -1;
 }
 
 td_status hw_evaluate_with(const nn_graph *g, const hw_config *cfg, const hw_tech_table *tech,
@@ -394,6 +539,17 @@ td_status hw_evaluate_with(const nn_graph *g, const hw_config *cfg, const hw_tec
     const int32_t last = (int32_t)g->n_nodes - 1;
     int64_t max_k = 0;
     int32_t max_k_node = -1;
+    /* consumers per node (saturating at 2), for the max-pool fusion */
+    uint8_t cons_stack[1024];
+    uint8_t *consumers = g->n_nodes <= sizeof cons_stack ? cons_stack : malloc(g->n_nodes);
+    if (!consumers)
+        return td_fail(TD_ERR_NOMEM, "hw_evaluate: out of memory for %zu nodes", g->n_nodes);
+    memset(consumers, 0, g->n_nodes);
+    for (size_t i = 0; i < g->n_nodes; i++)
+        for (int32_t k = 0; k < g->nodes[i].n_inputs; k++)
+            if (g->nodes[i].inputs[k] >= 0 && consumers[g->nodes[i].inputs[k]] < 2)
+                consumers[g->nodes[i].inputs[k]]++;
+    int32_t pool_pending = -1; /* the max-pool fused into the last conv */
     for (int32_t i = 0; i < (int32_t)g->n_nodes; i++) {
         const nn_node *n = &g->nodes[i];
         hw_layer_result *l = &layers[i];
@@ -406,26 +562,66 @@ td_status hw_evaluate_with(const nn_graph *g, const hw_config *cfg, const hw_tec
         const int64_t y_bytes = packed_bytes(n->out.c * n->out.h * n->out.w, d.b);
         l->in_onchip = in_on;
         double e_pj = 0;
-        switch (n->op) {
+        nn_op op = n->op;
+        if (i == pool_pending) {
+            op = NN_OP_RELU; /* fused: no cost of its own */
+            pool_pending = -1;
+        }
+        switch (op) {
         case NN_OP_INPUT:
             l->unit = HW_UNIT_NONE;
             l->out_onchip = false; /* the image arrives in DRAM */
             break;
         case NN_OP_CONV:
         case NN_OP_FC:
-            l->out_onchip = i != last && y_bytes <= d.l2_bytes / 2;
-            e_pj = eval_array(&d, cfg->dataflow, n, in_on, l->out_onchip, l, &eb);
-            if (l->gemm_k > max_k) {
+        case NN_OP_GLOBAL_AVGPOOL: {
+            gemm_spec sp = {.x_el = n->in.c * n->in.h * n->in.w};
+            if (op == NN_OP_FC) {
+                sp.G = 1;
+                sp.M = 1;
+                sp.K = sp.x_el;
+                sp.N = n->out_channels;
+            } else if (op == NN_OP_GLOBAL_AVGPOOL) {
+                /* a GEMM M = C, K = H W, N = 1 (all-ones weights) between host transposes */
+                sp.G = 1;
+                sp.M = n->in.c;
+                sp.K = n->in.h * n->in.w;
+                sp.N = 1;
+            } else {
+                sp.G = n->groups;
+                sp.M = n->out.h * n->out.w;
+                sp.K = (n->in.c / sp.G) * n->k_h * n->k_w;
+                sp.N = n->out_channels / sp.G;
+            }
+            int64_t out_bytes = y_bytes;
+            int32_t out_node = i;
+            const int32_t pj = op == NN_OP_CONV ? fused_pool_of(g, i, consumers) : -1;
+            if (pj >= 0) {
+                const nn_node *pn = &g->nodes[pj];
+                sp.pool_k = pn->k_h;
+                sp.pool_s = pn->stride;
+                sp.map_h = n->out.h;
+                sp.map_w = n->out.w;
+                out_bytes = packed_bytes(pn->out.c * pn->out.h * pn->out.w, d.b);
+                out_node = pj;
+                pool_pending = pj;
+            }
+            l->out_onchip = out_node != last && out_bytes <= d.l2_bytes / 2;
+            e_pj = eval_array(&d, cfg->dataflow, &sp, in_on, l->out_onchip, l, &eb);
+            if (op != NN_OP_GLOBAL_AVGPOOL && l->gemm_k > max_k) {
                 max_k = l->gemm_k;
                 max_k_node = i;
             }
             break;
-        case NN_OP_MAXPOOL:
-        case NN_OP_AVGPOOL:
-        case NN_OP_GLOBAL_AVGPOOL:
+        }
         case NN_OP_ADD:
             l->out_onchip = i != last && y_bytes <= d.l2_bytes / 2;
-            e_pj = eval_vector(&d, g, n, in_on, in1_on, l->out_onchip, l, &eb);
+            e_pj = eval_add(&d, n, in_on, in1_on, l->out_onchip, l, &eb);
+            break;
+        case NN_OP_MAXPOOL: /* not fusable: not compiled for the RTL core (an estimate) */
+        case NN_OP_AVGPOOL:
+            l->out_onchip = i != last && y_bytes <= d.l2_bytes / 2;
+            e_pj = eval_vector(&d, n, in_on, l->out_onchip, l, &eb);
             break;
         default: /* batch norm folded, ReLU in the requantization clamp */
             l->unit = HW_UNIT_FUSED;
@@ -467,6 +663,8 @@ td_status hw_evaluate_with(const nn_graph *g, const hw_config *cfg, const hw_tec
     r->effective_tops = r->latency_ms > 0 ? 2.0 * (double)r->macs / (r->latency_ms * 1e9) : 0;
     r->utilization =
         r->cycles ? (double)r->macs / ((double)d.rows * d.cols * (double)r->cycles) : 0;
+    if (consumers != cons_stack)
+        free(consumers);
     hw_config_check(cfg, tech, max_k, max_k_node >= 0 ? g->nodes[max_k_node].name : NULL,
                     &r->violations);
     return TD_OK;

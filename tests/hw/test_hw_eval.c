@@ -310,7 +310,8 @@ static void test_depthwise(void **state)
 }
 
 /* conv -> bn -> relu -> maxpool -> add(residual of pool with itself via a second conv path)
- * -> global avgpool -> fc: vector-unit and fused layers. */
+ * -> global avgpool -> fc: the layers mapped as the RTL compiler lowers them (max-pool fused
+ * after its conv, add on the vector unit's ADD, global average pool as a GEMM). */
 static void test_vector_and_fused(void **state)
 {
     (void)state;
@@ -333,17 +334,37 @@ static void test_vector_and_fused(void **state)
     assert_int_equal(r.layers[2].unit, HW_UNIT_FUSED);
     assert_int_equal(r.layers[2].cycles, 0);
     assert_int_equal(r.layers[3].unit, HW_UNIT_FUSED);
-    /* maxpool 2x2 on 16x16x16 -> 16x8x8: 1024 outputs x 4 compares / 16 lanes = 256 */
+    /* the max-pool is fused after the conv's REQUANTs, as the RTL compiler lowers it: the
+     * conv (16x16 map, M 256, K 27, N 16; one WS m-block of 256, two k-folds 16 + 11, one band)
+     * computes as before, then one POOL of 64 pooled pixels and one STORE of 64 lines */
     const hw_layer_result *pl = &r.layers[4];
-    assert_int_equal(pl->unit, HW_UNIT_VECTOR);
-    assert_int_equal(pl->vector_cycles, 256);
-    assert_true(pl->in_onchip); /* conv output (4 KiB) stayed in L2 */
-    assert_int_equal(pl->dram_bytes, 0);
-    assert_int_equal(pl->cycles, 256);
-    /* add: 1024 outputs / 16 lanes */
-    assert_int_equal(r.layers[6].vector_cycles, 64);
-    /* global avgpool: 1024 inputs summed / 16 lanes */
-    assert_int_equal(r.layers[7].vector_cycles, 64);
+    assert_int_equal(pl->unit, HW_UNIT_FUSED);
+    assert_int_equal(pl->cycles, 0);
+    const hw_layer_result *cl = &r.layers[1];
+    assert_int_equal(cl->unit, HW_UNIT_ARRAY);
+    assert_int_equal(cl->compute_cycles, 2 * (1 + 17 + 256 + 32)); /* 2 x (oh + pre + stream) */
+    assert_int_equal(cl->vector_cycles, (1 + 256 + 2) + (1 + 64 * 4 + 1)); /* REQUANT + POOL */
+    /* start + LD_P(16) + LD_W(16) + LD_W(11) + 2 LD_X(256) + STORE(64) */
+    assert_int_equal(cl->port_cycles, 1 + 33 + 33 + 23 + 2 * 513 + 129);
+    assert_true(cl->out_onchip); /* the pooled output (1 KiB) stays in L2 */
+    assert_true(r.layers[5].in_onchip);
+    /* add of 16x8x8: 64 lines, one chunk: ADD_CFG (1) + ADD (1 + 2 x 64 + 2); two LD_W and a
+     * STORE of 64 lines, plus the program start */
+    assert_int_equal(r.layers[6].unit, HW_UNIT_VECTOR);
+    assert_int_equal(r.layers[6].compute_cycles, 0);
+    assert_int_equal(r.layers[6].vector_cycles, 1 + 131);
+    assert_int_equal(r.layers[6].port_cycles, 1 + 3 * 129);
+    assert_int_equal(r.layers[6].commands, 5);
+    /* global avgpool: a GEMM M 16 (channels), K 64 (pixels), N 1 on the array: four k-folds
+     * of 16, REQUANT of 16 lines; LD_P(1) + 4 LD_W(16) + 4 LD_X(16) + STORE(16) + start */
+    const hw_layer_result *gl = &r.layers[7];
+    assert_int_equal(gl->unit, HW_UNIT_ARRAY);
+    assert_int_equal(gl->gemm_m, 16);
+    assert_int_equal(gl->gemm_k, 64);
+    assert_int_equal(gl->gemm_n, 1);
+    assert_int_equal(gl->compute_cycles, 4 * (1 + 17 + 16 + 32));
+    assert_int_equal(gl->vector_cycles, 1 + 16 + 2);
+    assert_int_equal(gl->port_cycles, 1 + 3 + 4 * 33 + 4 * 33 + 33);
     /* energy of the layers adds up to the total */
     double sum = 0;
     for (size_t i = 0; i < r.n_layers; i++)
@@ -352,6 +373,30 @@ static void test_vector_and_fused(void **state)
     /* breakdown adds up too, and power = energy / latency */
     assert_true(r.power_mw * r.latency_ms <= r.energy_uj * (1 + HW_TOL_ENERGY_SUM_REL));
     assert_true(r.power_mw > r.leakage_mw);
+    hw_result_free(&r);
+    nn_graph_free(&g);
+}
+
+/* A max-pool the RTL compiler does not fuse (padded): the vector-unit estimate, one compare
+ * per window element per lane per cycle. */
+static void test_unfused_pool(void **state)
+{
+    (void)state;
+    nn_graph g;
+    nn_shape in = {3, 16, 16};
+    int32_t x = 0;
+    assert_int_equal(nn_graph_init(&g, "u", in, 10), TD_OK);
+    assert_int_equal(nn_graph_add_conv(&g, &x, x, "conv", 16, 3, 1, 1, 1, false), TD_OK);
+    assert_int_equal(nn_graph_add_pool(&g, &x, x, "pool", NN_OP_MAXPOOL, 3, 2, 1), TD_OK);
+    hw_config c = base(HW_DATAFLOW_WS);
+    hw_result r;
+    assert_int_equal(hw_result_init(&r, g.n_nodes), TD_OK);
+    assert_int_equal(hw_evaluate(&g, &c, &r), TD_OK);
+    const hw_layer_result *pl = &r.layers[2];
+    assert_int_equal(pl->unit, HW_UNIT_VECTOR);
+    /* 16 x 8 x 8 outputs x 9 compares / 16 lanes */
+    assert_int_equal(pl->vector_cycles, 16 * 64 * 9 / 16);
+    assert_int_equal(r.layers[1].port_cycles, 1 + 33 + 33 + 23 + 2 * 513 + 513); /* STORE 256 */
     hw_result_free(&r);
     nn_graph_free(&g);
 }
@@ -489,10 +534,11 @@ static void test_weight_refetch(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_one_fold_ws),     cmocka_unit_test(test_one_fold_os),
-        cmocka_unit_test(test_many_folds),      cmocka_unit_test(test_memory_bound_fc),
-        cmocka_unit_test(test_depthwise),       cmocka_unit_test(test_vector_and_fused),
-        cmocka_unit_test(test_totals_and_json), cmocka_unit_test(test_weight_refetch),
+        cmocka_unit_test(test_one_fold_ws),    cmocka_unit_test(test_one_fold_os),
+        cmocka_unit_test(test_many_folds),     cmocka_unit_test(test_memory_bound_fc),
+        cmocka_unit_test(test_depthwise),      cmocka_unit_test(test_vector_and_fused),
+        cmocka_unit_test(test_unfused_pool),   cmocka_unit_test(test_totals_and_json),
+        cmocka_unit_test(test_weight_refetch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
