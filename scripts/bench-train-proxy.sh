@@ -118,13 +118,13 @@ function median(arr, k,   i, j, t) {
     return k % 2 ? arr[(k + 1) / 2] : (arr[k / 2] + arr[k / 2 + 1]) / 2
 }
 { g = $1; v = $2; name[g] = $3; macs[g] = $4; par[g] = $5; fv[g, v] = $6; iv[g, v] = $7
-  c = ++cnt[g, v]; W[g, v, c] = $8; C[g, v, c] = $9 }
+  r = ++cnt[g, v]; W[g, v, r] = $8; C[g, v, r] = $9 }
 END {
     for (g = 1; g <= n; g++) {
         for (v = 0; v < 2; v++) {
             vv = v ? "B" : "A"; k = cnt[g, vv]
-            for (i = 1; i <= k; i++) { w[i] = W[g, vv, i]; c[i] = C[g, vv, i] }
-            mw[vv] = median(w, k); mc[vv] = median(c, k)
+            for (i = 1; i <= k; i++) { w[i] = W[g, vv, i]; cc[i] = C[g, vv, i] }
+            mw[vv] = median(w, k); mc[vv] = median(cc, k)
         }
         printf "| %d | %s | %s | %s | %s / %s | %s / %s | %.1f | %.1f | %.1f | %.1f |\n", g, name[g], macs[g], par[g],
             fv[g, "A"], fv[g, "B"], iv[g, "A"], iv[g, "B"], mw["A"], mw["B"], mc["A"], mc["B"]
