@@ -469,8 +469,8 @@ static td_status score_candidate(cosearch *cs, cs_candidate *c, double float_acc
     json_object_set_new(m, "constraint_values", vv);
     /* Per-layer latency/energy, roofline inputs and breakdowns for the report. */
     json_t *detail = hw_result_to_json(r, &g, &hw, false);
-    const char *keep[] = {"layers", "energy_breakdown", "area_breakdown",
-                          "cycles", "dram_bytes",       "leakage_mw"};
+    const char *keep[] = {"layers",     "energy_breakdown", "area_breakdown", "cycles",
+                          "dram_bytes", "leakage_mw",       "pe_fmax_mhz",    "provenance"};
     for (size_t k = 0; detail && k < sizeof keep / sizeof keep[0]; k++) {
         json_t *v = json_object_get(detail, keep[k]);
         if (v)
