@@ -544,7 +544,15 @@
     var p = m.provenance || m.sources || m.tech_source;
     var out = null;
     if (typeof p === 'string') out = { all: p };
-    else if (p && typeof p === 'object') out = Object.assign({}, p);
+    else if (p && typeof p === 'object') {
+      out = {};
+      /* "origins" repeats the flat per-entry origins as nested objects; other nested values
+       * are shown as JSON */
+      Object.keys(p).forEach(function (k) {
+        if (k === 'origins') return;
+        out[k] = (p[k] && typeof p[k] === 'object') ? JSON.stringify(p[k]) : p[k];
+      });
+    }
     Object.keys(m).forEach(function (k) {
       if (/_source$/.test(k) && k !== 'tech_source' && typeof m[k] === 'string') {
         out = out || {};
@@ -697,6 +705,12 @@
     box.appendChild(el('h4', { text: 'Analytical vs SystemC (and other fidelities)' }));
     var others = (d.other_fidelities || []).slice();
     if (m.systemc && typeof m.systemc === 'object') others.push({ fidelity: 'systemc', metrics: m.systemc });
+    /* finalists: their accelerator simulated with the trained, quantized network */
+    (d.other_fidelities || []).forEach(function (o) {
+      var s = o.metrics && o.metrics.systemc;
+      if (s && typeof s === 'object' && s.ran !== false)
+        others.push({ fidelity: 'systemc (' + o.fidelity + ', trained weights)', metrics: s });
+    });
     if (others.length) {
       others.forEach(function (o) {
         var ks = Object.keys(o.metrics).filter(function (k) { return typeof o.metrics[k] === 'number' && typeof m[k] === 'number'; });
