@@ -492,6 +492,18 @@ static double eval_add(const derived *d, const nn_node *n, bool in0_on, bool in1
     return e_vec + e_l1 + e_l2 + e_dram + e_ctrl;
 }
 
+/* Whether the fused max-pool's band of one pooled row (pool_k map rows and a row of pooled
+ * pixels) fits the output buffer: rtl_program_emit_gemm refuses the layer otherwise
+ * (TD_ERR_INFEASIBLE), and the layer is modelled as the conv followed by a vector-unit
+ * max-pool (eval_vector; the system model does the same, docs/models.md "Fused max-pool"). */
+static bool pool_fits(const hw_timing_core *c, const nn_node *conv, const nn_node *pool)
+{
+    const int64_t room = min64(c->out_depth, 65536), mh = conv->out.h, mw = conv->out.w;
+    const int64_t pw = (mw - pool->k_h) / pool->stride + 1;
+    const int64_t ph = (mh - pool->k_h) / pool->stride + 1;
+    return mh * mw + ph * pw <= room || pool->k_h * mw + pw <= room;
+}
+
 /* The max-pool the RTL compiler fuses into conv i (rtl_layers_from_graph): after a chain of
  * batch norm / ReLU nodes, each the only consumer of the node before it, an unpadded square
  * max-pool that is the only consumer of the chain's end; -1 when none. */
@@ -596,7 +608,10 @@ td_status hw_evaluate_with(const nn_graph *g, const hw_config *cfg, const hw_tec
             int64_t out_bytes = y_bytes;
             int32_t out_node = i;
             const int32_t pj = op == NN_OP_CONV ? fused_pool_of(g, i, consumers) : -1;
-            if (pj >= 0) {
+            int32_t pj_unfit = -1;
+            if (pj >= 0 && !pool_fits(&d.core, n, &g->nodes[pj]))
+                pj_unfit = pj; /* the compiler refuses the fusion: see pool_fits */
+            if (pj >= 0 && pj_unfit != pj) {
                 const nn_node *pn = &g->nodes[pj];
                 sp.pool_k = pn->k_h;
                 sp.pool_s = pn->stride;

@@ -4,6 +4,7 @@
 
 extern "C" {
 #include "nn_intmath.h"
+#include "rtl_net.h"
 #include "nn_quant.h"
 #include "td_rng.h"
 }
@@ -130,22 +131,77 @@ void snapshot_diff(const sim_counters &a, const sim_counters &b, sim_counters *d
         pd[i] = pb[i] - pa[i];
 }
 
-// Runs one conv / fc node (its batch norm folded, its ReLU fused when relu) on the core.
-// ql: the trained integer layer (weights, bias, requantization, clamp), or NULL for random
-// ones (relu: clamp at 0).
+// rtl_program_add_gemm (rtl_program.c) with a max-pool fused after the REQUANTs: the same
+// placement of X, W and the parameters, Y the pooled map (Y line (j, p) at y_addr + j P + p),
+// then rtl_program_emit_gemm with the pool in its plan, as rtl_net's compiler emits a conv
+// followed by a max-pool. out->m = the pooled pixels P.
+td_status add_pooled_gemm(rtl_program *p, const rtl_gemm *g, int64_t map_h, int64_t map_w,
+                          int32_t pool_k, int32_t pool_s, rtl_gemm_out *out)
+{
+    const rtl_hw *hw = &p->hw;
+    const int64_t M = g->m, K = g->k, N = g->n, R = hw->rows, C = hw->cols, b = hw->bits;
+    td_status st = rtl_gemm_check(hw, g);
+    if (st != TD_OK)
+        return st;
+    const bool ws = hw->dataflow == HW_DATAFLOW_WS;
+    const int64_t P = ((map_h - pool_k) / pool_s + 1) * ((map_w - pool_k) / pool_s + 1);
+    rtl_gemm_plan plan{};
+    plan.m = M;
+    plan.k = K;
+    plan.n = N;
+    plan.lo = g->lo;
+    plan.hi = g->hi;
+    plan.pool_k = pool_k;
+    plan.pool_s = pool_s;
+    plan.map_h = map_h;
+    plan.map_w = map_w;
+    st = rtl_mem_alloc(&p->mem, ws ? cdiv64(K, R) * M : cdiv64(M, R) * K, &plan.x_addr);
+    if (st == TD_OK)
+        st = rtl_program_place_weights(p, K, N, g->w, false, g->bias, g->rq, &plan.w_addr,
+                                       &plan.p_addr);
+    if (st == TD_OK)
+        st = rtl_mem_alloc(&p->mem, cdiv64(N, C) * P, &plan.y_addr);
+    if (st != TD_OK)
+        return st;
+    for (int64_t m = 0; m < M; m++)
+        for (int64_t k = 0; k < K; k++) {
+            int64_t addr = ws ? plan.x_addr + (k / R) * M + m : plan.x_addr + (m / R) * K + k;
+            int32_t lane = (int32_t)(ws ? k % R : m % R);
+            rtl_mem_set(&p->mem, addr, lane * (int32_t)b, (int32_t)b, g->x[m * K + k]);
+        }
+    if ((st = rtl_program_emit_gemm(p, &plan)) != TD_OK)
+        return st;
+    out->y_addr = plan.y_addr;
+    out->m = P;
+    out->n = N;
+    return TD_OK;
+}
+
+// Runs one conv / fc node (its batch norm folded, its ReLU fused when relu, a max-pool
+// pool_k x pool_k stride pool_s fused after its REQUANTs when pool_k > 0; output shape oshape)
+// or a global average pool (a GEMM M = C, K = H W, N = 1 with all-ones weights, as the RTL
+// compiler lowers it) on the core. ql: the trained integer layer (weights, bias,
+// requantization, clamp), or NULL for random ones (relu: clamp at 0).
 td_status run_array_layer(System &sys, NetCtx &cx, int32_t i, bool relu, bool out_onchip,
-                          const Act &in, Act &out, const nn_qlayer *ql, sim_layer *L)
+                          const Act &in, Act &out, const nn_qlayer *ql, sim_layer *L,
+                          const nn_shape &oshape, int32_t pool_k = 0, int32_t pool_s = 0)
 {
     const nn_node *n = &cx.g->nodes[i];
     const rtl_hw &hw = sys.hw;
     const int b = hw.bits;
     const int64_t q = nn_qmax(b);
+    const bool gap = n->op == NN_OP_GLOBAL_AVGPOOL;
     int64_t G, M, K, N, OH = 1, OW = 1;
     if (n->op == NN_OP_FC) {
         G = 1;
         M = 1;
         K = in.s.c * in.s.h * in.s.w;
         N = n->out_channels;
+    } else if (gap) { // X[c][p] = in[c][p] (the host transposes the CHW tensor)
+        G = 1;
+        M = in.s.c;
+        K = in.s.h * in.s.w;
+        N = 1;
     } else {
         G = n->groups;
         OH = n->out.h;
@@ -169,7 +225,7 @@ td_status run_array_layer(System &sys, NetCtx &cx, int32_t i, bool relu, bool ou
     for (int64_t gi = 0; gi < G && st == TD_OK; gi++) {
         std::vector<int32_t> &X = xs[(size_t)gi], &W = wsv[(size_t)gi];
         X.assign((size_t)(M * K), 0);
-        if (n->op == NN_OP_FC) {
+        if (n->op == NN_OP_FC || gap) {
             for (int64_t k = 0; k < K; k++)
                 X[(size_t)k] = in.v[(size_t)k];
         } else {
@@ -190,7 +246,15 @@ td_status run_array_layer(System &sys, NetCtx &cx, int32_t i, bool relu, bool ou
         W.resize((size_t)(K * N));
         biases[(size_t)gi].resize((size_t)N);
         rqs[(size_t)gi].resize((size_t)N);
-        if (ql) { // w [oc][K], oc = gi * N + j
+        if (gap) { // all-ones weights, no bias, the pool's requantization
+            for (auto &w : W)
+                w = 1;
+            biases[(size_t)gi][0] = 0;
+            if (ql)
+                rqs[(size_t)gi][0] = ql->rq_pool[0];
+            else
+                st = nn_requant_from_real(1.0 / (double)K, &rqs[(size_t)gi][0]);
+        } else if (ql) { // w [oc][K], oc = gi * N + j
             for (int64_t k = 0; k < K; k++)
                 for (int64_t j = 0; j < N; j++)
                     W[(size_t)(k * N + j)] = ql->w[(size_t)((gi * N + j) * K + k)];
@@ -200,10 +264,10 @@ td_status run_array_layer(System &sys, NetCtx &cx, int32_t i, bool relu, bool ou
             }
         }
         for (auto &w : W)
-            if (!ql)
+            if (!ql && !gap)
                 w = (int32_t)rng.range(-q, q);
         const double f = 0.75 / (std::sqrt((double)K) * (double)q);
-        for (int64_t j = 0; j < N && st == TD_OK && !ql; j++) {
+        for (int64_t j = 0; j < N && st == TD_OK && !ql && !gap; j++) {
             int64_t bq = b >= 16 ? (int64_t)1 << 20 : q * q;
             biases[(size_t)gi][(size_t)j] = rng.range(-bq, bq);
             st = nn_requant_from_real(f * (0.75 + 0.5 * (double)(rng.next() % 1000) / 1000.0),
@@ -214,7 +278,10 @@ td_status run_array_layer(System &sys, NetCtx &cx, int32_t i, bool relu, bool ou
         const int64_t x_lo = p.mem.n_words;
         rtl_gemm gm = {
             M, K, N, X.data(), W.data(), biases[(size_t)gi].data(), rqs[(size_t)gi].data(), lo, hi};
-        st = rtl_program_add_gemm(&p, &gm, &outs[(size_t)gi]);
+        if (pool_k > 0)
+            st = add_pooled_gemm(&p, &gm, OH, OW, pool_k, pool_s, &outs[(size_t)gi]);
+        else
+            st = rtl_program_add_gemm(&p, &gm, &outs[(size_t)gi]);
         if (st != TD_OK)
             break;
         const int64_t x_words = wsdf ? cdiv64(K, hw.rows) * M : cdiv64(M, hw.rows) * K;
@@ -225,10 +292,26 @@ td_status run_array_layer(System &sys, NetCtx &cx, int32_t i, bool relu, bool ou
             map.onchip.push_back(Region{x_lo, x_lo + x_words, -1, -1}); // filled below
         if (gi == 0)
             map.out_lo = outs[0].y_addr;
-        map.out_hi = outs[(size_t)gi].y_addr + fn * M;
+        map.out_hi = outs[(size_t)gi].y_addr + fn * outs[(size_t)gi].m;
         yref[(size_t)gi].resize((size_t)(M * N));
         nn_int_gemm_ref(yref[(size_t)gi].data(), X.data(), W.data(), biases[(size_t)gi].data(),
                         rqs[(size_t)gi].data(), lo, hi, M, K, N);
+        if (pool_k > 0) { // the max over each window of the requantized map
+            const int64_t PH = oshape.h, PW = oshape.w;
+            std::vector<int32_t> pr((size_t)(PH * PW * N));
+            for (int64_t py = 0; py < PH; py++)
+                for (int64_t px = 0; px < PW; px++)
+                    for (int64_t j = 0; j < N; j++) {
+                        int32_t best = INT32_MIN;
+                        for (int64_t ky = 0; ky < pool_k; ky++)
+                            for (int64_t kx = 0; kx < pool_k; kx++) {
+                                const int64_t m = (py * pool_s + ky) * OW + px * pool_s + kx;
+                                best = std::max(best, yref[(size_t)gi][(size_t)(m * N + j)]);
+                            }
+                        pr[(size_t)((py * PW + px) * N + j)] = best;
+                    }
+            yref[(size_t)gi] = pr;
+        }
     }
     if (st != TD_OK) {
         rtl_program_free(&p);
@@ -291,18 +374,19 @@ td_status run_array_layer(System &sys, NetCtx &cx, int32_t i, bool relu, bool ou
         L->counters.stall_cycles[SIM_STALL_WRITEBACK] - L->counters.stall_cycles[SIM_STALL_BANK];
     sys.counters.stall_cycles[SIM_STALL_PORT] += L->counters.stall_cycles[SIM_STALL_PORT];
     // Values: the output tensor, checked against the C integer reference.
-    out.s = n->out;
-    out.v.assign((size_t)(n->out.c * n->out.h * n->out.w), 0);
+    out.s = oshape;
+    out.v.assign((size_t)(oshape.c * oshape.h * oshape.w), 0);
     out.onchip = out_onchip;
     L->values_match = true;
-    std::vector<int32_t> y((size_t)(M * N));
+    const int64_t MO = outs.empty() ? M : outs[0].m; // output pixels (pooled)
+    std::vector<int32_t> y((size_t)(MO * N));
     for (int64_t gi = 0; gi < G; gi++) {
         rtl_gemm_read(&p, &mem, &outs[(size_t)gi], y.data());
-        for (int64_t m = 0; m < M; m++)
+        for (int64_t m = 0; m < MO; m++)
             for (int64_t j = 0; j < N; j++) {
                 const int32_t got = y[(size_t)(m * N + j)],
                               want = yref[(size_t)gi][(size_t)(m * N + j)];
-                out.v[(size_t)((gi * N + j) * M + m)] = got;
+                out.v[(size_t)((gi * N + j) * MO + m)] = got;
                 if (got != want) {
                     if (L->values_match && cx.r->first_mismatch[0] == '\0') {
                         const int64_t mt =
@@ -319,6 +403,105 @@ td_status run_array_layer(System &sys, NetCtx &cx, int32_t i, bool relu, bool ou
                     L->mismatches++;
                 }
             }
+    }
+    rtl_mem_free(&mem);
+    rtl_program_free(&p);
+    return TD_OK;
+}
+
+// A residual add node (random scales 2^-1 each, shift 31, no clamp beyond saturation) as
+// rtl_program_add_net compiles it: ADD_CFG, then per chunk LD_W (A), LD_W (B), ADD, STORE, run
+// on the core. The compiler's one-layer program reads both operands from its input; the B
+// loads are pointed at a second tensor placed after it. Values: nn_requantize_add.
+td_status run_add_layer(System &sys, NetCtx &cx, int32_t i, const Act &a, const Act &a2, Act &out,
+                        bool out_onchip, sim_layer *L)
+{
+    const nn_node *n = &cx.g->nodes[i];
+    const rtl_hw &hw = sys.hw;
+    const int b = hw.bits;
+    const int64_t qmin = nn_qmin(b), qmax = nn_qmax(b);
+    const nn_shape s = n->out;
+    const int64_t lines = cdiv64(s.c, hw.cols) * s.h * s.w, el = s.c * s.h * s.w;
+    rtl_layer l{};
+    l.op = RTL_LAYER_ADD;
+    snprintf(l.name, sizeof l.name, "%s", n->name);
+    l.src[0] = l.src[1] = -1;
+    l.in = l.conv_out = l.out = s;
+    l.stride = l.groups = 1;
+    l.wt.mult_a = l.wt.mult_b = 1u << 30;
+    l.wt.shift = 31;
+    l.wt.lo = qmin;
+    l.wt.hi = qmax;
+    rtl_program p;
+    td_status st = rtl_program_init(&p, &hw);
+    if (st != TD_OK)
+        return st;
+    std::unique_ptr<rtl_net_io> io(new rtl_net_io());
+    int64_t b_addr = 0;
+    st = rtl_program_add_net(&p, &l, 1, s, io.get());
+    if (st == TD_OK)
+        st = rtl_mem_alloc(&p.mem, lines, &b_addr);
+    rtl_mem mem{};
+    if (st == TD_OK)
+        st = rtl_mem_copy(&mem, &p.mem);
+    if (st != TD_OK) {
+        rtl_program_free(&p);
+        return td_fail_context(st, "layer '%s': ", n->name);
+    }
+    for (size_t c = 0; c < p.n_cmds; c++)
+        if (p.cmds[c].op == RTL_OP_LD_W && p.cmds[c].a != 0) // operand B
+            p.cmds[c].x = (uint32_t)(b_addr + ((int64_t)p.cmds[c].x - io->input_addr));
+    rtl_net_write_act(&p, &mem, io->input_addr, s, a.v.data());
+    rtl_net_write_act(&p, &mem, b_addr, s, a2.v.data());
+    // Operands on chip (earlier layers' outputs held in L2), or fetched whole from DRAM by the
+    // DMA as packed tensors (A, then B) when the layer starts, like an array layer's input.
+    ProgMemMap map;
+    const int64_t raw = packed(el, b);
+    const int64_t lo_[2] = {io->input_addr, b_addr};
+    const Act *ops[2] = {&a, &a2};
+    for (int k = 0; k < 2; k++) {
+        Region rg{lo_[k], lo_[k] + lines, 0, 0};
+        if (!ops[k]->onchip) {
+            const double t1 = sys.dma_fetch((double)raw);
+            const double first = t1 - (double)(raw - sys.word_bytes) / sys.bytes_per_cycle();
+            rg.t0 = first < t1 ? first : t1;
+            rg.t1 = t1;
+        }
+        map.onchip.push_back(rg);
+    }
+    map.out_lo = io->out_addr[0];
+    map.out_hi = io->out_addr[0] + lines;
+    map.out_onchip = out_onchip;
+    const sim_counters before = sys.counters;
+    const int64_t t0 = sys.now();
+    std::vector<CmdRecord> rec;
+    sys.run_program(&p, &mem, map, &rec);
+    L->cycles = sys.now() - t0;
+    snapshot_diff(before, sys.counters, &L->counters);
+    for (size_t c = 0; c < p.n_cmds; c++)
+        if (p.cmds[c].op == RTL_OP_ADD || p.cmds[c].op == RTL_OP_ADD_CFG)
+            L->vector_cycles += rec[c].end - rec[c].accept;
+    L->memory_cycles = L->cycles - L->vector_cycles;
+    L->counters.stall_cycles[SIM_STALL_PORT] =
+        L->memory_cycles - L->counters.stall_cycles[SIM_STALL_DRAM] -
+        L->counters.stall_cycles[SIM_STALL_WRITEBACK] - L->counters.stall_cycles[SIM_STALL_BANK];
+    sys.counters.stall_cycles[SIM_STALL_PORT] += L->counters.stall_cycles[SIM_STALL_PORT];
+    out.s = s;
+    out.v.assign((size_t)el, 0);
+    out.onchip = out_onchip;
+    rtl_net_read_act(&p, &mem, io->out_addr[0], s, out.v.data());
+    L->values_match = true;
+    for (int64_t k = 0; k < el; k++) {
+        const int32_t want = (int32_t)nn_requantize_add(a.v[(size_t)k], 1u << 30, a2.v[(size_t)k],
+                                                        1u << 30, 31, qmin, qmax);
+        if (out.v[(size_t)k] != want) {
+            if (L->values_match && cx.r->first_mismatch[0] == '\0')
+                snprintf(cx.r->first_mismatch, sizeof cx.r->first_mismatch,
+                         "layer '%s' index %lld: expected %d, got %d", n->name, (long long)k, want,
+                         out.v[(size_t)k]);
+            L->values_match = false;
+            L->mismatches++;
+        }
     }
     rtl_mem_free(&mem);
     rtl_program_free(&p);
@@ -346,7 +529,7 @@ void finish_layer(System &sys, NetCtx &cx, sim_layer *L)
                                      ((double)sys.hw.rows * sys.hw.cols * (double)L->cycles)
                                : 0;
     sim_energy e;
-    sim_energy_compute(&L->counters, cx.cfg, hw_tech_active(), L->cycles, &e);
+    sim_energy_compute(&L->counters, cx.cfg, hw_tech_for_node(cx.cfg->tech_nm), L->cycles, &e);
     L->energy_uj = e.total_uj;
     if (!L->values_match)
         cx.r->values_match = false;
@@ -402,7 +585,7 @@ void run_qnet_job(System &sys, NetCtx &cx)
         L->output_onchip = out_on;
         if (ql->op == NN_QOP_CONV || ql->op == NN_QOP_FC) {
             L->on_array = true;
-            cx.st = run_array_layer(sys, cx, node, false, out_on, a, o, ql, L);
+            cx.st = run_array_layer(sys, cx, node, false, out_on, a, o, ql, L, ql->out_shape);
             if (cx.st != TD_OK)
                 break;
         } else {
@@ -501,9 +684,30 @@ void run_net_job(System &sys, NetCtx &cx)
     std::vector<int32_t> fused_into(nn, -1); // node -> the conv/fc it is fused into
     std::vector<int32_t> chain_end(nn);
     std::vector<bool> relu(nn, false);
+    std::vector<int32_t> pool_of(nn, -1); // conv -> the max-pool fused after it
     for (size_t i = 0; i < nn; i++) {
         chain_end[i] = (int32_t)i;
         const nn_node *n = &g->nodes[i];
+        if (n->op == NN_OP_MAXPOOL && i > 0) {
+            // fused after its conv's REQUANTs, as the RTL compiler does (rtl_layers_from_graph):
+            // the chain's end directly before it, its only consumer; unpadded, square
+            const int32_t p = n->inputs[0];
+            const int32_t head = fused_into[(size_t)p] >= 0 ? fused_into[(size_t)p] : p;
+            // and its band of one pooled row fits the output buffer (else the compiler
+            // refuses it: the conv stores its map and the vector unit pools, as hw_eval does)
+            const int64_t mh = n->in.h, mw = n->in.w,
+                          room = std::min<int64_t>(sys.hw.out_depth, 65536);
+            const bool fits =
+                mh * mw + n->out.h * n->out.w <= room || n->k_h * mw + n->out.w <= room;
+            if (p == (int32_t)i - 1 && g->nodes[(size_t)head].op == NN_OP_CONV &&
+                chain_end[(size_t)head] == p && consumers[(size_t)p] == 1 && n->pad == 0 &&
+                n->k_h == n->k_w && fits) {
+                fused_into[i] = head;
+                chain_end[(size_t)head] = (int32_t)i;
+                pool_of[(size_t)head] = (int32_t)i;
+            }
+            continue;
+        }
         if (n->op != NN_OP_BATCHNORM && n->op != NN_OP_RELU && n->op != NN_OP_RELU6)
             continue;
         int32_t p = n->inputs[0];
@@ -536,14 +740,25 @@ void run_net_job(System &sys, NetCtx &cx)
         snprintf(L->name, sizeof L->name, "%s", n->name);
         snprintf(L->op, sizeof L->op, "%s", nn_op_name(n->op));
         const int32_t end = chain_end[i];
-        const int64_t y_el = n->out.c * n->out.h * n->out.w;
+        const nn_shape oshape = g->nodes[(size_t)end].out;
+        const int64_t y_el = oshape.c * oshape.h * oshape.w;
         const bool out_on = end != last && packed(y_el, b) <= sys.l2_bytes / 2;
-        if (n->op == NN_OP_CONV || n->op == NN_OP_FC) {
+        if (n->op == NN_OP_CONV || n->op == NN_OP_FC || n->op == NN_OP_GLOBAL_AVGPOOL) {
             L->on_array = true;
             L->input_onchip = acts[(size_t)n->inputs[0]].onchip;
             L->output_onchip = out_on;
+            const int32_t pj = pool_of[i];
             cx.st = run_array_layer(sys, cx, (int32_t)i, relu[i], out_on,
-                                    acts[(size_t)n->inputs[0]], acts[(size_t)end], nullptr, L);
+                                    acts[(size_t)n->inputs[0]], acts[(size_t)end], nullptr, L,
+                                    oshape, pj >= 0 ? g->nodes[(size_t)pj].k_h : 0,
+                                    pj >= 0 ? g->nodes[(size_t)pj].stride : 0);
+            if (cx.st != TD_OK)
+                break;
+        } else if (n->op == NN_OP_ADD) {
+            const Act &a = acts[(size_t)n->inputs[0]], &a2 = acts[(size_t)n->inputs[1]];
+            L->input_onchip = a.onchip;
+            L->output_onchip = out_on;
+            cx.st = run_add_layer(sys, cx, (int32_t)i, a, a2, acts[(size_t)end], out_on, L);
             if (cx.st != TD_OK)
                 break;
         } else {
@@ -627,7 +842,7 @@ void run_net_job(System &sys, NetCtx &cx)
                                          ((double)sys.hw.rows * sys.hw.cols * (double)L->cycles)
                                    : 0;
         sim_energy e;
-        sim_energy_compute(&L->counters, cx.cfg, hw_tech_active(), L->cycles, &e);
+        sim_energy_compute(&L->counters, cx.cfg, hw_tech_for_node(cx.cfg->tech_nm), L->cycles, &e);
         L->energy_uj = e.total_uj;
         if (!L->values_match)
             cx.r->values_match = false;
@@ -693,7 +908,8 @@ extern "C" td_status sim_run_net(const nn_graph *g, const hw_config *cfg, const 
         else
             memcpy(r->layers, layers, sr->n_layers * sizeof(sim_layer));
         r->latency_ms = (double)r->cycles / (cfg->clock_mhz * 1000.0);
-        sim_energy_compute(&r->counters, cfg, hw_tech_active(), r->cycles, &r->energy);
+        sim_energy_compute(&r->counters, cfg, hw_tech_for_node(cfg->tech_nm), r->cycles,
+                           &r->energy);
         r->energy_uj = r->energy.total_uj;
         r->power_mw = r->latency_ms > 0 ? r->energy_uj / r->latency_ms : 0;
         r->cycles_per_second = r->sim_seconds > 0 ? (double)r->cycles / r->sim_seconds : 0;

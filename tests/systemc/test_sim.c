@@ -153,7 +153,10 @@ static void test_network_twin_equals_rtl(void **state)
     sim_options_default(&o);
     sim_result rt, tw;
     o.core = SIM_CORE_RTL;
-    assert_int_equal(sim_run_net(&g, &cfg, &o, &rt), TD_OK);
+    td_status st = sim_run_net(&g, &cfg, &o, &rt);
+    if (st != TD_OK)
+        fprintf(stderr, "%s\n", td_error_message());
+    assert_int_equal(st, TD_OK);
     o.core = SIM_CORE_TWIN;
     assert_int_equal(sim_run_net(&g, &cfg, &o, &tw), TD_OK);
     assert_true(rt.values_match);
