@@ -56,6 +56,25 @@ td_status rtl_hw_check(const rtl_hw *hw)
     return TD_OK;
 }
 
+td_status rtl_hw_from_config(const hw_config *cfg, rtl_hw *out)
+{
+    rtl_hw hw;
+    hw.rows = cfg->rows;
+    hw.cols = cfg->cols;
+    hw.bits = cfg->bits;
+    hw.acc_bits = cfg->acc_bits;
+    hw.dataflow = cfg->dataflow;
+    hw.x_depth = hw_timing_l1_lines(cfg->l1_input_kib, (int64_t)cfg->rows * cfg->bits);
+    hw.w_depth = hw_timing_l1_lines(cfg->l1_weight_kib, (int64_t)cfg->cols * cfg->bits);
+    hw.acc_depth = hw_timing_l1_lines(cfg->l1_acc_kib, (int64_t)cfg->cols * cfg->acc_bits);
+    hw.out_depth = hw.acc_depth;
+    td_status st = rtl_hw_check(&hw);
+    if (st != TD_OK)
+        return td_fail_context(st, "accelerator '%s': ", cfg->name);
+    *out = hw;
+    return TD_OK;
+}
+
 int32_t rtl_hw_mem_bits(const rtl_hw *hw)
 {
     int32_t dim = hw->rows > hw->cols ? hw->rows : hw->cols;
@@ -531,6 +550,60 @@ static td_status emit_gemm_rows(rtl_program *p, const rtl_gemm_plan *g, int64_t 
     return st;
 }
 
+bool rtl_pool_strips_plan(int64_t pool_k, int64_t pool_s, int64_t map_h, int64_t map_w,
+                          int64_t out_depth, rtl_pool_strips *ps)
+{
+    const int64_t ph = (map_h - pool_k) / pool_s + 1, pw = (map_w - pool_k) / pool_s + 1;
+    const int64_t room = min64(out_depth, 65536);
+    memset(ps, 0, sizeof *ps);
+    ps->ph = ph;
+    ps->pw = pw;
+    for (ps->cols = pw; ps->cols > 0; ps->cols--)
+        if (pool_k * ((ps->cols - 1) * pool_s + pool_k) + ps->cols <= room)
+            break;
+    if (ps->cols < 1)
+        return false;
+    const int64_t sw = (ps->cols - 1) * pool_s + pool_k;
+    for (ps->rows = ph; ps->rows > 1; ps->rows--)
+        if (((ps->rows - 1) * pool_s + pool_k) * sw + ps->rows * ps->cols <= room)
+            break;
+    return true;
+}
+
+/* Column strips of a fused max-pool (docs/rtl.md): per strip of ps->cols pooled columns and
+ * band of ps->rows pooled rows, the strip's segment of each map row its windows read is
+ * computed and REQUANTed into output lines (row - r0) * strip width + column, then one POOL of
+ * the band and one STORE per pooled row of the strip. */
+static td_status emit_pool_strips(rtl_program *p, const rtl_gemm_plan *g, const rtl_pool_strips *ps,
+                                  int64_t j, int64_t n_t)
+{
+    const int64_t pk = g->pool_k, s = g->pool_s, mw = g->map_w;
+    td_status st = TD_OK;
+    for (int64_t px0 = 0; px0 < ps->pw && st == TD_OK; px0 += ps->cols) {
+        const int64_t pc = min64(ps->cols, ps->pw - px0);
+        const int64_t c0 = px0 * s, sw = (pc - 1) * s + pk;
+        for (int64_t py0 = 0; py0 < ps->ph && st == TD_OK; py0 += ps->rows) {
+            const int64_t py1 = min64(ps->ph, py0 + ps->rows);
+            const int64_t r0 = py0 * s, r1 = (py1 - 1) * s + pk, mb = (r1 - r0) * sw;
+            for (int64_t r = r0; r < r1 && st == TD_OK; r++)
+                st = emit_gemm_rows(p, g, j, n_t, r * mw + c0, r * mw + c0 + sw, (r - r0) * sw,
+                                    true);
+            rtl_cmd pc_cmd = {.op = RTL_OP_POOL,
+                              .a = 0,
+                              .b = (uint16_t)mb,
+                              .n = (uint16_t)sw,
+                              .t = (uint16_t)(py1 - py0),
+                              .x = (uint32_t)pc | (uint32_t)pk << 16 | (uint32_t)s << 24};
+            if (st == TD_OK)
+                st = rtl_program_emit(p, pc_cmd);
+            for (int64_t py = py0; py < py1 && st == TD_OK; py++)
+                st = emit_mem(p, RTL_OP_STORE, mb + (py - py0) * pc, pc,
+                              g->y_addr + j * ps->ph * ps->pw + py * ps->pw + px0);
+        }
+    }
+    return st;
+}
+
 td_status rtl_program_emit_gemm(rtl_program *p, const rtl_gemm_plan *g)
 {
     const rtl_hw *hw = &p->hw;
@@ -557,11 +630,24 @@ td_status rtl_program_emit_gemm(rtl_program *p, const rtl_gemm_plan *g)
             for (band = ph; band > 0; band--)
                 if (((band - 1) * g->pool_s + g->pool_k) * g->map_w + band * pw <= room)
                     break;
-        if (band < 1)
-            return td_fail(TD_ERR_INFEASIBLE,
-                           "rtl gemm: the fused max-pool needs %d map rows of %lld pixels and "
-                           "%lld pooled pixels in the output buffer (out_depth %lld)",
-                           g->pool_k, (long long)g->map_w, (long long)pw, (long long)hw->out_depth);
+        if (band < 1) {
+            /* Not even one pooled row of the whole map width fits: column strips. */
+            rtl_pool_strips ps;
+            if (!rtl_pool_strips_plan(g->pool_k, g->pool_s, g->map_h, g->map_w, hw->out_depth,
+                                      &ps))
+                return td_fail(TD_ERR_INFEASIBLE,
+                               "rtl gemm: the fused max-pool needs %d map rows of %d pixels and "
+                               "one pooled pixel in the output buffer (out_depth %lld)",
+                               g->pool_k, g->pool_k, (long long)hw->out_depth);
+            td_status st = TD_OK;
+            for (int64_t j = 0; j < fn && st == TD_OK; j++) {
+                const int64_t n_t = min64(C, N - j * C);
+                st = emit_mem(p, RTL_OP_LD_P, 0, n_t, g->p_addr + j * C);
+                if (st == TD_OK)
+                    st = emit_pool_strips(p, g, &ps, j, n_t);
+            }
+            return st;
+        }
     }
     td_status st = TD_OK;
     for (int64_t j = 0; j < fn && st == TD_OK; j++) {

@@ -6,6 +6,7 @@
 #ifndef RTL_PROGRAM_H
 #define RTL_PROGRAM_H
 
+#include "hw_config.h"
 #include "hw_timing.h"
 #include "nn_intmath.h"
 #include "td_status.h"
@@ -28,6 +29,11 @@ typedef struct rtl_hw {
 
 /* Checks every field against the RTL's legal ranges; the message names the field. */
 td_status rtl_hw_check(const rtl_hw *hw);
+/* The core an accelerator config builds (as `tandem rtl` and the system model build it): the
+ * array, bit widths and dataflow as given; each L1 buffer's lines hw_timing_l1_lines(KiB, line
+ * width) (input lines hold rows elements, weight lines cols, accumulator lines cols
+ * accumulators); the output buffer as deep as the accumulator buffer. Then rtl_hw_check. */
+td_status rtl_hw_from_config(const hw_config *cfg, rtl_hw *out);
 /* Width of one external memory word: max(max(rows, cols) * bits, acc_bits + 39). */
 int32_t rtl_hw_mem_bits(const rtl_hw *hw);
 
@@ -190,6 +196,20 @@ typedef struct rtl_gemm_plan {
 } rtl_gemm_plan;
 
 td_status rtl_program_emit_gemm(rtl_program *p, const rtl_gemm_plan *plan);
+/* A fused max-pool whose map rows do not fit the output buffer even for one pooled row of the
+ * whole map width runs in column strips (docs/rtl.md): strips of `cols` pooled columns (the
+ * most with pool_k map rows of the strip's (cols-1)*pool_s + pool_k pixels and its cols pooled
+ * pixels in out_depth lines), each in bands of `rows` pooled rows (the most that fit, >= 1).
+ * False when not even a 1-pixel strip fits (pool_k * pool_k + 1 > out_depth). hw_model's
+ * cycle count of the schedule must mirror this plan (hw_eval.c). */
+typedef struct rtl_pool_strips {
+    int64_t ph, pw; /* pooled map */
+    int64_t cols;   /* pooled columns per strip (the last strip may have fewer) */
+    int64_t rows;   /* pooled rows per band (the last band may have fewer) */
+} rtl_pool_strips;
+
+bool rtl_pool_strips_plan(int64_t pool_k, int64_t pool_s, int64_t map_h, int64_t map_w,
+                          int64_t out_depth, rtl_pool_strips *ps);
 /* Places W (k x n, or n x k when w_is_nk) and the per-column parameters in p->mem. */
 td_status rtl_program_place_weights(rtl_program *p, int64_t k, int64_t n, const int32_t *w,
                                     bool w_is_nk, const int64_t *bias, const nn_requant *rq,

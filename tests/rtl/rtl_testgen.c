@@ -179,7 +179,11 @@ void rtl_net_case_free(rtl_net_case *c)
  *  0: depthwise 3x3 + relu6, pointwise 1x1 (linear), residual add, GAP, fc (MBConv-like)
  *  1: grouped conv (2 groups, 4 -> 6 channels, 3x3 stride 2) + relu, GAP, fc
  *  2: residual adds with the network input as an operand, relu after an add, a chain of two
- *     adds, depthwise 5x5 stride 2 with 7 channels, GAP, fc */
+ *     adds, depthwise 5x5 stride 2 with 7 channels, GAP, fc
+ *  3: fused max-pools on 10x10 and 9x9 maps (conv 3x3 + relu + max-pool 2x2 stride 1, i.e.
+ *     overlapping windows; conv 1x1 + relu + max-pool 2x2 stride 2 with a map row and column
+ *     no window reads), GAP, fc: with output buffers of fewer than 25 lines the pools run in
+ *     column strips (docs/rtl.md) */
 static td_status op_graph(nn_graph *g, int which)
 {
     td_status st;
@@ -206,6 +210,20 @@ static td_status op_graph(nn_graph *g, int which)
             st = nn_graph_add_conv(g, &x, 0, "gconv", 6, 3, 2, 1, 2, true);
         if (st == TD_OK)
             st = nn_graph_add_relu(g, &x, x, "gconv.relu", false);
+    } else if (which == 3) {
+        st = nn_graph_init(g, "ops3", (nn_shape){2, 10, 10}, 3);
+        if (st == TD_OK)
+            st = nn_graph_add_conv(g, &x, 0, "c1", 4, 3, 1, 1, 1, true);
+        if (st == TD_OK)
+            st = nn_graph_add_relu(g, &x, x, "c1.relu", false);
+        if (st == TD_OK)
+            st = nn_graph_add_pool(g, &x, x, "c1.pool", NN_OP_MAXPOOL, 2, 1, 0);
+        if (st == TD_OK)
+            st = nn_graph_add_conv(g, &x, x, "c2", 6, 1, 1, 0, 1, true);
+        if (st == TD_OK)
+            st = nn_graph_add_relu(g, &x, x, "c2.relu", false);
+        if (st == TD_OK)
+            st = nn_graph_add_pool(g, &x, x, "c2.pool", NN_OP_MAXPOOL, 2, 2, 0);
     } else {
         st = nn_graph_init(g, "ops2", (nn_shape){7, 5, 5}, 4);
         if (st == TD_OK)

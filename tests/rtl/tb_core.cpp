@@ -346,7 +346,8 @@ int main(int argc, char **argv)
     }
     run_error_case(bench, hw);
     // Depthwise / grouped convolutions, residual adds (vector-unit ADD), global average pools.
-    for (int i = 0; i < 3; i++) {
+    // ops:3: fused max-pools, in column strips at the depth-8 and depth-16 corners
+    for (int i = 0; i < 4; i++) {
         snprintf(what, sizeof what, "ops:%d", i);
         run_net_case(bench, hw, what, 11 + (uint64_t)i);
     }

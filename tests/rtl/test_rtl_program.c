@@ -474,6 +474,14 @@ static void test_model_ref_cnn(void **state)
     small = hw_make(3, 2, 8, 32, HW_DATAFLOW_OS, 1024);
     small.out_depth = 100;
     run_net("ref-cnn", small, 5);
+    /* not even 2 map rows of 28 pixels and 14 pooled ones: column strips (the default search's
+     * finalist: 8x16 16-bit, out_depth 64) */
+    small = hw_make(8, 16, 16, 48, HW_DATAFLOW_WS, 1024);
+    small.out_depth = 64;
+    run_net("ref-cnn", small, 6);
+    small = hw_make(4, 3, 8, 32, HW_DATAFLOW_OS, 1024);
+    small.out_depth = 16;
+    run_net("ref-cnn", small, 7);
 }
 
 /* Networks of the default search space (depthwise-separable, MBConv with expansion, residual
@@ -481,7 +489,7 @@ static void test_model_ref_cnn(void **state)
 static void test_model_genome(void **state)
 {
     (void)state;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         char name[16];
         snprintf(name, sizeof name, "ops:%d", i);
         run_net(name, hw_make(2, 3, 8, 32, HW_DATAFLOW_WS, 16), 10 + (uint64_t)i);
@@ -521,8 +529,10 @@ static void test_net_errors(void **state)
     assert_non_null(strstr(td_error_message(), "layer ap: avgpool is not compiled"));
     nn_graph_free(&g);
     free(wt);
-    /* the fused max-pool needs the whole map in the output buffer */
+    /* the fused max-pool needs at least one window and its pooled pixel in the output buffer
+     * (a column strip one pooled pixel wide) */
     rtl_hw hw = hw_make(2, 2, 8, 32, HW_DATAFLOW_WS, 16);
+    hw.out_depth = 4;
     rtl_program p;
     assert_int_equal(rtl_program_init(&p, &hw), TD_OK);
     rtl_gemm_plan plan = {.m = 20,
@@ -535,8 +545,8 @@ static void test_net_errors(void **state)
                           .map_h = 2,
                           .map_w = 10};
     assert_int_equal(rtl_program_emit_gemm(&p, &plan), TD_ERR_INFEASIBLE);
-    assert_non_null(strstr(td_error_message(), "needs 2 map rows of 10 pixels and 5 pooled "
-                                               "pixels in the output buffer (out_depth 16)"));
+    assert_non_null(strstr(td_error_message(), "needs 2 map rows of 2 pixels and one pooled "
+                                               "pixel in the output buffer (out_depth 4)"));
     rtl_program_free(&p);
 }
 
@@ -683,7 +693,7 @@ static void test_bundle_errors(void **state)
     assert_int_equal(rtl_gen_bundle("/proc/tandem-no/bundle", &hw, &g, nw.wt, &opts, NULL),
                      TD_ERR_IO);
     assert_non_null(strstr(td_error_message(), "/proc/tandem-no: cannot create directory"));
-    hw.out_depth = 32; /* not even two 28-pixel rows of c1's map for the fused max-pool */
+    hw.out_depth = 4; /* not even one 2x2 window of c1's map and its pooled pixel */
     assert_int_equal(rtl_gen_bundle("/tmp/unused", &hw, &g, nw.wt, &opts, NULL), TD_ERR_INFEASIBLE);
     assert_non_null(strstr(td_error_message(), "layer c1.conv: rtl gemm: the fused max-pool"));
     free(img);

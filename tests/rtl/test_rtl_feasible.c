@@ -1,0 +1,148 @@
+/* Property (issues #6/#9): every (network, accelerator) pair of the default search space that
+ * hw_model calls feasible compiles to the RTL core. Draws random pairs (nn_space_default +
+ * hw_space_default, several seeds), evaluates each with hw_evaluate and, when it has no
+ * violation, builds the rtl_hw the way `tandem rtl` does (rtl_hw_from_config) and compiles the
+ * network with random weights (rtl_layers_from_graph + rtl_program_add_net). Compile only: no
+ * Verilator, no execution. Every failure is classed by its message (digits dropped) and the
+ * classes are printed with their counts before the test fails. */
+#include "hw_eval.h"
+#include "hw_space.h"
+#include "nn_space.h"
+#include "rtl_net.h"
+
+#include <ctype.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#define N_SEEDS 20
+#define PAIRS_PER_SEED 100
+#define MAX_CLASSES 32
+
+typedef struct fail_class {
+    char key[256];     /* the message with digits dropped */
+    char example[512]; /* the first message of the class, with its pair */
+    int count;
+} fail_class;
+
+static void class_add(fail_class *cl, int *n, const char *msg, const char *pair)
+{
+    char key[256];
+    size_t k = 0;
+    for (const char *s = msg; *s && k + 1 < sizeof key; s++)
+        if (!isdigit((unsigned char)*s))
+            key[k++] = *s;
+    key[k] = 0;
+    for (int i = 0; i < *n; i++)
+        if (strcmp(cl[i].key, key) == 0) {
+            cl[i].count++;
+            return;
+        }
+    if (*n == MAX_CLASSES)
+        return;
+    snprintf(cl[*n].key, sizeof cl[*n].key, "%s", key);
+    snprintf(cl[*n].example, sizeof cl[*n].example, "%s: %s", pair, msg);
+    cl[(*n)++].count = 1;
+}
+
+/* Compiles g for cfg; TD_OK or the compiler's error (message in td_error_message()). */
+static td_status compile_pair(const nn_graph *g, const hw_config *cfg, uint64_t wseed,
+                              int64_t *n_cmds)
+{
+    rtl_hw hw;
+    td_status st = rtl_hw_from_config(cfg, &hw);
+    if (st != TD_OK)
+        return st;
+    rtl_net_weights nw;
+    st = rtl_net_weights_random(&nw, g, hw.bits, wseed);
+    if (st != TD_OK)
+        return st;
+    rtl_layer *layers = calloc(RTL_NET_MAX_LAYERS, sizeof *layers);
+    rtl_net_io *io = calloc(1, sizeof *io);
+    int32_t n = 0;
+    rtl_program p;
+    memset(&p, 0, sizeof p);
+    if (!layers || !io)
+        st = td_fail(TD_ERR_NOMEM, "out of memory");
+    if (st == TD_OK)
+        st = rtl_layers_from_graph(g, nw.wt, layers, RTL_NET_MAX_LAYERS, &n);
+    if (st == TD_OK)
+        st = rtl_program_init(&p, &hw);
+    if (st == TD_OK)
+        st = rtl_program_add_net(&p, layers, n, g->input, io);
+    *n_cmds = (int64_t)p.n_cmds;
+    rtl_program_free(&p);
+    free(io);
+    free(layers);
+    rtl_net_weights_free(&nw);
+    return st;
+}
+
+static void test_feasible_compiles(void **state)
+{
+    (void)state;
+    nn_space ns;
+    nn_space_default(&ns);
+    hw_space hs;
+    assert_int_equal(hw_space_default(&hs), TD_OK);
+    const int32_t len = nn_genome_length(&ns);
+    int32_t *genes = malloc((size_t)len * sizeof *genes);
+    assert_non_null(genes);
+    hw_result r;
+    assert_int_equal(hw_result_init(&r, 1024), TD_OK);
+    fail_class cl[MAX_CLASSES];
+    int n_cl = 0, feasible = 0, failed = 0, pairs = 0;
+    int64_t cmds = 0;
+    for (uint64_t seed = 1; seed <= N_SEEDS; seed++) {
+        td_rng rng;
+        assert_int_equal(td_rng_init(&rng, 1000 + seed), TD_OK);
+        for (int i = 0; i < PAIRS_PER_SEED; i++) {
+            nn_genome_random(&ns, &rng, genes);
+            hw_config cfg;
+            hw_space_sample(&hs, &rng, &cfg, NULL);
+            nn_graph g;
+            assert_int_equal(nn_genome_decode(&ns, genes, &g), TD_OK);
+            pairs++;
+            assert_int_equal(hw_evaluate(&g, &cfg, &r), TD_OK);
+            if (r.violations.n == 0) {
+                feasible++;
+                int64_t nc = 0;
+                if (compile_pair(&g, &cfg, seed * 1000 + (uint64_t)i, &nc) != TD_OK) {
+                    char pair[160];
+                    snprintf(pair, sizeof pair,
+                             "seed %llu pair %d (%dx%d %s %d-bit acc %d, L1 %d/%d/%d KiB)",
+                             (unsigned long long)seed, i, cfg.rows, cfg.cols,
+                             hw_dataflow_name(cfg.dataflow), cfg.bits, cfg.acc_bits,
+                             cfg.l1_input_kib, cfg.l1_weight_kib, cfg.l1_acc_kib);
+                    class_add(cl, &n_cl, td_error_message(), pair);
+                    failed++;
+                }
+                cmds += nc;
+            }
+            nn_graph_free(&g);
+        }
+        td_rng_free(&rng);
+    }
+    printf("rtl feasibility: %d pairs, %d feasible by hw_model, %d of them do not compile "
+           "(%lld commands compiled)\n",
+           pairs, feasible, failed, (long long)cmds);
+    for (int i = 0; i < n_cl; i++)
+        printf("  class %d: %d x  e.g. %s\n", i + 1, cl[i].count, cl[i].example);
+    hw_result_free(&r);
+    free(genes);
+    assert_true(feasible > 0);
+    assert_int_equal(failed, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_feasible_compiles),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
