@@ -194,7 +194,11 @@ typedef struct gemm_spec {
  * bands whose conv-map rows and pooled pixels fit the output buffer; per band the rows
  * [r0 W, r1 W) of the map are computed (WS: m-blocks of at most hw_timing_ws_m_tile_max
  * rows; OS: every R-row tile the band touches, whole), REQUANTed into the output buffer, then
- * one POOL and one STORE of the band's pooled pixels (docs/models.md, "Fused max-pool"). */
+ * one POOL and one STORE of the band's pooled pixels. When not even one pooled row of the
+ * whole map width fits, column strips (rtl_pool_strips_plan): per strip of `cols` pooled
+ * columns and band of `rows` pooled rows, each map row's segment under the strip's windows is
+ * computed and REQUANTed, then one POOL of the band and one STORE per pooled row of the strip
+ * (docs/models.md, "Fused max-pool"). */
 typedef struct pool_fold {
     int64_t computes, compute, port, requant, pool;
     int64_t rows;       /* map rows computed (rows on band edges count once per band) */
@@ -247,9 +251,34 @@ static void pool_fold_cycles(const hw_timing_core *c, const gemm_spec *s, pool_f
         for (band = ph; band > 0; band--)
             if (((band - 1) * ps + pk) * mw + band * pw <= room)
                 break;
-    o->fits = band >= 1;
-    if (band < 1)
-        band = 1;
+    o->fits = true;
+    if (band < 1) { /* column strips (rtl_pool_strips_plan) */
+        int64_t cols = pw, rows = ph;
+        for (; cols > 0; cols--)
+            if (pk * ((cols - 1) * ps + pk) + cols <= room)
+                break;
+        if (cols < 1) {
+            o->fits = false;
+            return;
+        }
+        const int64_t sw_max = (cols - 1) * ps + pk;
+        for (; rows > 1; rows--)
+            if (((rows - 1) * ps + pk) * sw_max + rows * cols <= room)
+                break;
+        for (int64_t px0 = 0; px0 < pw; px0 += cols) {
+            const int64_t pc = min64(cols, pw - px0), c0 = px0 * ps, sw = (pc - 1) * ps + pk;
+            for (int64_t py0 = 0; py0 < ph; py0 += rows) {
+                const int64_t py1 = min64(ph, py0 + rows);
+                const int64_t r0 = py0 * ps, r1 = (py1 - 1) * ps + pk;
+                for (int64_t r = r0; r < r1; r++)
+                    rows_cycles(c, s->M, s->K, r * mw + c0, r * mw + c0 + sw, o);
+                o->pool += hw_timing_pool_cycles((py1 - py0) * pc, pk);
+                o->port += (py1 - py0) * hw_timing_port_cycles(pc); /* a STORE per pooled row */
+                o->last_store = pc;
+            }
+        }
+        return;
+    }
     for (int64_t py0 = 0; py0 < ph; py0 += band) {
         const int64_t py1 = min64(ph, py0 + band);
         const int64_t r0 = py0 * ps, r1 = py1 == ph ? mh : (py1 - 1) * ps + pk;
@@ -492,8 +521,9 @@ static double eval_add(const derived *d, const nn_node *n, bool in0_on, bool in1
     return e_vec + e_l1 + e_l2 + e_dram + e_ctrl;
 }
 
-/* Whether the fused max-pool's band of one pooled row (pool_k map rows and a row of pooled
- * pixels) fits the output buffer: rtl_program_emit_gemm refuses the layer otherwise
+/* Whether the fused max-pool fits the output buffer: a band of one pooled row (pool_k map
+ * rows and a row of pooled pixels), else a column strip of one pooled pixel (pool_k x pool_k
+ * map pixels and the pooled one). rtl_program_emit_gemm refuses the layer otherwise
  * (TD_ERR_INFEASIBLE), and the layer is modelled as the conv followed by a vector-unit
  * max-pool (eval_vector; the system model does the same, docs/models.md "Fused max-pool"). */
 static bool pool_fits(const hw_timing_core *c, const nn_node *conv, const nn_node *pool)
@@ -501,7 +531,8 @@ static bool pool_fits(const hw_timing_core *c, const nn_node *conv, const nn_nod
     const int64_t room = min64(c->out_depth, 65536), mh = conv->out.h, mw = conv->out.w;
     const int64_t pw = (mw - pool->k_h) / pool->stride + 1;
     const int64_t ph = (mh - pool->k_h) / pool->stride + 1;
-    return mh * mw + ph * pw <= room || pool->k_h * mw + pw <= room;
+    return mh * mw + ph * pw <= room || pool->k_h * mw + pw <= room ||
+           pool->k_h * pool->k_h + 1 <= room; /* bands, or column strips of one pooled pixel */
 }
 
 /* The max-pool the RTL compiler fuses into conv i (rtl_layers_from_graph): after a chain of

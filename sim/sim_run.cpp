@@ -177,6 +177,28 @@ td_status add_pooled_gemm(rtl_program *p, const rtl_gemm *g, int64_t map_h, int6
     return TD_OK;
 }
 
+// Whether rtl_program_emit_gemm lowers conv followed by max-pool pool on core hw (its
+// output buffer holds a band of pooled rows, or a column strip).
+bool pool_compiles(const rtl_hw &hw, const nn_node &conv, const nn_node &pool)
+{
+    rtl_program p;
+    if (rtl_program_init(&p, &hw) != TD_OK)
+        return false;
+    rtl_gemm_plan plan{};
+    plan.m = conv.out.h * conv.out.w;
+    plan.k = (conv.in.c / conv.groups) * conv.k_h * conv.k_w;
+    plan.n = conv.out_channels / conv.groups;
+    plan.lo = nn_qmin(hw.bits);
+    plan.hi = nn_qmax(hw.bits);
+    plan.pool_k = pool.k_h;
+    plan.pool_s = pool.stride;
+    plan.map_h = conv.out.h;
+    plan.map_w = conv.out.w;
+    const bool ok = rtl_program_emit_gemm(&p, &plan) == TD_OK;
+    rtl_program_free(&p);
+    return ok;
+}
+
 // Runs one conv / fc node (its batch norm folded, its ReLU fused when relu, a max-pool
 // pool_k x pool_k stride pool_s fused after its REQUANTs when pool_k > 0; output shape oshape)
 // or a global average pool (a GEMM M = C, K = H W, N = 1 with all-ones weights, as the RTL
@@ -693,12 +715,9 @@ void run_net_job(System &sys, NetCtx &cx)
             // the chain's end directly before it, its only consumer; unpadded, square
             const int32_t p = n->inputs[0];
             const int32_t head = fused_into[(size_t)p] >= 0 ? fused_into[(size_t)p] : p;
-            // and its band of one pooled row fits the output buffer (else the compiler
-            // refuses it: the conv stores its map and the vector unit pools, as hw_eval does)
-            const int64_t mh = n->in.h, mw = n->in.w,
-                          room = std::min<int64_t>(sys.hw.out_depth, 65536);
-            const bool fits =
-                mh * mw + n->out.h * n->out.w <= room || n->k_h * mw + n->out.w <= room;
+            // and the compiler can lower it on this core (else the conv stores its map and
+            // the vector unit pools, as hw_eval models it): a dry run of its emission
+            const bool fits = pool_compiles(sys.hw, g->nodes[(size_t)head], *n);
             if (p == (int32_t)i - 1 && g->nodes[(size_t)head].op == NN_OP_CONV &&
                 chain_end[(size_t)head] == p && consumers[(size_t)p] == 1 && n->pad == 0 &&
                 n->k_h == n->k_w && fits) {
