@@ -426,6 +426,20 @@ static td_status gemm_check_ops(const rtl_hw *hw, int64_t M, int64_t K, int64_t 
         return td_fail(TD_ERR_CONFIG, "rtl gemm: m %lld or k %lld too large", (long long)M,
                        (long long)K);
     int need = nn_acc_bits_needed(b, K) - 1; /* the bias is added in the vector unit */
+    if (need > hw->acc_bits && w) {
+        /* The weights at hand may need fewer: |sum_k x w| <= 2^(b-1) K max|w| (a global
+         * average pool's all-ones weights: b + bitlen(K) bits, not 2b - 1 + log2 K). */
+        int64_t w_max = 0;
+        for (int64_t i = 0; i < K * N; i++) {
+            int64_t a = w[i] < 0 ? -(int64_t)w[i] : w[i];
+            w_max = a > w_max ? a : w_max;
+        }
+        int len = 0;
+        while (len < 62 && ((int64_t)1 << len) <= K * w_max)
+            len++;
+        if (b + len < need)
+            need = b + len; /* 2^(b-1) K max|w| < 2^(b-1+len): fits b + len signed bits */
+    }
     if (need > hw->acc_bits)
         return td_fail(TD_ERR_INFEASIBLE,
                        "rtl gemm: k = %lld needs %d accumulator bits at %d-bit operands, the "

@@ -183,7 +183,9 @@ void rtl_net_case_free(rtl_net_case *c)
  *  3: fused max-pools on 10x10 and 9x9 maps (conv 3x3 + relu + max-pool 2x2 stride 1, i.e.
  *     overlapping windows; conv 1x1 + relu + max-pool 2x2 stride 2 with a map row and column
  *     no window reads), GAP, fc: with output buffers of fewer than 25 lines the pools run in
- *     column strips (docs/rtl.md) */
+ *     column strips (docs/rtl.md)
+ *  4: conv 1x1 + relu on a 1x16x16 input, GAP over 256 pixels, fc: the GAP sets the accumulator
+ *     width (4 + 9 bits at 4-bit operands: the all-ones weights' bound, not 2*4 - 1 + 8) */
 static td_status op_graph(nn_graph *g, int which)
 {
     td_status st;
@@ -224,6 +226,12 @@ static td_status op_graph(nn_graph *g, int which)
             st = nn_graph_add_relu(g, &x, x, "c2.relu", false);
         if (st == TD_OK)
             st = nn_graph_add_pool(g, &x, x, "c2.pool", NN_OP_MAXPOOL, 2, 2, 0);
+    } else if (which == 4) {
+        st = nn_graph_init(g, "ops4", (nn_shape){1, 16, 16}, 3);
+        if (st == TD_OK)
+            st = nn_graph_add_conv(g, &x, 0, "pw", 3, 1, 1, 0, 1, true);
+        if (st == TD_OK)
+            st = nn_graph_add_relu(g, &x, x, "pw.relu", false);
     } else {
         st = nn_graph_init(g, "ops2", (nn_shape){7, 5, 5}, 4);
         if (st == TD_OK)

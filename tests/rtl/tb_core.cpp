@@ -346,8 +346,9 @@ int main(int argc, char **argv)
     }
     run_error_case(bench, hw);
     // Depthwise / grouped convolutions, residual adds (vector-unit ADD), global average pools.
-    // ops:3: fused max-pools, in column strips at the depth-8 and depth-16 corners
-    for (int i = 0; i < 4; i++) {
+    // ops:3: fused max-pools, in column strips at the depth-8 and depth-16 corners; ops:4: a GAP
+    // over 256 pixels (its accumulator need: the all-ones weights' bound)
+    for (int i = 0; i < 5; i++) {
         snprintf(what, sizeof what, "ops:%d", i);
         run_net_case(bench, hw, what, 11 + (uint64_t)i);
     }

@@ -139,10 +139,70 @@ static void test_feasible_compiles(void **state)
     assert_int_equal(failed, 0);
 }
 
+/* The accumulator at every width from 2*bits up (the search space's widths are a coarse
+ * grid, so the random draw seldom lands on the boundary): at the narrowest width hw_model
+ * calls feasible, and at every width above it, the network compiles. */
+static void test_acc_boundary(void **state)
+{
+    (void)state;
+    nn_space ns;
+    nn_space_default(&ns);
+    hw_space hs;
+    assert_int_equal(hw_space_default(&hs), TD_OK);
+    const int32_t len = nn_genome_length(&ns);
+    int32_t *genes = malloc((size_t)len * sizeof *genes);
+    assert_non_null(genes);
+    hw_result r;
+    assert_int_equal(hw_result_init(&r, 1024), TD_OK);
+    fail_class cl[MAX_CLASSES];
+    int n_cl = 0, feasible = 0, failed = 0;
+    td_rng rng;
+    assert_int_equal(td_rng_init(&rng, 77), TD_OK);
+    for (int i = 0; i < 24; i++) {
+        nn_genome_random(&ns, &rng, genes);
+        nn_graph g;
+        assert_int_equal(nn_genome_decode(&ns, genes, &g), TD_OK);
+        hw_config cfg;
+        assert_int_equal(hw_preset("edge-8x16-int8", &cfg), TD_OK);
+        cfg.bits = 4 << (i % 4);
+        cfg.dataflow = (hw_dataflow)(i / 4 % 2);
+        cfg.l1_input_kib = cfg.l1_weight_kib = cfg.l1_acc_kib = 256;
+        cfg.clock_mhz = 200;
+        for (int32_t acc = 2 * cfg.bits; acc <= 96; acc++) {
+            cfg.acc_bits = acc;
+            assert_int_equal(hw_evaluate(&g, &cfg, &r), TD_OK);
+            if (r.violations.n)
+                continue;
+            feasible++;
+            int64_t nc = 0;
+            if (compile_pair(&g, &cfg, (uint64_t)i, &nc) != TD_OK) {
+                char pair[160];
+                snprintf(pair, sizeof pair, "net %d %s %d-bit acc %d", i,
+                         hw_dataflow_name(cfg.dataflow), cfg.bits, acc);
+                class_add(cl, &n_cl, td_error_message(), pair);
+                failed++;
+            }
+            break; /* the narrowest feasible width; wider ones only relax the check */
+        }
+        nn_graph_free(&g);
+    }
+    td_rng_free(&rng);
+    printf("rtl feasibility at the accumulator boundary: %d networks feasible at some width, "
+           "%d of them do not compile at the narrowest\n",
+           feasible, failed);
+    for (int i = 0; i < n_cl; i++)
+        printf("  class %d: %d x  e.g. %s\n", i + 1, cl[i].count, cl[i].example);
+    hw_result_free(&r);
+    free(genes);
+    assert_true(feasible > 0);
+    assert_int_equal(failed, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_feasible_compiles),
+        cmocka_unit_test(test_acc_boundary),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

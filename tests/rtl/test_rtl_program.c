@@ -126,11 +126,16 @@ static void test_gemm_errors(void **state)
     assert_non_null(strstr(td_error_message(), "upper clamp 8 outside [0, 7]"));
     g.hi = 7;
     g.k = 8;
-    int32_t xb[16] = {0}, wb[16] = {0};
+    int32_t xb[16] = {0}, wb[16];
+    for (int i = 0; i < 16; i++)
+        wb[i] = i == 5 ? -7 : 1;
     g.x = xb;
     g.w = wb;
     assert_int_equal(rtl_program_add_gemm(&p, &g, &out), TD_ERR_INFEASIBLE);
     assert_non_null(strstr(td_error_message(), "k = 8 needs 10 accumulator bits"));
+    /* all-ones weights (a global average pool): |sum| <= 8 * 2^3 fits 4 + 4 = 8 bits */
+    wb[5] = 1;
+    assert_int_equal(rtl_program_add_gemm(&p, &g, &out), TD_OK);
     g.k = 2;
     rq[1].shift = 0;
     assert_int_equal(rtl_program_add_gemm(&p, &g, &out), TD_ERR_CONFIG);
@@ -489,7 +494,7 @@ static void test_model_ref_cnn(void **state)
 static void test_model_genome(void **state)
 {
     (void)state;
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 5; i++) {
         char name[16];
         snprintf(name, sizeof name, "ops:%d", i);
         run_net(name, hw_make(2, 3, 8, 32, HW_DATAFLOW_WS, 16), 10 + (uint64_t)i);
@@ -497,6 +502,9 @@ static void test_model_genome(void **state)
         run_net(name, hw_make(1, 1, 32, 96, HW_DATAFLOW_WS, 8), 30 + (uint64_t)i);
         run_net(name, hw_make(5, 3, 16, 48, HW_DATAFLOW_OS, 32), 40 + (uint64_t)i);
     }
+    /* the GAP's all-ones reduction over 256 pixels at the narrowest accumulator it allows */
+    run_net("ops:4", hw_make(2, 3, 4, 13, HW_DATAFLOW_WS, 16), 50);
+    run_net("ops:4", hw_make(3, 2, 4, 13, HW_DATAFLOW_OS, 16), 51);
     rtl_hw edge = hw_make(8, 16, 8, 32, HW_DATAFLOW_WS, 1024); /* edge-8x16-int8's core */
     edge.x_depth = 2048;
     edge.acc_depth = 256;
