@@ -193,6 +193,17 @@ void hw_violation_format(const hw_violation *v, const hw_config *cfg, char *buf,
     case HW_VIOL_L1_WEIGHT:
     case HW_VIOL_L1_ACC: {
         const int i = v->kind - HW_VIOL_L1_INPUT;
+        if (v->kind == HW_VIOL_L1_ACC && v->layer[0]) { /* hw_config_check_pool */
+            snprintf(buf, size,
+                     "%s: the max-pool fused after layer '%s' needs %lld output-buffer lines "
+                     "of %lld bits (one window and its pooled pixel: %g %s; the core has at "
+                     "least 2 lines, a power of two), has %g (short by %g %s)",
+                     hw_violation_name(v->kind), v->layer,
+                     (long long)llround(v->required * 8192.0 / (double)line_bits[i]),
+                     (long long)line_bits[i], v->required, u, v->required - v->amount, v->amount,
+                     u);
+            break;
+        }
         snprintf(buf, size,
                  "%s: one %s tile needs %lld %s line%s of %lld bits (%g %s; the core has at "
                  "least 2 lines, a power of two), has %g (short by %g %s)",
@@ -205,6 +216,29 @@ void hw_violation_format(const hw_violation *v, const hw_config *cfg, char *buf,
         snprintf(buf, size, "%s: needs %g %s, has %g", hw_violation_name(v->kind), v->required, u,
                  v->required - v->amount);
     }
+}
+
+void hw_config_check_pool(const hw_config *cfg, int64_t pool_k, const char *layer,
+                          hw_violations *out)
+{
+    const double need = kib_for_lines(pool_k * pool_k + 1, (int64_t)cfg->cols * cfg->acc_bits);
+    const double have = cfg->l1_acc_kib;
+    if (have >= need)
+        return;
+    for (size_t i = 0; i < out->n; i++) {
+        hw_violation *v = &out->v[i];
+        if (v->kind != HW_VIOL_L1_ACC)
+            continue;
+        if (need > v->required) { /* one entry per kind: the larger requirement */
+            out->total -= v->amount / v->required;
+            v->amount = need - have;
+            v->required = need;
+            snprintf(v->layer, sizeof v->layer, "%s", layer ? layer : "?");
+            out->total += v->amount / need;
+        }
+        return;
+    }
+    viol_add(out, HW_VIOL_L1_ACC, need, have, layer ? layer : "?");
 }
 
 /* ------------------------------------------------------------------ validation */

@@ -102,6 +102,14 @@ void hw_violation_format(const hw_violation *v, const hw_config *cfg, char *buf,
 void hw_config_check(const hw_config *cfg, const hw_tech_table *t, int64_t max_k,
                      const char *max_k_layer, hw_violations *out);
 
+/* The max-pool the RTL compiler fuses after layer `layer` (pool_k x pool_k windows) needs at
+ * least one window and its pooled pixel in the output buffer (as deep as the accumulator
+ * buffer): a column strip of one pooled pixel (rtl_pool_strips_plan), pool_k^2 + 1 lines.
+ * Raises the l1_acc_kib violation to that need when the buffer is shallower (the core cannot
+ * max-pool from external memory); hw_violation_format then names the layer. */
+void hw_config_check_pool(const hw_config *cfg, int64_t pool_k, const char *layer,
+                          hw_violations *out);
+
 /* Derived sizes. */
 static inline int64_t hw_config_macs(const hw_config *c)
 {
