@@ -647,8 +647,7 @@ td_status rtl_program_emit_gemm(rtl_program *p, const rtl_gemm_plan *g)
         if (band < 1) {
             /* Not even one pooled row of the whole map width fits: column strips. */
             rtl_pool_strips ps;
-            if (!rtl_pool_strips_plan(g->pool_k, g->pool_s, g->map_h, g->map_w, hw->out_depth,
-                                      &ps))
+            if (!rtl_pool_strips_plan(g->pool_k, g->pool_s, g->map_h, g->map_w, hw->out_depth, &ps))
                 return td_fail(TD_ERR_INFEASIBLE,
                                "rtl gemm: the fused max-pool needs %d map rows of %d pixels and "
                                "one pooled pixel in the output buffer (out_depth %lld)",
