@@ -247,8 +247,8 @@ td_status run_array_layer(System &sys, NetCtx &cx, int32_t i, bool relu, bool ou
     for (int64_t gi = 0; gi < G && st == TD_OK; gi++) {
         std::vector<int32_t> &X = xs[(size_t)gi], &W = wsv[(size_t)gi];
         X.assign((size_t)(M * K), 0);
-        if (n->op == NN_OP_FC || gap) {
-            for (int64_t k = 0; k < K; k++)
+        if (n->op == NN_OP_FC || gap) { // fc: one row of C*H*W; gap: C rows of H*W (CHW)
+            for (int64_t k = 0; k < M * K; k++)
                 X[(size_t)k] = in.v[(size_t)k];
         } else {
             const int64_t cg = in.s.c / G, kh = n->k_h, kw = n->k_w;
@@ -436,7 +436,7 @@ td_status run_array_layer(System &sys, NetCtx &cx, int32_t i, bool relu, bool ou
 // on the core. The compiler's one-layer program reads both operands from its input; the B
 // loads are pointed at a second tensor placed after it. Values: nn_requantize_add.
 td_status run_add_layer(System &sys, NetCtx &cx, int32_t i, const Act &a, const Act &a2, Act &out,
-                        bool out_onchip, sim_layer *L)
+                        bool out_onchip, sim_layer *L, const nn_qlayer *ql = nullptr)
 {
     const nn_node *n = &cx.g->nodes[i];
     const rtl_hw &hw = sys.hw;
@@ -450,10 +450,11 @@ td_status run_add_layer(System &sys, NetCtx &cx, int32_t i, const Act &a, const 
     l.src[0] = l.src[1] = -1;
     l.in = l.conv_out = l.out = s;
     l.stride = l.groups = 1;
-    l.wt.mult_a = l.wt.mult_b = 1u << 30;
-    l.wt.shift = 31;
-    l.wt.lo = qmin;
-    l.wt.hi = qmax;
+    l.wt.mult_a = ql ? ql->mult_a : 1u << 30;
+    l.wt.mult_b = ql ? ql->mult_b : 1u << 30;
+    l.wt.shift = ql ? ql->shift : 31;
+    l.wt.lo = ql ? ql->lo : qmin;
+    l.wt.hi = ql ? ql->hi : qmax;
     rtl_program p;
     td_status st = rtl_program_init(&p, &hw);
     if (st != TD_OK)
@@ -514,8 +515,9 @@ td_status run_add_layer(System &sys, NetCtx &cx, int32_t i, const Act &a, const 
     rtl_net_read_act(&p, &mem, io->out_addr[0], s, out.v.data());
     L->values_match = true;
     for (int64_t k = 0; k < el; k++) {
-        const int32_t want = (int32_t)nn_requantize_add(a.v[(size_t)k], 1u << 30, a2.v[(size_t)k],
-                                                        1u << 30, 31, qmin, qmax);
+        const int32_t want =
+            (int32_t)nn_requantize_add(a.v[(size_t)k], l.wt.mult_a, a2.v[(size_t)k], l.wt.mult_b,
+                                       l.wt.shift, l.wt.lo, l.wt.hi);
         if (out.v[(size_t)k] != want) {
             if (L->values_match && cx.r->first_mismatch[0] == '\0')
                 snprintf(cx.r->first_mismatch, sizeof cx.r->first_mismatch,
@@ -605,7 +607,12 @@ void run_qnet_job(System &sys, NetCtx &cx)
         const bool out_on = i != nq - 1 && packed(y_el, b) <= sys.l2_bytes / 2;
         L->input_onchip = a.onchip;
         L->output_onchip = out_on;
-        if (ql->op == NN_QOP_CONV || ql->op == NN_QOP_FC) {
+        if (ql->op == NN_QOP_ADD) { // the compiled ADD program, the model's scales
+            const Act &a2 = ql->in[1] < 0 ? input : acts[(size_t)ql->in[1]];
+            cx.st = run_add_layer(sys, cx, node, a, a2, o, out_on, L, ql);
+            if (cx.st != TD_OK)
+                break;
+        } else if (ql->op == NN_QOP_CONV || ql->op == NN_QOP_FC || ql->op == NN_QOP_GAP) {
             L->on_array = true;
             cx.st = run_array_layer(sys, cx, node, false, out_on, a, o, ql, L, ql->out_shape);
             if (cx.st != TD_OK)
@@ -781,8 +788,9 @@ void run_net_job(System &sys, NetCtx &cx)
             if (cx.st != TD_OK)
                 break;
         } else {
-            // The vector unit: pooling, residual add, global average pool, a lone ReLU or
-            // batch norm (identity on the integer path). Values by the integer contract.
+            // The behavioural vector unit: what the RTL compiler does not lower (an average
+            // pool, a max-pool it cannot fuse), a lone ReLU or batch norm (identity on the
+            // integer path). Values by the integer contract.
             const Act &a = acts[(size_t)n->inputs[0]];
             Act &o = acts[(size_t)end];
             o.s = n->out;
@@ -817,28 +825,6 @@ void run_net_job(System &sys, NetCtx &cx)
                         }
                 if (n->op == NN_OP_AVGPOOL)
                     requants = y_el;
-            } else if (n->op == NN_OP_GLOBAL_AVGPOOL) {
-                ops = in_el;
-                requants = y_el;
-                const int64_t hw = a.s.h * a.s.w;
-                nn_requant rq;
-                nn_requant_from_real(1.0 / (double)hw, &rq);
-                for (int64_t c = 0; c < a.s.c; c++) {
-                    nn_acc_t s = 0;
-                    for (int64_t k = 0; k < hw; k++)
-                        s += a.v[(size_t)(c * hw + k)];
-                    o.v[(size_t)c] = (int32_t)nn_requantize(s, rq, qmin, qmax);
-                }
-            } else if (n->op == NN_OP_ADD) {
-                const Act &a2 = acts[(size_t)n->inputs[1]];
-                requants = 2 * y_el;
-                if (a2.onchip)
-                    l2_in += packed(in_el, b);
-                else
-                    in_bytes += packed(in_el, b);
-                for (int64_t k = 0; k < y_el; k++)
-                    o.v[(size_t)k] = (int32_t)nn_requantize_add(
-                        a.v[(size_t)k], 1u << 30, a2.v[(size_t)k], 1u << 30, 31, qmin, qmax);
             } else { // relu / relu6 / batch norm on their own
                 const bool clamp = n->op != NN_OP_BATCHNORM;
                 for (int64_t k = 0; k < y_el; k++)
