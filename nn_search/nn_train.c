@@ -438,11 +438,19 @@ static void qat_activation(const nn_net *net, size_t node, float *y, int64_t cou
     }
 }
 
+static const float *forward_from_input(nn_net *net, int64_t n, bool train);
+
 const float *nn_net_forward(nn_net *net, const float *x_host, int64_t n, bool train)
+{
+    net->be->upload(net->layers[0].y, x_host, (size_t)(n * net->layers[0].out_size));
+    return forward_from_input(net, n, train);
+}
+
+/* The forward pass from the batch already in layers[0].y. */
+static const float *forward_from_input(nn_net *net, int64_t n, bool train)
 {
     const nn_backend *be = net->be;
     const nn_graph *g = &net->g;
-    be->upload(net->layers[0].y, x_host, (size_t)(n * net->layers[0].out_size));
     bool fq = net->qat_bits && net->qat_calibrated;
     if (fq)
         qat_activation(net, 0, net->layers[0].y, n * net->layers[0].out_size);
@@ -536,8 +544,8 @@ double nn_net_backward(nn_net *net, const int32_t *labels, int64_t n, int64_t *c
             break;
         case NN_OP_MAXPOOL:
             if (dx)
-                be->maxpool_backward(dx, L->dy, L->argmax, n, nd->in.c, nd->in.h, nd->in.w,
-                                     nd->k_h, nd->stride, nd->pad);
+                be->maxpool_backward(dx, L->dy, L->argmax, n, nd->in.c, nd->in.h, nd->in.w, nd->k_h,
+                                     nd->stride, nd->pad);
             break;
         case NN_OP_AVGPOOL:
             if (dx)
@@ -692,6 +700,15 @@ td_status nn_net_train(nn_net *net, const nn_dataset *train, const nn_dataset *v
     }
     for (int64_t i = 0; i < train->n; i++)
         perm[i] = i;
+    /* a device backend keeps the training set resident when it fits: batches are then made
+     * on the device (bit-identical to nn_batch_fill's) and only indices cross */
+    void *resident = NULL;
+    if (net->be->dataset_upload && net->be->batch_fill && !net->qat_bits) {
+        resident = net->be->dataset_upload(train);
+        if (!resident)
+            td_log_info("network '%s': the training set stays on the host (%s)", net->g.name,
+                        td_error_message());
+    }
     double t0 = td_now_s(), train_total_s = 0;
     int64_t sched_step = 0; /* the schedule restarts per call; net->step counts all steps */
     const nn_backend *be = net->be;
@@ -712,11 +729,19 @@ td_status nn_net_train(nn_net *net, const nn_dataset *train, const nn_dataset *v
             if (net->qat_bits && (s / B) % NN_QAT_RECALIB_STEPS == 0 &&
                 (st = nn_net_qat_calibrate(net, train, norm, net->qat_calib_images)) != TD_OK)
                 break;
-            nn_batch_fill(x, y, train, perm + s, m, norm, &r->augment, &rng);
-            nn_net_forward(net, x, m, true);
+            if (resident) {
+                net->be->batch_fill(net->layers[0].y, y, resident, train, perm + s, m, norm,
+                                    &r->augment, &rng);
+                forward_from_input(net, m, true);
+            } else {
+                nn_batch_fill(x, y, train, perm + s, m, norm, &r->augment, &rng);
+                nn_net_forward(net, x, m, true);
+            }
             int64_t c = 0;
             double loss = nn_net_backward(net, y, m, &c);
             if (!isfinite(loss)) {
+                if (resident)
+                    net->be->dataset_free(resident);
                 td_rng_free(&rng);
                 free(x);
                 free(y);
@@ -763,6 +788,8 @@ td_status nn_net_train(nn_net *net, const nn_dataset *train, const nn_dataset *v
             on_epoch(ctx, &es);
     }
     out->wall_s = td_now_s() - t0;
+    if (resident)
+        net->be->dataset_free(resident);
     td_rng_free(&rng);
     free(x);
     free(y);

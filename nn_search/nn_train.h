@@ -77,6 +77,14 @@ typedef struct nn_backend {
     /* logits on the device, labels on the host; dlogits overwritten */
     double (*softmax_xent)(float *dlogits, int64_t *correct, const float *logits,
                            const int32_t *labels, int64_t n, int64_t classes);
+    /* optional (NULL on the CPU): the training set resident on the device. dataset_upload
+     * returns a handle, or NULL when it does not fit (the engine then keeps the host path);
+     * batch_fill is nn_batch_fill into device memory from it (same rng draws, same values) */
+    void *(*dataset_upload)(const nn_dataset *ds);
+    void (*dataset_free)(void *handle);
+    void (*batch_fill)(float *x_dev, int32_t *y, void *handle, const nn_dataset *ds,
+                       const int64_t *idx, int64_t n, const nn_norm *norm, const nn_augment *aug,
+                       td_rng *rng);
     /* optimizers over n parameters; decay is a per-parameter 0/1 mask (weights decay, batch
      * norm parameters and biases do not) */
     void (*sgd_step)(float *p, float *vel, const float *g, const float *decay, int64_t n, float lr,

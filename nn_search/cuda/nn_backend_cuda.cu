@@ -1465,6 +1465,34 @@ static void cu_maxpool_backward(float *dx, const float *dy, const int32_t *argma
     LAUNCH_CHECK(c);
 }
 
+/* Table entries of the resident training set (engine hook 3, docs/cuda.md). */
+static void *cu_dataset_upload_h(const nn_dataset *ds)
+{
+    nn_cuda_dataset *dd = (nn_cuda_dataset *)calloc(1, sizeof *dd);
+    if (!dd)
+        return NULL;
+    if (nn_cuda_dataset_upload(dd, ds, 0) != TD_OK) {
+        free(dd);
+        return NULL;
+    }
+    return dd;
+}
+
+static void cu_dataset_free_h(void *h)
+{
+    if (!h)
+        return;
+    nn_cuda_dataset_free((nn_cuda_dataset *)h);
+    free(h);
+}
+
+static void cu_batch_fill_h(float *x_dev, int32_t *y, void *h, const nn_dataset *ds,
+                            const int64_t *idx, int64_t n, const nn_norm *norm,
+                            const nn_augment *aug, td_rng *rng)
+{
+    nn_cuda_batch_fill(x_dev, y, (const nn_cuda_dataset *)h, ds, idx, n, norm, aug, rng);
+}
+
 /* The convolutions keep their im2col workspace per thread (cu_ctx); the engine's `work`
  * buffer is unused here, so it asks for one float. */
 static size_t cu_conv_work_floats(const nn_conv_dims *d, int threads)
@@ -1629,6 +1657,9 @@ static void cu_table_fill(void)
     cuda_backend.maxpool_forward = cu_maxpool_forward;
     cuda_backend.maxpool_backward = cu_maxpool_backward;
     cuda_backend.conv_work_floats = cu_conv_work_floats;
+    cuda_backend.dataset_upload = cu_dataset_upload_h;
+    cuda_backend.dataset_free = cu_dataset_free_h;
+    cuda_backend.batch_fill = cu_batch_fill_h;
     cuda_backend.avgpool_forward = cu_avgpool_forward;
     cuda_backend.avgpool_backward = cu_avgpool_backward;
     cuda_backend.gap_forward = cu_gap_forward;
