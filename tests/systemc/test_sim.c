@@ -385,6 +385,126 @@ static void test_trained_integer_model(void **state)
     nn_graph_free(&g);
 }
 
+/* A trained model's residual add and global average pool run on the core as the RTL compiler
+ * lowers them (the ADD program with the model's multipliers, shift and clamp; the GAP as an
+ * all-ones GEMM with its rq_pool) and equal nn_qmodel_infer_ref layer by layer; hw_model maps
+ * both the same way, so each layer's cycles differ from hw_model's by DRAM timing only. */
+static void test_trained_add_gap(void **state)
+{
+    (void)state;
+    nn_graph g;
+    int32_t x = 0, y;
+    assert_int_equal(nn_graph_init(&g, "tiny2", (nn_shape){2, 6, 6}, 5), TD_OK);
+    assert_int_equal(nn_graph_add_conv(&g, &x, x, "c1", 4, 3, 1, 1, 1, true), TD_OK);
+    assert_int_equal(nn_graph_add_relu(&g, &x, x, "r1", false), TD_OK);
+    assert_int_equal(nn_graph_add_add(&g, &y, x, x, "add"), TD_OK);
+    assert_int_equal(nn_graph_add_global_avgpool(&g, &y, y, "gap"), TD_OK);
+    assert_int_equal(nn_graph_add_fc(&g, &y, y, "fc", 5, true), TD_OK);
+    static int32_t w1[4 * 18], w2[5 * 4];
+    static nn_acc_t b1[4], b2[5];
+    static nn_requant rq1[4], rq2[5], rqp[1];
+    for (int i = 0; i < 4 * 18; i++)
+        w1[i] = (i * 29) % 255 - 127;
+    for (int i = 0; i < 5 * 4; i++)
+        w2[i] = (i * 41) % 255 - 127;
+    for (int i = 0; i < 4; i++) {
+        b1[i] = 1000 * i - 1500;
+        assert_int_equal(nn_requant_from_real(0.003 + 0.001 * i, &rq1[i]), TD_OK);
+    }
+    for (int i = 0; i < 5; i++) {
+        b2[i] = -700 * i;
+        assert_int_equal(nn_requant_from_real(0.01 + 0.002 * i, &rq2[i]), TD_OK);
+    }
+    assert_int_equal(nn_requant_from_real(2.0 / 36.0, &rqp[0]), TD_OK);
+    uint32_t ma, mb;
+    int32_t sh;
+    assert_int_equal(nn_requant_add_from_real(0.7, 0.45, &ma, &mb, &sh), TD_OK);
+    nn_qlayer L[4];
+    memset(L, 0, sizeof L);
+    L[0] = (nn_qlayer){.op = NN_QOP_CONV,
+                       .name = "c1",
+                       .node = 2,
+                       .in = {-1, -1},
+                       .in_shape = {2, 6, 6},
+                       .out_shape = {4, 6, 6},
+                       .k = 3,
+                       .stride = 1,
+                       .pad = 1,
+                       .groups = 1,
+                       .out_channels = 4,
+                       .w = w1,
+                       .bias = b1,
+                       .rq = rq1,
+                       .lo = 0,
+                       .hi = 127};
+    L[1] = (nn_qlayer){.op = NN_QOP_ADD,
+                       .name = "add",
+                       .node = 3,
+                       .in = {0, 0},
+                       .in_shape = {4, 6, 6},
+                       .out_shape = {4, 6, 6},
+                       .mult_a = ma,
+                       .mult_b = mb,
+                       .shift = sh,
+                       .lo = -128,
+                       .hi = 127};
+    L[2] = (nn_qlayer){.op = NN_QOP_GAP,
+                       .name = "gap",
+                       .node = 4,
+                       .in = {1, -1},
+                       .in_shape = {4, 6, 6},
+                       .out_shape = {4, 1, 1},
+                       .rq_pool = rqp,
+                       .n_rq_pool = 1,
+                       .lo = -128,
+                       .hi = 127};
+    L[3] = (nn_qlayer){.op = NN_QOP_FC,
+                       .name = "fc",
+                       .node = 5,
+                       .in = {2, -1},
+                       .in_shape = {4, 1, 1},
+                       .out_shape = {5, 1, 1},
+                       .k = 1,
+                       .stride = 1,
+                       .groups = 1,
+                       .out_channels = 5,
+                       .w = w2,
+                       .bias = b2,
+                       .rq = rq2,
+                       .lo = -128,
+                       .hi = 127};
+    nn_qmodel q = {.bits = 8,
+                   .input = {2, 6, 6},
+                   .classes = 5,
+                   .s_input = 1.0,
+                   .layers = L,
+                   .n_layers = 4,
+                   .acc_bits = 24};
+    hw_config cfg;
+    assert_int_equal(hw_preset("edge-8x16-int8", &cfg), TD_OK);
+    sim_options o;
+    sim_options_default(&o);
+    o.qmodel = &q;
+    sim_result r;
+    assert_int_equal(sim_run_net(&g, &cfg, &o, &r), TD_OK);
+    if (!r.values_match)
+        fprintf(stderr, "%s\n", r.first_mismatch);
+    assert_true(r.values_match);
+    assert_int_equal(r.n_layers, 4);
+    assert_string_equal(r.layers[2].name, "gap");
+    assert_true(r.layers[2].on_array);
+    hw_result h;
+    assert_int_equal(hw_result_init(&h, g.n_nodes), TD_OK);
+    assert_int_equal(hw_evaluate(&g, &cfg, &h), TD_OK);
+    /* the add: ADD_CFG + ADD of 36 lines (one chunk) in both */
+    assert_int_equal(r.layers[1].vector_cycles, h.layers[3].vector_cycles);
+    /* the gap: the same GEMM's array commands */
+    assert_int_equal(r.layers[2].compute_cycles, h.layers[4].compute_cycles);
+    hw_result_free(&h);
+    sim_result_free(&r);
+    nn_graph_free(&g);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -462,6 +582,7 @@ int main(void)
         cmocka_unit_test(test_new_ops_twin_equals_rtl),
         cmocka_unit_test(test_energy_from_counters),
         cmocka_unit_test(test_trained_integer_model),
+        cmocka_unit_test(test_trained_add_gap),
         cmocka_unit_test(test_errors),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
