@@ -35,7 +35,7 @@ const td_cfg_key cs_config_keys[] = {
      DEFAULT_FIDELITY, 0, 0,
      "hardware numbers per candidate: hw_model, the SystemC model (twin core), or hw_model with "
      "each generation's front re-scored by SystemC (docs/search.md)"},
-    {"search.workers", TD_CFG_INT, 1, 4096, NULL, "1", 0, 0, "local evaluation processes (-j)"},
+    {"search.workers", TD_CFG_INT, 1, 4096, NULL, "2", 0, 0, "local evaluation processes (-j)"},
     {"search.eval_timeout_s", TD_CFG_FLOAT, 1, 1e6, NULL, "900.0", 0, 0,
      "an evaluation running longer fails with a timeout"},
     {"search.crossover_prob", TD_CFG_FLOAT, 0, 1, NULL, "0.9", 0, 0, "crossover probability"},

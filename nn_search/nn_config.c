@@ -25,7 +25,7 @@ const td_cfg_key nn_config_keys[] = {
     {"space.net.residual", TD_CFG_BOOL, 0, 0, NULL, "true", 0, 0,
      "allow residual connections where shapes match"},
     {"train.device", TD_CFG_ENUM, 0, 0, "cpu|cuda", "cpu", 0, 0, "training backend"},
-    {"train.threads", TD_CFG_INT, 1, 256, NULL, "2", 0, 0, "CPU threads per training"},
+    {"train.threads", TD_CFG_INT, 1, 256, NULL, "1", 0, 0, "CPU threads per training"},
     {"train.images", TD_CFG_INT, 100, 60000, NULL, "5000", 0, 0,
      "training images per proxy evaluation"},
     {"train.epochs", TD_CFG_INT, 1, 1000, NULL, "1", 0, 0, "proxy training epochs"},
