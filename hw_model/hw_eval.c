@@ -592,7 +592,8 @@ td_status hw_evaluate_with(const nn_graph *g, const hw_config *cfg, const hw_tec
         for (int32_t k = 0; k < g->nodes[i].n_inputs; k++)
             if (g->nodes[i].inputs[k] >= 0 && consumers[g->nodes[i].inputs[k]] < 2)
                 consumers[g->nodes[i].inputs[k]]++;
-    int32_t pool_pending = -1; /* the max-pool fused into the last conv */
+    int32_t pool_pending = -1;                /* the max-pool fused into the last conv */
+    int32_t unfit_pool = -1, unfit_conv = -1; /* the largest max-pool with no room to fuse */
     for (int32_t i = 0; i < (int32_t)g->n_nodes; i++) {
         const nn_node *n = &g->nodes[i];
         hw_layer_result *l = &layers[i];
@@ -640,8 +641,13 @@ td_status hw_evaluate_with(const nn_graph *g, const hw_config *cfg, const hw_tec
             int32_t out_node = i;
             const int32_t pj = op == NN_OP_CONV ? fused_pool_of(g, i, consumers) : -1;
             int32_t pj_unfit = -1;
-            if (pj >= 0 && !pool_fits(&d.core, n, &g->nodes[pj]))
+            if (pj >= 0 && !pool_fits(&d.core, n, &g->nodes[pj])) {
                 pj_unfit = pj; /* the compiler refuses the fusion: see pool_fits */
+                if (unfit_pool < 0 || g->nodes[pj].k_h > g->nodes[unfit_pool].k_h) {
+                    unfit_pool = pj; /* a violation (hw_config_check_pool) */
+                    unfit_conv = i;
+                }
+            }
             if (pj >= 0 && pj_unfit != pj) {
                 const nn_node *pn = &g->nodes[pj];
                 sp.pool_k = pn->k_h;
@@ -654,8 +660,17 @@ td_status hw_evaluate_with(const nn_graph *g, const hw_config *cfg, const hw_tec
             }
             l->out_onchip = out_node != last && out_bytes <= d.l2_bytes / 2;
             e_pj = eval_array(&d, cfg->dataflow, &sp, in_on, l->out_onchip, l, &eb);
-            if (op != NN_OP_GLOBAL_AVGPOOL && l->gemm_k > max_k) {
-                max_k = l->gemm_k;
+            /* a GAP's all-ones column needs bits + bitlen(H*W) accumulator bits (the RTL
+             * compiler's bound, docs/rtl.md): as much as a reduction of 2^(bitlen - bits) */
+            int64_t k_need = l->gemm_k;
+            if (op == NN_OP_GLOBAL_AVGPOOL) {
+                int len = 0;
+                while (len < 62 && ((int64_t)1 << len) <= l->gemm_k)
+                    len++;
+                k_need = len > cfg->bits ? (int64_t)1 << (len - cfg->bits) : 1;
+            }
+            if (k_need > max_k) {
+                max_k = k_need;
                 max_k_node = i;
             }
             break;
@@ -713,6 +728,9 @@ td_status hw_evaluate_with(const nn_graph *g, const hw_config *cfg, const hw_tec
         free(consumers);
     hw_config_check(cfg, tech, max_k, max_k_node >= 0 ? g->nodes[max_k_node].name : NULL,
                     &r->violations);
+    if (unfit_pool >= 0)
+        hw_config_check_pool(cfg, g->nodes[unfit_pool].k_h, g->nodes[unfit_conv].name,
+                             &r->violations);
     return TD_OK;
 }
 

@@ -9,6 +9,7 @@
 #include "hw_space.h"
 #include "nn_space.h"
 #include "rtl_net.h"
+#include "rtl_testgen.h"
 
 #include <ctype.h>
 #include <setjmp.h>
@@ -198,11 +199,90 @@ static void test_acc_boundary(void **state)
     assert_int_equal(failed, 0);
 }
 
+/* A global average pool that sets the accumulator width (ops:4: conv 1x1 on 1x16x16, GAP over
+ * 256 pixels, fc over 3): at every width from 2*bits, hw_model feasible => compiles. */
+static void test_gap_acc(void **state)
+{
+    (void)state;
+    td_rng rng;
+    assert_int_equal(td_rng_init(&rng, 5), TD_OK);
+    rtl_net_case *nc = malloc(sizeof *nc);
+    assert_non_null(nc);
+    assert_int_equal(rtl_net_case_init(nc, "ops:4", 4, &rng), TD_OK);
+    hw_config cfg;
+    assert_int_equal(hw_preset("edge-8x16-int8", &cfg), TD_OK);
+    cfg.bits = 4;
+    cfg.clock_mhz = 200;
+    hw_result r;
+    assert_int_equal(hw_result_init(&r, 64), TD_OK);
+    int feasible = 0;
+    for (int32_t acc = 8; acc <= 20; acc++) {
+        cfg.acc_bits = acc;
+        assert_int_equal(hw_evaluate(&nc->g, &cfg, &r), TD_OK);
+        int64_t n_cmds = 0;
+        td_status st = compile_pair(&nc->g, &cfg, 3, &n_cmds);
+        if (r.violations.n == 0 && st != TD_OK)
+            fail_msg("acc_bits %d: hw_model feasible, compiler: %s", acc, td_error_message());
+        if (r.violations.n == 0)
+            feasible++;
+        if (acc == 12) { /* the GAP needs 4 + bitlen(256) = 13 bits */
+            assert_int_not_equal(st, TD_OK);
+            assert_true(r.violations.n > 0 && r.violations.v[0].kind == HW_VIOL_ACC_BITS);
+            char msg[512];
+            hw_violation_format(&r.violations.v[0], &cfg, msg, sizeof msg);
+            assert_non_null(strstr(msg, "acc_bits: needs 13 bits for layer 'gap', has 12"));
+        }
+    }
+    assert_int_equal(feasible, 20 - 13 + 1);
+    hw_result_free(&r);
+    rtl_net_case_free(nc);
+    free(nc);
+    td_rng_free(&rng);
+}
+
+/* An output buffer shallower than one 2x2 window and its pooled pixel (5 lines): the core
+ * cannot run the stem's max-pool at all (not even in 1-pixel column strips, and it cannot pool
+ * from external memory), so hw_model must call the design infeasible, naming the layer. */
+static void test_pool_room(void **state)
+{
+    (void)state;
+    nn_graph g;
+    assert_int_equal(rtl_net_genome_graph(&g, 23), TD_OK);
+    hw_config cfg;
+    assert_int_equal(hw_preset("edge-8x16-int8", &cfg), TD_OK);
+    cfg.rows = 2;
+    cfg.cols = 64;
+    cfg.acc_bits = 96;
+    cfg.l1_acc_kib = 3; /* 3 KiB of 6144-bit lines: 4 lines */
+    cfg.clock_mhz = 200;
+    hw_result r;
+    assert_int_equal(hw_result_init(&r, 1024), TD_OK);
+    assert_int_equal(hw_evaluate(&g, &cfg, &r), TD_OK);
+    int64_t nc = 0;
+    assert_int_equal(compile_pair(&g, &cfg, 1, &nc), TD_ERR_INFEASIBLE);
+    assert_non_null(strstr(td_error_message(), "the fused max-pool needs 2 map rows of 2 pixels"));
+    assert_int_equal(r.violations.n, 1);
+    assert_int_equal(r.violations.v[0].kind, HW_VIOL_L1_ACC);
+    char msg[512];
+    hw_violation_format(&r.violations.v[0], &cfg, msg, sizeof msg);
+    assert_non_null(strstr(msg, "l1_acc_kib: the max-pool fused after layer 'stem.conv' needs 8 "
+                                "output-buffer lines of 6144 bits"));
+    assert_non_null(strstr(msg, "has 3 (short by 3 KiB)"));
+    cfg.l1_acc_kib = 6; /* 8 lines: 1-pixel column strips */
+    assert_int_equal(hw_evaluate(&g, &cfg, &r), TD_OK);
+    assert_int_equal(r.violations.n, 0);
+    assert_int_equal(compile_pair(&g, &cfg, 1, &nc), TD_OK);
+    hw_result_free(&r);
+    nn_graph_free(&g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_feasible_compiles),
         cmocka_unit_test(test_acc_boundary),
+        cmocka_unit_test(test_gap_acc),
+        cmocka_unit_test(test_pool_room),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
