@@ -722,11 +722,24 @@ static td_status evaluate_batch(void *ctx, const cs_problem *p, cs_candidate **c
         }
         double t0 = td_now_s();
         td_status es;
-        if (sims && !sims[i].ran)
-            es = td_fail(TD_ERR_UNSUPPORTED, "systemc: %s", sims[i].error);
-        else
+        if (sims && !sims[i].ran) {
+            /* The RTL core cannot take the design. If hw_model already finds the accelerator
+             * infeasible (e.g. an accumulator narrower than twice the operands), that is the
+             * answer: keep the analytical numbers with their violation, so selection sees a
+             * constraint violation rather than a failure. Otherwise the two models disagree
+             * and the evaluation fails with the simulation's reason. */
+            es = score_candidate(cs, c, facc[i], iacc[i], have[i], NULL, &metrics[i]);
+            if (es == TD_OK && c->viol[CS_CON_HW] > 0) {
+                json_object_set_new(metrics[i], "systemc_failure", json_string(sims[i].error));
+            } else {
+                json_decref(metrics[i]);
+                metrics[i] = NULL;
+                es = td_fail(TD_ERR_UNSUPPORTED, "systemc: %s", sims[i].error);
+            }
+        } else {
             es = score_candidate(cs, c, facc[i], iacc[i], have[i], sims ? &sims[i] : NULL,
                                  &metrics[i]);
+        }
         if (es != TD_OK)
             cs_candidate_set_failed(c, p, td_error_message());
         cs->current_wall_s = td_now_s() - t0 + (sim_wall ? sim_wall[i] : 0);

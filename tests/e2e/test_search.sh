@@ -135,6 +135,21 @@ PY
 "$T" search -o "$tmp/v" "${SMALL[@]}" --set search.val_images=500 >/dev/null 2>"$tmp/v.err"
 [ $? -eq 1 ] && grep -q "key 'search.val_images': 500 validation images scored per evaluation, but key 'data.val_images' (--set) holds only 128" "$tmp/v.err" && [ ! -e "$tmp/v" ] \
   && ok "search.val_images > data.val_images refused" || { bad "val_images check"; cat "$tmp/v.err"; }
+# systemc fidelity with accumulators narrower than twice the operands: the RTL core cannot
+# take such a design and hw_model finds it infeasible, so it is an infeasible evaluation with
+# hw_model's violation (and the simulation's reason), not a failed one.
+"$T" search -o "$tmp/nacc" "${SMALL[@]}" --set search.fidelity=systemc --set search.generations=1 \
+  --set space.hw.bits=[16] --set space.hw.acc_bits=[16,24] >/dev/null 2>"$tmp/nacc.err"
+python3 - "$tmp/nacc/archive.sqlite" <<'PY' && ok "systemc: hw-infeasible designs are violations, not failures" || { bad "narrow accumulators under systemc"; cat "$tmp/nacc.err"; }
+import json, sqlite3, sys
+rows = sqlite3.connect(sys.argv[1]).execute(
+    "select status, violation, metrics from evaluations where fidelity='systemc'").fetchall()
+assert len(rows) == 4, rows
+for status, viol, m in rows:
+    m = json.loads(m)
+    assert status == "ok" and viol > 0, (status, viol)
+    assert "acc_bits" in m["systemc_failure"] and m["fidelity"] == "analytical", m
+PY
 # An existing run directory is refused, pointing at --resume.
 "$T" search -o "$tmp/a" "${SMALL[@]}" >/dev/null 2>"$tmp/c.err"
 grep -q "already holds a run; continue it with --resume" "$tmp/c.err" && ok "existing run refused" || bad "existing run not refused"
