@@ -55,23 +55,10 @@ void sim_options_default(sim_options *o)
     o->params = sim_params_default();
 }
 
+/* The core the compiler builds for cfg: one rule, rtl_hw_from_config (rtl_templates). */
 td_status sim_rtl_hw_from_config(const hw_config *cfg, rtl_hw *out)
 {
-    rtl_hw hw;
-    hw.rows = cfg->rows;
-    hw.cols = cfg->cols;
-    hw.bits = cfg->bits;
-    hw.acc_bits = cfg->acc_bits;
-    hw.dataflow = cfg->dataflow;
-    hw.x_depth = hw_timing_l1_lines(cfg->l1_input_kib, (int64_t)cfg->rows * cfg->bits);
-    hw.w_depth = hw_timing_l1_lines(cfg->l1_weight_kib, (int64_t)cfg->cols * cfg->bits);
-    hw.acc_depth = hw_timing_l1_lines(cfg->l1_acc_kib, (int64_t)cfg->cols * cfg->acc_bits);
-    hw.out_depth = hw.acc_depth;
-    td_status st = rtl_hw_check(&hw);
-    if (st != TD_OK)
-        return td_fail_context(st, "accelerator '%s': ", cfg->name);
-    *out = hw;
-    return TD_OK;
+    return rtl_hw_from_config(cfg, out);
 }
 
 void sim_counters_add(sim_counters *dst, const sim_counters *src)
