@@ -15,12 +15,14 @@ grep -q "continue with tandem search --resume" "$tmp/s.err" && ok "stop message 
 python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['new_evaluations'] == $want_n - 5, d['new_evaluations']" "$tmp/s.json" && ok "resume evaluated only the missing ones" || bad "resume re-evaluated finished work"
 [ "$(front_of "$tmp/s")" = "$want_front" ] && ok "resumed front equals uninterrupted" || bad "resumed front differs"
 [ "$(count_of "$tmp/s")" = "$want_n" ] && ok "resumed evaluation count" || bad "resumed count $(count_of "$tmp/s") want $want_n"
-# 2. SIGKILL at a moment the run chooses: as soon as 3 evaluations are committed.
-"$T" search -o "$tmp/k" "${SMALL[@]}" >/dev/null 2>&1 &
+# 2. SIGKILL at a moment the run chooses: as soon as 3 evaluations are committed. One
+# worker (-j 1; fronts are identical for any -j) so that the rest of this tiny search takes
+# longer than the polling interval: with the default two workers it could finish first.
+"$T" search -o "$tmp/k" "${SMALL[@]}" -j 1 >/dev/null 2>&1 &
 pid=$!
-for _ in $(seq 1 600); do
+for _ in $(seq 1 2400); do
   [ -f "$tmp/k/archive.sqlite" ] && [ "$(count_of "$tmp/k" 2>/dev/null || echo 0)" -ge 3 ] && break
-  sleep 0.2
+  sleep 0.05
 done
 kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
 got=$(count_of "$tmp/k")
