@@ -185,13 +185,25 @@ static td_status weights_from_qmodel(const nn_qmodel *q, const nn_graph *g, rtl_
 {
     for (int32_t i = 0; i < q->n_layers; i++) {
         const nn_qlayer *l = &q->layers[i];
-        if (l->op != NN_QOP_CONV && l->op != NN_QOP_FC)
+        const bool gemm = l->op == NN_QOP_CONV || l->op == NN_QOP_FC;
+        /* global average pools and residual adds carry their requantization too */
+        if (!gemm && l->op != NN_QOP_GAP && l->op != NN_QOP_ADD)
             continue;
         size_t node = 0;
         while (node < g->n_nodes && strcmp(g->nodes[node].name, l->name) != 0)
             node++;
         if (node == g->n_nodes)
             return td_fail(TD_ERR_FORMAT, "integer model layer '%s' is not in the graph", l->name);
+        wt[node].lo = l->lo;
+        wt[node].hi = l->hi;
+        if (!gemm) {
+            if (l->op == NN_QOP_GAP && l->n_rq_pool > 0)
+                wt[node].pool_rq = l->rq_pool[0];
+            wt[node].mult_a = l->mult_a;
+            wt[node].mult_b = l->mult_b;
+            wt[node].shift = l->op == NN_QOP_ADD ? l->shift : 0;
+            continue;
+        }
         int64_t *b = calloc((size_t)l->out_channels, sizeof *b);
         if (!b)
             return td_fail(TD_ERR_NOMEM, "out of memory");
@@ -208,26 +220,6 @@ static td_status weights_from_qmodel(const nn_qmodel *q, const nn_graph *g, rtl_
         wt[node].w = l->w;
         wt[node].bias = b;
         wt[node].rq = l->rq;
-        wt[node].lo = l->lo;
-        wt[node].hi = l->hi;
-    }
-    /* global average pools and residual adds: their requantization (rtl_node_weights) */
-    for (int32_t i = 0; i < q->n_layers; i++) {
-        const nn_qlayer *l = &q->layers[i];
-        if (l->op != NN_QOP_GAP && l->op != NN_QOP_ADD)
-            continue;
-        size_t node = 0;
-        while (node < g->n_nodes && strcmp(g->nodes[node].name, l->name) != 0)
-            node++;
-        if (node == g->n_nodes)
-            return td_fail(TD_ERR_FORMAT, "integer model layer '%s' is not in the graph", l->name);
-        if (l->op == NN_QOP_GAP && l->n_rq_pool > 0)
-            wt[node].pool_rq = l->rq_pool[0];
-        wt[node].mult_a = l->mult_a;
-        wt[node].mult_b = l->mult_b;
-        wt[node].shift = l->op == NN_QOP_ADD ? l->shift : 0;
-        wt[node].lo = l->lo;
-        wt[node].hi = l->hi;
     }
     return TD_OK;
 }
