@@ -207,40 +207,50 @@ typedef struct pool_fold {
                            compiler refuses the layer; counted as one-row bands) */
 } pool_fold;
 
-static void rows_cycles(const hw_timing_core *c, int64_t M, int64_t K, int64_t m_lo, int64_t m_hi,
-                        pool_fold *o)
+static void rows_cycles(const hw_timing_core *c, int64_t M, int64_t K, int64_t n_t, int64_t m_lo,
+                        int64_t m_hi, pool_fold *o)
 {
-    const int64_t R = c->rows, C = c->cols, oh = hw_timing_cmd_overhead_cycles();
+    const int64_t R = c->rows, oh = hw_timing_cmd_overhead_cycles();
     const int64_t L = m_hi - m_lo;
     if (c->dataflow == HW_DATAFLOW_WS) {
         const int64_t mc = hw_timing_ws_m_tile_max(c->x_depth, c->acc_depth, c->out_depth);
         const int64_t fk = cdiv(K, R), k_last = K - (fk - 1) * R;
         const int64_t nb = cdiv(L, mc), last = L - (nb - 1) * mc;
-        const int64_t pre = hw_timing_ws_preload_cycles(R, C);
         const int64_t ldw = (fk - 1) * hw_timing_port_cycles(R) + hw_timing_port_cycles(k_last);
+        /* one COMPUTE (fused preload) per (m-block, k-fold), each as big as its tile */
+        const int64_t kf[2] = {fk - 1, 1}, ks[2] = {R, k_last};
+        const int64_t mf[2] = {nb - 1, 1}, ms[2] = {mc, last};
         o->computes += nb * fk;
-        o->compute += fk * ((nb - 1) * (oh + pre + hw_timing_ws_stream_cycles(R, C, mc)) +
-                            (oh + pre + hw_timing_ws_stream_cycles(R, C, last)));
+        for (int a = 0; a < 2; a++)
+            for (int b = 0; b < 2; b++)
+                o->compute += kf[a] * mf[b] *
+                              (oh + hw_timing_ws_preload_cycles(ks[a]) +
+                               hw_timing_ws_stream_cycles(ks[a], n_t, ms[b]));
         o->port +=
             nb * ldw + fk * ((nb - 1) * hw_timing_port_cycles(mc) + hw_timing_port_cycles(last));
         o->requant += (nb - 1) * hw_timing_requant_cycles(mc) + hw_timing_requant_cycles(last);
     } else {
         const int64_t kc = min64(K, hw_timing_os_k_chunk_max(c->x_depth, c->w_depth));
         const int64_t fk = cdiv(K, kc), k_last = K - (fk - 1) * kc;
-        const int64_t nt = cdiv(m_hi, R) - m_lo / R; /* tiles the rows touch */
-        (void)M;
-        o->computes += nt * fk;
-        o->compute += nt * ((fk - 1) * (oh + hw_timing_os_stream_cycles(R, C, kc)) +
-                            (oh + hw_timing_os_stream_cycles(R, C, k_last)) +
-                            hw_timing_os_drain_cycles(R, C));
-        o->port += nt * 2 * ((fk - 1) * hw_timing_port_cycles(kc) + hw_timing_port_cycles(k_last));
+        const int64_t t0 = m_lo / R, t1 = cdiv(m_hi, R); /* tiles the rows touch, whole */
+        /* every tile has R rows but the GEMM's last, M - (fm - 1) R */
+        const int64_t fm = cdiv(M, R), m_last = M - (fm - 1) * R;
+        const int64_t part = t1 == fm && m_last < R ? 1 : 0;
+        const int64_t mf[2] = {t1 - t0 - part, part}, ms[2] = {R, m_last};
+        o->computes += (t1 - t0) * fk;
+        for (int b = 0; b < 2; b++) /* per tile: the k-chunks, the last one draining */
+            o->compute += mf[b] * ((fk - 1) * (oh + hw_timing_os_stream_cycles(ms[b], n_t, kc)) +
+                                   (oh + hw_timing_os_stream_cycles(ms[b], n_t, k_last)) +
+                                   hw_timing_os_drain_cycles(ms[b]));
+        o->port += (t1 - t0) * 2 * ((fk - 1) * hw_timing_port_cycles(kc) + hw_timing_port_cycles(k_last));
         /* one REQUANT per tile, of the band's rows in it */
-        o->requant += nt * hw_timing_requant_cycles(0) + L;
+        o->requant += (t1 - t0) * hw_timing_requant_cycles(0) + L;
     }
     o->rows += L;
 }
 
-static void pool_fold_cycles(const hw_timing_core *c, const gemm_spec *s, pool_fold *o)
+static void pool_fold_cycles(const hw_timing_core *c, const gemm_spec *s, int64_t n_t,
+                             pool_fold *o)
 {
     memset(o, 0, sizeof *o);
     const int64_t pk = s->pool_k, ps = s->pool_s, mh = s->map_h, mw = s->map_w;
@@ -271,7 +281,7 @@ static void pool_fold_cycles(const hw_timing_core *c, const gemm_spec *s, pool_f
                 const int64_t py1 = min64(ph, py0 + rows);
                 const int64_t r0 = py0 * ps, r1 = (py1 - 1) * ps + pk;
                 for (int64_t r = r0; r < r1; r++)
-                    rows_cycles(c, s->M, s->K, r * mw + c0, r * mw + c0 + sw, o);
+                    rows_cycles(c, s->M, s->K, n_t, r * mw + c0, r * mw + c0 + sw, o);
                 o->pool += hw_timing_pool_cycles((py1 - py0) * pc, pk);
                 o->port += (py1 - py0) * hw_timing_port_cycles(pc); /* a STORE per pooled row */
                 o->last_store = pc;
@@ -282,7 +292,7 @@ static void pool_fold_cycles(const hw_timing_core *c, const gemm_spec *s, pool_f
     for (int64_t py0 = 0; py0 < ph; py0 += band) {
         const int64_t py1 = min64(ph, py0 + band);
         const int64_t r0 = py0 * ps, r1 = py1 == ph ? mh : (py1 - 1) * ps + pk;
-        rows_cycles(c, s->M, s->K, r0 * mw, r1 * mw, o);
+        rows_cycles(c, s->M, s->K, n_t, r0 * mw, r1 * mw, o);
         o->pool += hw_timing_pool_cycles((py1 - py0) * pw, pk);
         o->port += hw_timing_port_cycles((py1 - py0) * pw);
         o->last_store = (py1 - py0) * pw;
@@ -308,9 +318,16 @@ static double eval_array(const derived *d, hw_dataflow df, const gemm_spec *s, b
      * forms the im2col lines on chip, docs/sim.md §1). */
     const int64_t wb = d->word_bytes;
     const bool pool = s->pool_k > 0;
-    pool_fold pf = {0};
-    if (pool)
-        pool_fold_cycles(&d->core, s, &pf);
+    /* a fused max-pool: the bands of a full column fold (N_t = C) and of the last one (the
+     * array commands take as long as their N_t) */
+    pool_fold pf = {0}, pf_last = {0};
+    if (pool) {
+        pool_fold_cycles(&d->core, s, nt, &pf);
+        if (N - (fn - 1) * d->cols != nt)
+            pool_fold_cycles(&d->core, s, N - (fn - 1) * d->cols, &pf_last);
+        else
+            pf_last = pf;
+    }
     const int64_t y_lines =
         pool ? ((s->map_h - s->pool_k) / s->pool_s + 1) * ((s->map_w - s->pool_k) / s->pool_s + 1)
              : M;
@@ -342,7 +359,7 @@ static double eval_array(const derived *d, hw_dataflow df, const gemm_spec *s, b
         const int64_t ldp =
             (fn - 1) * hw_timing_port_cycles(d->cols) + hw_timing_port_cycles(n_last);
         l->commands = G * fn * pf.computes;
-        l->compute_cycles = G * fn * pf.compute;
+        l->compute_cycles = G * ((fn - 1) * pf.compute + pf_last.compute);
         l->vector_cycles = G * fn * (pf.requant + pf.pool);
         l->port_cycles = hw_timing_program_start_cycles() + G * (ldp + fn * pf.port);
     }

@@ -10,30 +10,34 @@ int64_t hw_timing_cmd_overhead_cycles(void)
     return 1;
 }
 
-int64_t hw_timing_ws_preload_cycles(int64_t rows, int64_t cols)
+static inline int64_t tmax(int64_t a, int64_t b)
 {
-    (void)cols;
-    return rows + 1; /* one scratchpad read cycle, then one weight row shifted in per cycle,
-                        always the full height */
+    return a > b ? a : b;
 }
 
-int64_t hw_timing_ws_stream_cycles(int64_t rows, int64_t cols, int64_t m_t)
+int64_t hw_timing_ws_preload_cycles(int64_t k_t)
 {
-    /* one scratchpad read cycle, skewed entry, rows of partial sums, column skew out, and the
-     * bottom PE's result register before the accumulator write */
-    return m_t + rows + cols;
+    return k_t + 1; /* one scratchpad read cycle, then one weight line shifted in per cycle:
+                       after k_t shifts line r sits in row r (rows >= k_t are never fed) */
 }
 
-int64_t hw_timing_os_stream_cycles(int64_t rows, int64_t cols, int64_t k_t)
+int64_t hw_timing_ws_stream_cycles(int64_t k_t, int64_t n_t, int64_t m_t)
 {
-    /* one scratchpad read cycle, then the last operand pair reaches PE(rows-1, cols-1) */
-    return k_t + rows + cols - 1;
+    /* one scratchpad read cycle, skewed entry over k_t rows (partial sums enter at row
+     * k_t - 1 and leave at row 0), the column skew out over n_t columns, and row 0's result
+     * register before the accumulator write: the last output at m_t - 1 + k_t + n_t */
+    return tmax(1, m_t + k_t + n_t);
 }
 
-int64_t hw_timing_os_drain_cycles(int64_t rows, int64_t cols)
+int64_t hw_timing_os_stream_cycles(int64_t m_t, int64_t n_t, int64_t k_t)
 {
-    (void)cols;
-    return rows; /* one row of results shifted out per cycle */
+    /* one scratchpad read cycle, then the last operand pair reaches PE(m_t - 1, n_t - 1) */
+    return tmax(1, k_t + m_t + n_t - 1);
+}
+
+int64_t hw_timing_os_drain_cycles(int64_t m_t)
+{
+    return tmax(1, m_t); /* one tile row shifted out of row 0 per cycle */
 }
 
 /* ---- memory port, requantization, program start, L1 depths (docs/models.md, "The core's
@@ -121,21 +125,40 @@ void hw_timing_add_layer_cycles(const hw_timing_core *core, int64_t lines, hw_ti
     o->port_cycles = 3 * ((chunks - 1) * hw_timing_port_cycles(nc) + hw_timing_port_cycles(last));
 }
 
+/* A dimension of `total` split in tiles of at most `tile`: n[0] full tiles of size[0], then
+ * n[1] (0 or 1) last tile of size[1]. */
+typedef struct tsplit {
+    int64_t n[2], size[2];
+} tsplit;
+
+static tsplit split(int64_t total, int64_t tile)
+{
+    const int64_t f = tcdiv(total, tile), last = total - (f - 1) * tile;
+    tsplit s = {{f - 1, 1}, {tile, last}};
+    if (last == tile) { /* all tiles full */
+        s.n[0] = f;
+        s.n[1] = 0;
+    }
+    return s;
+}
+
 void hw_timing_gemm_cycles(const hw_timing_core *core, int64_t m, int64_t k, int64_t n,
                            hw_timing_gemm *o)
 {
     const int64_t R = core->rows, C = core->cols, oh = hw_timing_cmd_overhead_cycles();
     const int64_t fn = tcdiv(n, C), n_last = n - (fn - 1) * C;
+    const tsplit sn = split(n, tmin(n, C));
     /* one LD_P per column fold */
     const int64_t ldp = (fn - 1) * hw_timing_port_cycles(C) + hw_timing_port_cycles(n_last);
     o->tile_n = tmin(n, C);
     o->folds_n = fn;
+    o->compute_cycles = 0;
     if (core->dataflow == HW_DATAFLOW_WS) {
         const int64_t mt =
             tmin(m, hw_timing_ws_m_tile_max(core->x_depth, core->acc_depth, core->out_depth));
         const int64_t fm = tcdiv(m, mt), m_last = m - (fm - 1) * mt;
         const int64_t fk = tcdiv(k, R), k_last = k - (fk - 1) * R;
-        const int64_t pre = hw_timing_ws_preload_cycles(R, C);
+        const tsplit sm = split(m, mt), sk = split(k, tmin(k, R));
         /* per (m-block, k-fold): LD_X of the block's M_t lines */
         const int64_t ldx =
             fk * ((fm - 1) * hw_timing_port_cycles(mt) + hw_timing_port_cycles(m_last));
@@ -147,9 +170,14 @@ void hw_timing_gemm_cycles(const hw_timing_core *core, int64_t m, int64_t k, int
         o->folds_m = fm;
         o->folds_k = fk;
         o->computes = fn * fm * fk;
-        o->compute_cycles = fn * fk *
-                            ((fm - 1) * (oh + pre + hw_timing_ws_stream_cycles(R, C, mt)) +
-                             (oh + pre + hw_timing_ws_stream_cycles(R, C, m_last)));
+        /* one COMPUTE (fused preload) per (n-fold, m-block, k-fold), each as big as its tile */
+        for (int a = 0; a < 2; a++)
+            for (int b = 0; b < 2; b++)
+                for (int c = 0; c < 2; c++)
+                    o->compute_cycles +=
+                        sk.n[a] * sm.n[b] * sn.n[c] *
+                        (oh + hw_timing_ws_preload_cycles(sk.size[a]) +
+                         hw_timing_ws_stream_cycles(sk.size[a], sn.size[c], sm.size[b]));
         /* LD_P, then per column fold: one STORE per m-block, the LD_X and LD_W */
         o->port_cycles = ldp + fn * ((fm - 1) * hw_timing_port_cycles(mt) +
                                      hw_timing_port_cycles(m_last) + ldx + ldw);
@@ -159,6 +187,7 @@ void hw_timing_gemm_cycles(const hw_timing_core *core, int64_t m, int64_t k, int
         const int64_t fm = tcdiv(m, R), m_last = m - (fm - 1) * R;
         const int64_t kc = tmin(k, hw_timing_os_k_chunk_max(core->x_depth, core->w_depth));
         const int64_t fk = tcdiv(k, kc), k_last = k - (fk - 1) * kc;
+        const tsplit sm = split(m, tmin(m, R)), sk = split(k, kc);
         /* per (m-tile, k-chunk): LD_X + LD_W of K_c lines each */
         const int64_t ld =
             2 * ((fk - 1) * hw_timing_port_cycles(kc) + hw_timing_port_cycles(k_last));
@@ -167,10 +196,15 @@ void hw_timing_gemm_cycles(const hw_timing_core *core, int64_t m, int64_t k, int
         o->folds_m = fm;
         o->folds_k = fk;
         o->computes = fn * fm * fk;
-        o->compute_cycles =
-            fn * fm *
-            ((fk - 1) * (oh + hw_timing_os_stream_cycles(R, C, kc)) +
-             (oh + hw_timing_os_stream_cycles(R, C, k_last)) + hw_timing_os_drain_cycles(R, C));
+        /* per (n-fold, m-tile): one COMPUTE per k-chunk, the last one draining M_t rows */
+        for (int b = 0; b < 2; b++)
+            for (int c = 0; c < 2; c++) {
+                int64_t tile = hw_timing_os_drain_cycles(sm.size[b]);
+                for (int a = 0; a < 2; a++)
+                    tile += sk.n[a] *
+                            (oh + hw_timing_os_stream_cycles(sm.size[b], sn.size[c], sk.size[a]));
+                o->compute_cycles += sm.n[b] * sn.n[c] * tile;
+            }
         o->port_cycles = ldp + fn * (fm * ld + (fm - 1) * hw_timing_port_cycles(R) +
                                      hw_timing_port_cycles(m_last));
         o->requant_cycles =

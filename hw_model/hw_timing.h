@@ -21,15 +21,20 @@ typedef enum hw_dataflow { HW_DATAFLOW_WS = 0, HW_DATAFLOW_OS, HW_DATAFLOW_COUNT
 /* Fixed cycles the controller spends per tile command (decode and handshake). */
 int64_t hw_timing_cmd_overhead_cycles(void);
 
-/* WS: cycles to preload one weight tile. */
-int64_t hw_timing_ws_preload_cycles(int64_t rows, int64_t cols);
-/* WS: cycles to stream m_t input vectors through a preloaded array, from the first input
- * entering to the last output leaving (fill + steady state + drain). */
-int64_t hw_timing_ws_stream_cycles(int64_t rows, int64_t cols, int64_t m_t);
-/* OS: cycles to stream a reduction of length k_t into a stationary output tile. */
-int64_t hw_timing_os_stream_cycles(int64_t rows, int64_t cols, int64_t k_t);
-/* OS: cycles to drain the stationary outputs out of the array. */
-int64_t hw_timing_os_drain_cycles(int64_t rows, int64_t cols);
+/* Array commands cost what the TILE needs, not what the array is: partial sums leave at
+ * row 0 after K_t (WS) rows, the drain after M_t (OS) rows, the column skew after N_t
+ * columns (docs/rtl.md, "Partial tiles"). So a larger array never makes a tile slower.
+ * A zero-sized phase still takes one cycle (never compiled). */
+
+/* WS: cycles to preload a k_t-row weight tile (one line shifted in per cycle). */
+int64_t hw_timing_ws_preload_cycles(int64_t k_t);
+/* WS: cycles to stream m_t input vectors through a preloaded k_t x n_t tile, from the first
+ * scratchpad read to the last output leaving row 0 (fill + steady state + drain). */
+int64_t hw_timing_ws_stream_cycles(int64_t k_t, int64_t n_t, int64_t m_t);
+/* OS: cycles to stream a reduction of length k_t into a stationary m_t x n_t output tile. */
+int64_t hw_timing_os_stream_cycles(int64_t m_t, int64_t n_t, int64_t k_t);
+/* OS: cycles to drain m_t rows of stationary outputs out of the array. */
+int64_t hw_timing_os_drain_cycles(int64_t m_t);
 
 /* ---- The rest of the core: memory port, requantization, program start, L1 depths ----
  * The RTL core runs ONE tile command at a time. Its loads and stores (LD_X, LD_W, LD_P,

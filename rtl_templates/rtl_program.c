@@ -171,7 +171,7 @@ rtl_cmd rtl_cmd_add(uint16_t a_line, uint16_t b_line, uint16_t out_line, uint16_
 
 int64_t rtl_cmd_cycles(const rtl_hw *hw, const rtl_cmd *c)
 {
-    const int64_t R = hw->rows, C = hw->cols, oh = hw_timing_cmd_overhead_cycles();
+    const int64_t oh = hw_timing_cmd_overhead_cycles();
     const bool ws = hw->dataflow == HW_DATAFLOW_WS;
     switch (c->op) {
     case RTL_OP_LD_X:
@@ -181,16 +181,18 @@ int64_t rtl_cmd_cycles(const rtl_hw *hw, const rtl_cmd *c)
         return c->n == 0 ? oh : -1;
     case RTL_OP_HOST:
         return -1;
-    case RTL_OP_PRELOAD:
-        return ws ? oh + hw_timing_ws_preload_cycles(R, C) : oh;
-    case RTL_OP_COMPUTE:
+    case RTL_OP_PRELOAD: /* n = k_t */
+        return ws ? oh + hw_timing_ws_preload_cycles(c->n) : oh;
+    case RTL_OP_COMPUTE: { /* x[31:16] = k_t (WS) or m_t (OS), t = n_t: the tile's size */
+        const int64_t kt_mt = c->x >> 16;
         if (ws)
-            return oh + ((c->flags & RTL_FLAG_FUSE) ? hw_timing_ws_preload_cycles(R, C) : 0) +
-                   hw_timing_ws_stream_cycles(R, C, c->n);
-        return oh + hw_timing_os_stream_cycles(R, C, c->n) +
-               ((c->flags & RTL_FLAG_FUSE) ? hw_timing_os_drain_cycles(R, C) : 0);
-    case RTL_OP_DRAIN:
-        return ws ? oh : oh + hw_timing_os_drain_cycles(R, C);
+            return oh + ((c->flags & RTL_FLAG_FUSE) ? hw_timing_ws_preload_cycles(kt_mt) : 0) +
+                   hw_timing_ws_stream_cycles(kt_mt, c->t, c->n);
+        return oh + hw_timing_os_stream_cycles(kt_mt, c->t, c->n) +
+               ((c->flags & RTL_FLAG_FUSE) ? hw_timing_os_drain_cycles(kt_mt) : 0);
+    }
+    case RTL_OP_DRAIN: /* n = m_t */
+        return ws ? oh : oh + hw_timing_os_drain_cycles(c->n);
     case RTL_OP_REQUANT:
         return hw_timing_requant_cycles(c->n); /* acc read, vector-unit register, output write */
     case RTL_OP_ADD:
@@ -917,11 +919,13 @@ static td_status model_cmd(core_model *cm, const rtl_cmd *c, size_t ci, rtl_mem 
             return td_fail(TD_ERR_CONFIG, "rtl program: command %zu is PRELOAD on an OS core", ci);
         int64_t w_line = c->op == RTL_OP_PRELOAD ? c->a : (c->x & 0xFFFF);
         int64_t k_t = c->op == RTL_OP_PRELOAD ? c->n : (c->x >> 16);
-        for (int64_t r = 0; r < R; r++)
+        /* k_t lines shift in from the top: line r lands in row r, the old rows move down k_t */
+        for (int64_t r = R - 1; r >= 0; r--)
             for (int64_t l = 0; l < C; l++) {
                 if (r < k_t && (st = line_check(w_line + r, hw->w_depth, "weight", ci)) != TD_OK)
                     return st;
-                cm->pe_w[r * C + l] = r < k_t ? cm->ws[(w_line + r) * C + l] : 0;
+                cm->pe_w[r * C + l] =
+                    r < k_t ? cm->ws[(w_line + r) * C + l] : cm->pe_w[(r - k_t) * C + l];
             }
         if (c->op == RTL_OP_PRELOAD)
             return TD_OK;
@@ -933,8 +937,8 @@ static td_status model_cmd(core_model *cm, const rtl_cmd *c, size_t ci, rtl_mem 
                 (st = line_check(c->b + m, hw->acc_depth, "accumulator", ci)) != TD_OK)
                 return st;
             for (int64_t l = 0; l < C && l < c->t; l++) {
-                nn_acc_t s = 0;
-                for (int64_t r = 0; r < R; r++)
+                nn_acc_t s = 0; /* rows >= k_t are not fed (docs/rtl.md, "Partial tiles") */
+                for (int64_t r = 0; r < R && r < (int64_t)(c->x >> 16); r++)
                     s += (nn_acc_t)cm->xs[(c->a + m) * R + r] * cm->pe_w[r * C + l];
                 nn_acc_t *dst = &cm->acc[(c->b + m) * C + l];
                 *dst = wrap_acc(acc_flag ? *dst + s : s, hw->acc_bits);

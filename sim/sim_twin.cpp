@@ -315,9 +315,11 @@ class Twin : public sc_module, public Core
         if (c.op == RTL_OP_PRELOAD || (c.op == RTL_OP_COMPUTE && ws && fuse)) {
             const int64_t wl = c.op == RTL_OP_PRELOAD ? c.a : (c.x & 0xFFFF);
             const int64_t kt = c.op == RTL_OP_PRELOAD ? c.n : (c.x >> 16);
-            for (int64_t r = 0; r < R; r++)
+            // kt lines shift in from the top: line r lands in row r, old rows move down kt
+            for (int64_t r = R - 1; r >= 0; r--)
                 for (int64_t l = 0; l < C; l++)
-                    pe_w_[(size_t)(r * C + l)] = r < kt ? W(wl + r, l) : 0;
+                    pe_w_[(size_t)(r * C + l)] =
+                        r < kt ? W(wl + r, l) : pe_w_[(size_t)((r - kt) * C + l)];
             if (c.op == RTL_OP_PRELOAD)
                 return;
         }
@@ -325,8 +327,8 @@ class Twin : public sc_module, public Core
         if (c.op == RTL_OP_COMPUTE && ws) {
             for (int64_t m = 0; m < c.n; m++)
                 for (int64_t l = 0; l < C && l < c.t; l++) {
-                    acc_t s = 0;
-                    for (int64_t r = 0; r < R; r++)
+                    acc_t s = 0; // rows >= k_t are not fed
+                    for (int64_t r = 0; r < R && r < (int64_t)(c.x >> 16); r++)
                         s += (acc_t)X(c.a + m, r) * pe_w_[(size_t)(r * C + l)];
                     acc_t &d = ACC(c.b + m, l);
                     d = wrap_acc(accf ? d + s : s, (int)A);

@@ -113,6 +113,8 @@ module rtl_controller #(
   logic [31:0] cnt_d, cnt_q;
   // array operands: input/weight/accumulator base lines, preload rows, drain rows, columns
   logic [31:0] xa_d, xa_q, wa_d, wa_q, acca_d, acca_q, pk_d, pk_q, dm_d, dm_q, nt_d, nt_q;
+  // last phase cycle of a COMPUTE's stream, from its tile sizes (latched at acceptance)
+  logic [17:0] cend_d, cend_q;
   logic        err_d, err_q;
   // max-pool counters: window position (kx, ky), output pixel (ox, oy), destination line
   logic [15:0] kx_d, kx_q, ky_d, ky_q, ox_d, ox_q, oy_d, oy_q;
@@ -133,14 +135,21 @@ module rtl_controller #(
   assign pool_k  = x_q[23:16];
   assign pool_s  = x_q[31:24];
 
-  // Last cycle of each phase.
+  // A COMPUTE command's stream length n + (k_t or m_t) + n_t.
+  logic [17:0] csum;
+  assign csum = {2'd0, cmd_i[55:40]} + {2'd0, cmd_i[103:88]} + {2'd0, cmd_i[71:56]};
+
+  // Last cycle of each phase. Array phases depend on the tile, not on the array's size
+  // (docs/rtl.md, "Partial tiles"): a WS preload shifts in K_t lines, a WS stream ends when
+  // column N_t-1 has left row 0 (m + K_t + N_t cycles), an OS stream when the last pair reaches
+  // PE(M_t-1, N_t-1) (k + M_t + N_t - 1 cycles), an OS drain after M_t rows. A zero-sized
+  // phase still takes one cycle.
   logic phase_last;
   always_comb begin
     unique case (state_q)
-      StPreload: phase_last = (cnt_q == Rows);
-      StCompute: phase_last = (Dataflow == 0) ? (cnt_q == n_q + Rows + Cols - 1)
-                                              : (cnt_q == n_q + Rows + Cols - 2);
-      StDrain:   phase_last = (cnt_q == Rows - 1);
+      StPreload: phase_last = (cnt_q >= pk_q);
+      StCompute: phase_last = (cnt_q >= {14'd0, cend_q});
+      StDrain:   phase_last = (cnt_q + 32'd1 >= dm_q);
       StRequant: phase_last = (cnt_q == n_q + 1);
       StPool:    phase_last = pdone_q;
       StAdd:     phase_last = (cnt_q == 2 * n_q + 1);
@@ -163,6 +172,7 @@ module rtl_controller #(
     pk_d    = pk_q;
     dm_d    = dm_q;
     nt_d    = nt_q;
+    cend_d  = cend_q;
     cnt_d   = cnt_q + 32'd1;
     err_d   = err_q;
     ma_d    = ma_q;
@@ -201,6 +211,12 @@ module rtl_controller #(
           if (cmd_i[3:0] == OpDrain) begin
             acca_d = {16'd0, cmd_i[39:24]};
             dm_d   = {16'd0, cmd_i[55:40]};
+          end
+          // WS: n + k_t + n_t - 1; OS: n + m_t + n_t - 2 (k_t and m_t are both x[31:16])
+          if (Dataflow == 0) begin
+            cend_d = (csum >= 18'd1) ? csum - 18'd1 : 18'd0;
+          end else begin
+            cend_d = (csum >= 18'd2) ? csum - 18'd2 : 18'd0;
           end
           unique case (cmd_i[3:0])
             OpNop: state_d = StIdle;
@@ -343,6 +359,7 @@ module rtl_controller #(
       pk_q    <= '0;
       dm_q    <= '0;
       nt_q    <= '0;
+      cend_q  <= '0;
       err_q   <= 1'b0;
       kx_q    <= '0;
       ky_q    <= '0;
@@ -370,6 +387,7 @@ module rtl_controller #(
       pk_q    <= pk_d;
       dm_q    <= dm_d;
       nt_q    <= nt_d;
+      cend_q  <= cend_d;
       err_q   <= err_d;
       kx_q    <= kx_d;
       ky_q    <= ky_d;
@@ -404,14 +422,24 @@ module rtl_controller #(
   assign pr_wr_idx_o  = ld_line[ColBits-1:0];
 
   // ---- scratchpad reads with per-bank skew ----
+  // WS: partial sums enter at row K_t-1 and leave at row 0, so bank r (r < K_t) reads line m
+  // at cycle m + K_t-1-r; banks r >= K_t stay idle (their rows hold stale weights and see
+  // zeros). OS: bank r (r < M_t) reads reduction step k at cycle k + r.
   logic [Rows-1:0] x_valid_q;
   logic [Cols-1:0] w_valid_q;
   for (genvar r = 0; r < Rows; r++) begin : gen_x_bank
     logic [32:0] idx;
     logic [31:0] addr;
-    assign idx  = {1'b0, cnt_q} - 33'(r);  // idx[32]: cnt_q < r
+    logic        used;
+    if (Dataflow == 0) begin : gen_ws
+      assign idx  = {1'b0, cnt_q} + 33'(r + 1) - {17'd0, pk_q[15:0]};  // idx[32]: not yet
+      assign used = (32'(r) < pk_q);
+    end else begin : gen_os
+      assign idx  = {1'b0, cnt_q} - 33'(r);  // idx[32]: cnt_q < r
+      assign used = (32'(r) < dm_q);
+    end
     assign addr = xa_q + idx[31:0];
-    assign xs_rd_en_o[r] = (state_q == StCompute) && !idx[32] && (idx[31:0] < n_q);
+    assign xs_rd_en_o[r] = (state_q == StCompute) && used && !idx[32] && (idx[31:0] < n_q);
     assign xs_rd_addr_o[r*XAddrBits +: XAddrBits] = addr[XAddrBits-1:0];
     logic unused_addr;
     assign unused_addr = ^addr[31:XAddrBits];
@@ -426,15 +454,16 @@ module rtl_controller #(
     logic [31:0] idx, addr, rd_addr;
     logic        en;
     if (Dataflow == 0) begin : gen_ws
-      // preload: line Rows-1-cnt first, so that line r ends in array row r
-      assign idx = 32'(Rows - 1) - cnt_q;
-      assign en  = (state_q == StPreload) && (cnt_q < Rows) && (idx < pk_q);
+      // preload: line K_t-1-cnt first, so that after K_t shifts line r is in array row r
+      // (rows >= K_t keep the old weights, shifted down; COMPUTE never feeds them)
+      assign idx = pk_q - 32'd1 - cnt_q;
+      assign en  = (state_q == StPreload) && (cnt_q < pk_q);
       assign addr = wa_q + idx;
     end else begin : gen_os
       logic [32:0] sidx;
       assign sidx = {1'b0, cnt_q} - 33'(c);  // sidx[32]: cnt_q < c
       assign idx  = sidx[31:0];
-      assign en   = (state_q == StCompute) && !sidx[32] && (idx < n_q);
+      assign en   = (state_q == StCompute) && (32'(c) < nt_q) && !sidx[32] && (idx < n_q);
       assign addr = wa_q + idx;
     end
     assign ws_arr_rd[c]  = en;
@@ -456,7 +485,7 @@ module rtl_controller #(
     end else begin
       x_valid_q <= xs_rd_en_o;
       w_valid_q <= ws_arr_rd;
-      preload_q <= (state_q == StPreload) && (cnt_q < Rows);
+      preload_q <= (state_q == StPreload) && (cnt_q < pk_q);
       add_a_q   <= add_rd && !cnt_q[0];
       add_b_q   <= add_rd && cnt_q[0];
     end
@@ -481,17 +510,19 @@ module rtl_controller #(
   end
 
   // ---- accumulator writes ----
-  // WS: the bottom of column c shows row m at phase cycle m + Rows + c + 1.
-  // OS drain: the bottom row shows tile row Rows-1-cnt at phase cycle cnt.
+  // WS: the top of column c shows row m at phase cycle m + K_t + c + 1.
+  // OS drain: the top row shows tile row cnt at phase cycle cnt.
   assign acc_wr_acc_o = flag_acc;
   for (genvar c = 0; c < Cols; c++) begin : gen_acc_bank
     logic [31:0] m, addr;
     logic        en;
     if (Dataflow == 0) begin : gen_ws
-      assign m  = cnt_q - 32'(Rows + 1 + c);
-      assign en = (state_q == StCompute) && (cnt_q >= 32'(Rows + 1 + c)) && (m < n_q);
+      logic [31:0] first;
+      assign first = pk_q + 32'(1 + c);
+      assign m  = cnt_q - first;
+      assign en = (state_q == StCompute) && (cnt_q >= first) && (m < n_q);
     end else begin : gen_os
-      assign m  = 32'(Rows - 1) - cnt_q;
+      assign m  = cnt_q;
       assign en = (state_q == StDrain) && (m < dm_q);
     end
     assign addr = acca_q + m;

@@ -2,12 +2,13 @@
 //
 // Dataflow = 0 (weight-stationary):
 //   shift_i : load the weight register from b_i (weights shift down a column during preload)
-//   every cycle: c_o <= c_i + a_i * w (partial sums flow down), a_o <= a_i (activations flow
-//   right); b_o is the stored weight (feeds the PE below during preload).
+//   every cycle: c_o <= c_i + a_i * w (partial sums flow up: c_i comes from the PE below),
+//   a_o <= a_i (activations flow right); b_o is the stored weight (feeds the PE below during
+//   preload: weights shift down).
 // Dataflow = 1 (output-stationary):
 //   clear_i : zero the accumulator (has priority)
 //   en_i    : acc <= acc + a_i * b_i
-//   shift_i : drain, acc <= c_i (the accumulator of the PE above); c_o is the accumulator
+//   shift_i : drain, acc <= c_i (the accumulator of the PE below); c_o is the accumulator
 //   a_o <= a_i, b_o <= b_i every cycle (inputs flow right, weights flow down).
 // Products are exact (2*Bits signed) and sign-extended to AccBits; sums wrap in AccBits
 // two's complement, which docs/arithmetic.md section 2 makes unreachable for legal configs.

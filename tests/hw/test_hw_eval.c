@@ -1,8 +1,9 @@
 /* Hand-computed mapping and cycle cases (docs/models.md). Per-tile costs come from the
  * timing contract (hw_timing.h) so that an RTL-driven change there keeps these tests
  * meaningful; the fold counts, tile sizes, bytes and bounds are worked out by hand in the
- * comments. With the current contract: WS tile = 1 + (R + 1) + (m + R + C),
- * OS tile = 1 + (k + R + C - 1) + R; a load or store of n words 1 + 2n, REQUANT of m lines
+ * comments. With the current contract a tile costs what the tile needs, not what the array
+ * is: WS tile K_t x N_t streaming m rows = 1 + (K_t + 1) + (m + K_t + N_t), OS tile
+ * M_t x N_t streaming k steps = 1 + (k + M_t + N_t - 1) + M_t; a load or store of n words 1 + 2n, REQUANT of m lines
  * 1 + m + 2, one cycle of program start per layer. The gemmini preset's L1 depths
  * (hw_timing_l1_lines): input 128 KiB * 8192 / (16 * 8) = 8192 lines, weight 8192 lines,
  * accumulator 64 KiB * 8192 / (16 * 32) = 1024 lines: WS M_t <= 1024, OS K_c <= 8192. */
@@ -44,16 +45,18 @@ static const hw_layer_result *eval1(const nn_graph *g, const hw_config *c, hw_re
     return &r->layers[1];
 }
 
-static int64_t ws_tile(const hw_config *c, int64_t m)
+/* one WS COMPUTE (fused preload) of a k_t x n_t weight tile streaming m rows */
+static int64_t ws_tile(int64_t k_t, int64_t n_t, int64_t m)
 {
-    return hw_timing_cmd_overhead_cycles() + hw_timing_ws_preload_cycles(c->rows, c->cols) +
-           hw_timing_ws_stream_cycles(c->rows, c->cols, m);
+    return hw_timing_cmd_overhead_cycles() + hw_timing_ws_preload_cycles(k_t) +
+           hw_timing_ws_stream_cycles(k_t, n_t, m);
 }
 
-static int64_t os_tile(const hw_config *c, int64_t k)
+/* one OS COMPUTE (fused drain) of an m_t x n_t output tile streaming k steps */
+static int64_t os_tile(int64_t m_t, int64_t n_t, int64_t k)
 {
-    return hw_timing_cmd_overhead_cycles() + hw_timing_os_stream_cycles(c->rows, c->cols, k) +
-           hw_timing_os_drain_cycles(c->rows, c->cols);
+    return hw_timing_cmd_overhead_cycles() + hw_timing_os_stream_cycles(m_t, n_t, k) +
+           hw_timing_os_drain_cycles(m_t);
 }
 
 /* 1x1 conv 8 -> 8 channels on 2x2: GEMM M = 4, K = 8, N = 8: one tile on a 16x16 array. */
@@ -71,7 +74,9 @@ static void test_one_fold_ws(void **state)
     assert_int_equal(l->gemm_n, 8);
     assert_int_equal(l->folds_m * l->folds_k * l->folds_n, 1);
     assert_int_equal(l->commands, 1);
-    assert_int_equal(l->compute_cycles, ws_tile(&c, 4)); /* 1 + 17 + 36 = 54 today */
+    /* K_t = 8, N_t = 8: 1 + (8 + 1) + (4 + 8 + 8) = 30 (the 16x16 array's size plays no part) */
+    assert_int_equal(l->compute_cycles, ws_tile(8, 8, 4));
+    assert_int_equal(l->compute_cycles, 30);
     assert_int_equal(l->macs, 4 * 8 * 8);
     /* DRAM, in the core's memory image (16-byte words: max(16 x 8, 32 + 39) bits):
      * input 32 B packed (fits the staging half of L2: fetched once); weights fn x (K + C) =
@@ -94,9 +99,9 @@ static void test_one_fold_ws(void **state)
      * 256 B: ceil(288 / 25.6 = 11.25) = 12 */
     assert_int_equal(l->prologue_cycles, 12);
     /* epilogue: last STORE of 4 words: write-back ceil(64 / 25.6) = 3 <= its 9 port cycles:
-     * 0. Serial core: 12 + (54 + 53 + 7) + 0 = 126 > memory 19 + tail 54 = 73 */
+     * 0. Serial core: 12 + (30 + 53 + 7) + 0 = 102 > memory 19 + tail 30 = 49 */
     assert_int_equal(l->cycles, 12 + l->compute_cycles + l->port_cycles + l->vector_cycles);
-    assert_int_equal(l->cycles, 126);
+    assert_int_equal(l->cycles, 102);
     assert_int_equal(r.cycles, l->cycles);
     assert_true(r.energy_uj > 0 && r.area_mm2 > 0);
     hw_result_free(&r);
@@ -114,20 +119,22 @@ static void test_one_fold_os(void **state)
     const hw_layer_result *l = eval1(&g, &c, &r);
     assert_int_equal(l->commands, 1);
     assert_int_equal(l->tile_k, 8);
-    assert_int_equal(l->compute_cycles, os_tile(&c, 8)); /* 1 + 39 + 16 = 56 today */
+    /* M_t = 4, N_t = 8: 1 + (8 + 4 + 8 - 1) + 4 = 24 */
+    assert_int_equal(l->compute_cycles, os_tile(4, 8, 8));
+    assert_int_equal(l->compute_cycles, 24);
     /* port: start 1 + LD_P(8) 17 + LD_X(8) 17 + LD_W(8) 17 + STORE(4) 9 = 61;
-     * REQUANT(4) = 7; 56 + 61 + 7 = 124 busy, + prologue 12 (as WS: K_c = 8) = 136 */
+     * REQUANT(4) = 7; 24 + 61 + 7 = 92 busy, + prologue 12 (as WS: K_c = 8) = 104 */
     assert_int_equal(l->port_cycles, 61);
     assert_int_equal(l->vector_cycles, 7);
-    assert_int_equal(l->cycles, 136);
+    assert_int_equal(l->cycles, 104);
     hw_result_free(&r);
     nn_graph_free(&g);
 }
 
 /* 3x3 conv 32 -> 40 on 8x8: M = 64, K = 288, N = 40.
- * WS 16x16: fk = 18, fn = 3; M_t = min(x 8192, acc 1024, out 1024 lines) = 1024 >= 64
- * -> all 64 rows in one tile: 54 tiles of ws_tile(64).
- * OS 16x16: fm = 4, fn = 3, K_c = min(8192, 8192) >= 288: 12 tiles of os_tile(288). */
+ * WS 16x16: fk = 18 (all K_t = 16), fn = 3 (N_t = 16, 16, 8); M_t = min(x 8192, acc 1024,
+ * out 1024 lines) = 1024 >= 64 -> all 64 rows in one tile: 54 tiles, 18 per column fold.
+ * OS 16x16: fm = 4 (M_t = 16), fn = 3, K_c = min(8192, 8192) >= 288: 12 tiles. */
 static void test_many_folds(void **state)
 {
     (void)state;
@@ -142,7 +149,9 @@ static void test_many_folds(void **state)
     assert_int_equal(l->folds_m, 1);
     assert_int_equal(l->tile_m, 64);
     assert_int_equal(l->commands, 54);
-    assert_int_equal(l->compute_cycles, 54 * ws_tile(&c, 64));
+    assert_int_equal(l->compute_cycles, 18 * (2 * ws_tile(16, 16, 64) + ws_tile(16, 8, 64)));
+    /* 18 x (2 x (1 + 17 + 96) + (1 + 17 + 88)) = 18 x 334 */
+    assert_int_equal(l->compute_cycles, 6012);
     hw_result_free(&r);
 
     /* a 1 KiB accumulator holds 1 KiB*8192/(16*32) = 16 lines (the whole buffer, as the
@@ -152,7 +161,7 @@ static void test_many_folds(void **state)
     assert_int_equal(l->tile_m, 16);
     assert_int_equal(l->folds_m, 4);
     assert_int_equal(l->commands, 18 * 3 * 4);
-    assert_int_equal(l->compute_cycles, 18 * 3 * 4 * ws_tile(&c, 16));
+    assert_int_equal(l->compute_cycles, 18 * 4 * (2 * ws_tile(16, 16, 16) + ws_tile(16, 8, 16)));
     hw_result_free(&r);
 
     /* acc 3 KiB -> 48 lines, floored to a power of two: 32. On a 9x9 map M = 81: tiles of
@@ -164,7 +173,9 @@ static void test_many_folds(void **state)
     assert_int_equal(l->gemm_m, 81);
     assert_int_equal(l->tile_m, 32);
     assert_int_equal(l->folds_m, 3);
-    assert_int_equal(l->compute_cycles, 18 * 3 * (2 * ws_tile(&c, 32) + ws_tile(&c, 17)));
+    assert_int_equal(l->compute_cycles,
+                     18 * (2 * (2 * ws_tile(16, 16, 32) + ws_tile(16, 16, 17)) +
+                           (2 * ws_tile(16, 8, 32) + ws_tile(16, 8, 17))));
     /* port: start 1; LD_P: 2 x (1 + 2*16) + (1 + 2*8) = 83; per column fold (x3):
      * STORE 2 x 65 + 35 = 165, LD_X 18 x 165 = 2970, LD_W 3 x (17 x 33 + 1 x 33) = 1782
      * (288 = 18 x 16: every k-fold full) -> 4917; total 1 + 83 + 3 x 4917 = 14835 */
@@ -179,7 +190,7 @@ static void test_many_folds(void **state)
     assert_int_equal(l->folds_m, 4);
     assert_int_equal(l->folds_n, 3);
     assert_int_equal(l->folds_k, 1);
-    assert_int_equal(l->compute_cycles, 12 * os_tile(&c, 288));
+    assert_int_equal(l->compute_cycles, 4 * (2 * os_tile(16, 16, 288) + os_tile(16, 8, 288)));
     hw_result_free(&r);
 
     /* OS with a 1 KiB input buffer: K_c = 1 KiB*8192/(16*8) = 64 lines -> 288 = 4 chunks of
@@ -188,11 +199,15 @@ static void test_many_folds(void **state)
     l = eval1(&g, &c, &r);
     assert_int_equal(l->tile_k, 64);
     assert_int_equal(l->folds_k, 5);
-    int64_t per_tile =
-        4 * (hw_timing_cmd_overhead_cycles() + hw_timing_os_stream_cycles(16, 16, 64)) +
-        (hw_timing_cmd_overhead_cycles() + hw_timing_os_stream_cycles(16, 16, 32)) +
-        hw_timing_os_drain_cycles(16, 16);
-    assert_int_equal(l->compute_cycles, 12 * per_tile);
+    int64_t per_tile[2];
+    for (int i = 0; i < 2; i++) { /* N_t = 16, then the last column fold's 8 */
+        const int64_t n_t = i == 0 ? 16 : 8;
+        per_tile[i] =
+            4 * (hw_timing_cmd_overhead_cycles() + hw_timing_os_stream_cycles(16, n_t, 64)) +
+            (hw_timing_cmd_overhead_cycles() + hw_timing_os_stream_cycles(16, n_t, 32)) +
+            hw_timing_os_drain_cycles(16);
+    }
+    assert_int_equal(l->compute_cycles, 4 * (2 * per_tile[0] + per_tile[1]));
     hw_result_free(&r);
     nn_graph_free(&g);
 }
@@ -202,11 +217,12 @@ static void test_many_folds(void **state)
  * lines + 16 parameter words) x 16 B = 63 x 65,792 = 4,144,896 B; input 4096 B fits the
  * staging half (256 KiB): fetched once (both-fit). Output (last layer) 63 x 1 line x 16 B =
  * 1008 B. DRAM = 4096 + 4,144,896 + 1008 = 4,150,000 B = 4,150,000 memory cycles.
- * Core (WS): fk = 256, fm = 1: 16128 tiles of ws_tile(1) (51 today) = 822,528; port:
+ * Core (WS): fk = 256 (K_t = 16), fm = 1: 16128 tiles, per k-fold 62 of ws_tile(16, 16, 1)
+ * = 1 + 17 + 33 = 51 and one of ws_tile(16, 8, 1) = 43: 256 x 3205 = 820,480; port:
  * start 1 + LD_P (62 x 33 + 17 = 2063) + 63 x (STORE(1) 3 + 256 LD_X(1) 3 x 256 = 768 +
  * 256 LD_W(16) 33 x 256 = 8448 = 9219) = 1 + 2063 + 580,797 = 582,861; REQUANT 63 x 4 = 252:
- * busy 1,405,641; + prologue (4096 + (16 + 16) x 16 = 4608) + epilogue (16 - 3 = 13) =
- * 1,410,262 < memory + tail (822,528 / 16128 = 51) = 4,150,051: memory-bound. */
+ * busy 1,403,593; + prologue (4096 + (16 + 16) x 16 = 4608) + epilogue (16 - 3 = 13) =
+ * 1,408,214 < memory + tail (820,480 / 16128 = 50) = 4,150,050: memory-bound. */
 static void test_memory_bound_fc(void **state)
 {
     (void)state;
@@ -223,7 +239,8 @@ static void test_memory_bound_fc(void **state)
     assert_int_equal(l->gemm_k, 4096);
     assert_int_equal(l->gemm_n, 1000);
     assert_int_equal(l->commands, 256 * 63);
-    assert_int_equal(l->compute_cycles, 256 * 63 * ws_tile(&c, 1));
+    assert_int_equal(l->compute_cycles, 256 * (62 * ws_tile(16, 16, 1) + ws_tile(16, 8, 1)));
+    assert_int_equal(l->compute_cycles, 820480);
     assert_int_equal(l->loop, HW_LOOP_BOTH_FIT);
     assert_int_equal(l->dram_bytes, 4150000);
     assert_int_equal(l->memory_cycles, 4150000);
@@ -231,17 +248,19 @@ static void test_memory_bound_fc(void **state)
     assert_int_equal(l->vector_cycles, 252);
     assert_int_equal(l->bound, HW_BOUND_MEMORY);
     assert_int_equal(l->prologue_cycles, 4608);
-    assert_int_equal(l->cycles, 4150000 + 51);
+    assert_int_equal(l->cycles, 4150000 + 50);
     /* latency = cycles / 1 GHz */
-    assert_true(r.latency_ms == (double)(4150000 + 51) / 1e6);
+    assert_true(r.latency_ms == (double)(4150000 + 50) / 1e6);
     hw_result_free(&r);
     /* OS: same traffic; compute = 63 column tiles (fm = 1) streaming K = 4096 in one chunk:
-     * 63 x os_tile(4096) (4144 today) = 261,072 cycles: still memory-bound */
+     * 62 x os_tile(1, 16, 4096) (1 + 4112 + 1 = 4114) + os_tile(1, 8, 4096) (4106) = 259,174
+     * cycles: still memory-bound */
     c.dataflow = HW_DATAFLOW_OS;
     l = eval1(&g, &c, &r);
     assert_int_equal(l->dram_bytes, 4150000);
     assert_int_equal(l->folds_k, 1);
-    assert_int_equal(l->compute_cycles, 63 * os_tile(&c, 4096));
+    assert_int_equal(l->compute_cycles, 62 * os_tile(1, 16, 4096) + os_tile(1, 8, 4096));
+    assert_int_equal(l->compute_cycles, 259174);
     assert_int_equal(l->bound, HW_BOUND_MEMORY);
     c.dataflow = HW_DATAFLOW_WS;
     /* at 500 GB/s the same layer is compute-bound */
@@ -269,7 +288,8 @@ static void test_memory_bound_fc(void **state)
 }
 
 /* Depthwise 3x3 on 32 x 8 x 8: 32 GEMMs of M = 64, K = 9, N = 1. WS 16x16: one tile per
- * group (9 of 16 rows, 1 of 16 columns busy): 32 tiles of ws_tile(64). The dense 3x3
+ * group (9 of 16 rows, 1 of 16 columns busy): 32 tiles of ws_tile(9, 1, 64) = 1 + 10 + 74 =
+ * 85, whatever the array's size. The dense 3x3
  * conv 32 -> 32 on the same input does 32x the MACs in 2 x 18 = 36 tiles: the model must
  * show depthwise mapping poorly. */
 static void test_depthwise(void **state)
@@ -285,7 +305,8 @@ static void test_depthwise(void **state)
     assert_int_equal(l->gemm_k, 9);
     assert_int_equal(l->gemm_n, 1);
     assert_int_equal(l->commands, 32);
-    assert_int_equal(l->compute_cycles, 32 * ws_tile(&c, 64));
+    assert_int_equal(l->compute_cycles, 32 * ws_tile(9, 1, 64));
+    assert_int_equal(l->compute_cycles, 32 * 85);
     assert_int_equal(l->macs, 64 * 9 * 32);
     double dw_util = (double)l->macs / (256.0 * l->compute_cycles);
     assert_true(dw_util < 0.05);
@@ -303,7 +324,7 @@ static void test_depthwise(void **state)
     c.dataflow = HW_DATAFLOW_OS;
     l = eval1(&g, &c, &r);
     assert_int_equal(l->commands, 32 * 4);
-    assert_int_equal(l->compute_cycles, 32 * 4 * os_tile(&c, 9));
+    assert_int_equal(l->compute_cycles, 32 * 4 * os_tile(16, 1, 9));
     hw_result_free(&r);
     nn_graph_free(&d);
     nn_graph_free(&g);
@@ -342,7 +363,8 @@ static void test_vector_and_fused(void **state)
     assert_int_equal(pl->cycles, 0);
     const hw_layer_result *cl = &r.layers[1];
     assert_int_equal(cl->unit, HW_UNIT_ARRAY);
-    assert_int_equal(cl->compute_cycles, 2 * (1 + 17 + 256 + 32)); /* 2 x (oh + pre + stream) */
+    /* oh + pre + stream per k-fold: (1 + 17 + (256 + 16 + 16)) + (1 + 12 + (256 + 11 + 16)) */
+    assert_int_equal(cl->compute_cycles, (1 + 17 + 256 + 32) + (1 + 12 + 256 + 27));
     assert_int_equal(cl->vector_cycles, (1 + 256 + 2) + (1 + 64 * 4 + 1)); /* REQUANT + POOL */
     /* start + LD_P(16) + LD_W(16) + LD_W(11) + 2 LD_X(256) + STORE(64) */
     assert_int_equal(cl->port_cycles, 1 + 33 + 33 + 23 + 2 * 513 + 129);

@@ -188,16 +188,23 @@ static void test_cycles_are_hw_timing(void **state)
     for (int df = 0; df < HW_DATAFLOW_COUNT; df++) {
         rtl_hw hw = hw_make(3, 5, 8, 32, (hw_dataflow)df, 16);
         const int64_t oh = hw_timing_cmd_overhead_cycles();
-        for (uint16_t t = 0; t < 20; t++) {
-            rtl_cmd c = df == HW_DATAFLOW_WS
-                            ? rtl_cmd_compute_ws(0, 0, t, 5, false, true, 0, 3)
-                            : rtl_cmd_compute_os(0, 0, t, 5, true, true, 0, 3, false);
-            int64_t want =
-                df == HW_DATAFLOW_WS
-                    ? oh + hw_timing_ws_preload_cycles(3, 5) + hw_timing_ws_stream_cycles(3, 5, t)
-                    : oh + hw_timing_os_stream_cycles(3, 5, t) + hw_timing_os_drain_cycles(3, 5);
-            assert_int_equal(rtl_cmd_cycles(&hw, &c), want);
-        }
+        for (uint16_t t = 0; t < 20; t++)
+            for (uint16_t kt_mt = 1; kt_mt <= 3; kt_mt++)
+                for (uint16_t n_t = 1; n_t <= 5; n_t++) {
+                    /* the tile's K_t (WS) or M_t (OS) and N_t set the cycles, not 3 x 5 */
+                    rtl_cmd c = df == HW_DATAFLOW_WS
+                                    ? rtl_cmd_compute_ws(0, 0, t, n_t, false, true, 0, kt_mt)
+                                    : rtl_cmd_compute_os(0, 0, t, n_t, true, true, 0, kt_mt, false);
+                    int64_t want = df == HW_DATAFLOW_WS
+                                       ? oh + hw_timing_ws_preload_cycles(kt_mt) +
+                                             hw_timing_ws_stream_cycles(kt_mt, n_t, t)
+                                       : oh + hw_timing_os_stream_cycles(kt_mt, n_t, t) +
+                                             hw_timing_os_drain_cycles(kt_mt);
+                    assert_int_equal(rtl_cmd_cycles(&hw, &c), want);
+                    /* by hand: WS 1 + (K_t + 1) + (t + K_t + N_t), OS 1 + (t + M_t + N_t - 1) + M_t */
+                    assert_int_equal(want, df == HW_DATAFLOW_WS ? 2 + t + 2 * kt_mt + n_t
+                                                                : t + 2 * kt_mt + n_t);
+                }
     }
 }
 
