@@ -202,6 +202,7 @@ typedef struct gemm_spec {
 typedef struct pool_fold {
     int64_t computes, compute, port, requant, pool;
     int64_t rows;       /* map rows computed (rows on band edges count once per band) */
+    int64_t x_lines, w_lines; /* lines loaded by LD_X and LD_W */
     int64_t last_store; /* lines of the last STORE */
     bool fits;          /* false: not even one pooled row fits the output buffer (the
                            compiler refuses the layer; counted as one-row bands) */
@@ -229,22 +230,24 @@ static void rows_cycles(const hw_timing_core *c, int64_t M, int64_t K, int64_t n
         o->port +=
             nb * ldw + fk * ((nb - 1) * hw_timing_port_cycles(mc) + hw_timing_port_cycles(last));
         o->requant += (nb - 1) * hw_timing_requant_cycles(mc) + hw_timing_requant_cycles(last);
+        o->x_lines += fk * L;
+        o->w_lines += nb * K;
     } else {
         const int64_t kc = min64(K, hw_timing_os_k_chunk_max(c->x_depth, c->w_depth));
         const int64_t fk = cdiv(K, kc), k_last = K - (fk - 1) * kc;
-        const int64_t t0 = m_lo / R, t1 = cdiv(m_hi, R); /* tiles the rows touch, whole */
-        /* every tile has R rows but the GEMM's last, M - (fm - 1) R */
-        const int64_t fm = cdiv(M, R), m_last = M - (fm - 1) * R;
-        const int64_t part = t1 == fm && m_last < R ? 1 : 0;
-        const int64_t mf[2] = {t1 - t0 - part, part}, ms[2] = {R, m_last};
-        o->computes += (t1 - t0) * fk;
+        /* tiles of R rows from the range's own first row (rtl_x_layout), the last one partial */
+        const int64_t tiles = cdiv(L, R), part = L - (tiles - 1) * R;
+        const int64_t mf[2] = {tiles - 1, 1}, ms[2] = {R, part};
+        o->computes += tiles * fk;
         for (int b = 0; b < 2; b++) /* per tile: the k-chunks, the last one draining */
             o->compute += mf[b] * ((fk - 1) * (oh + hw_timing_os_stream_cycles(ms[b], n_t, kc)) +
                                    (oh + hw_timing_os_stream_cycles(ms[b], n_t, k_last)) +
                                    hw_timing_os_drain_cycles(ms[b]));
-        o->port += (t1 - t0) * 2 * ((fk - 1) * hw_timing_port_cycles(kc) + hw_timing_port_cycles(k_last));
-        /* one REQUANT per tile, of the band's rows in it */
-        o->requant += (t1 - t0) * hw_timing_requant_cycles(0) + L;
+        o->port += tiles * 2 * ((fk - 1) * hw_timing_port_cycles(kc) + hw_timing_port_cycles(k_last));
+        /* one REQUANT per tile, of its rows */
+        o->requant += tiles * hw_timing_requant_cycles(0) + L;
+        o->x_lines += tiles * K;
+        o->w_lines += tiles * K;
     }
     o->rows += L;
 }
@@ -407,10 +410,12 @@ static double eval_array(const derived *d, hw_dataflow df, const gemm_spec *s, b
     /* L1 fills: the compiler loads every tile's operands (LD_X, LD_W) in full-width lines,
      * so the bits written are the lines loaded times the line width (input R b, weight C b):
      * WS: LD_X of M lines per (n-fold, k-fold), LD_W of K lines per (n-fold, m-block);
-     * OS: LD_X and LD_W of K lines each per (n-fold, m-tile). */
+     * OS: LD_X and LD_W of K lines each per (n-fold, m-tile); with a fused max-pool, what
+     * the bands' tiles load (pool_fold_cycles). */
     const int64_t R = d->rows, C = d->cols;
-    const int64_t x_lines = G * fn * (df == HW_DATAFLOW_WS ? fk * M : fm * K);
-    const int64_t w_lines = G * fn * fm * K;
+    const int64_t x_lines =
+        G * fn * (pool ? pf.x_lines : df == HW_DATAFLOW_WS ? fk * M : fm * K);
+    const int64_t w_lines = G * fn * (pool ? pf.w_lines : fm * K);
     const int64_t w_fill = w_lines * C * b;
     const int64_t x_fill = x_lines * R * b;
     /* a fused max-pool computes the map rows on band edges once per band */

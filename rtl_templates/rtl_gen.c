@@ -274,10 +274,13 @@ static td_status gen_bundle(const char *out_dir, const rtl_hw *hw, const nn_grap
     if (st == TD_OK && (st = bundle_open(&b, "data/host.txt", &fp)) == TD_OK) {
         for (size_t i = 0; i < p.n_host; i++) {
             const rtl_host_op *h = &p.host[i];
-            fprintf(fp, "%s %lld %lld %lld %lld %lld %d %d %d %d %lld\n",
+            fprintf(fp, "%s %lld %lld %lld %lld %lld %d %d %d %d %lld %lld",
                     rtl_host_kind_name(h->kind), (long long)h->src, (long long)h->dst,
                     (long long)h->c, (long long)h->h, (long long)h->w, h->k_h, h->k_w, h->stride,
-                    h->pad, (long long)h->c0);
+                    h->pad, (long long)h->c0, (long long)h->xr_n);
+            for (int64_t r = 0; r < 2 * h->xr_n; r++) /* the OS X row ranges: lo hi ... */
+                fprintf(fp, " %lld", (long long)p.x_ranges[2 * h->xr_first + r]);
+            fputc('\n', fp);
         }
         st = bundle_close(&b, "data/host.txt", fp);
     }

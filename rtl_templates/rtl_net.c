@@ -154,7 +154,7 @@ typedef struct gemm_job {
 static td_status emit_gemm_job(rtl_program *p, const gemm_job *j, int64_t *y)
 {
     const rtl_hw *hw = &p->hw;
-    const int64_t R = hw->rows, C = hw->cols;
+    const int64_t C = hw->cols;
     rtl_host_op im = {.kind = RTL_HOST_IM2COL,
                       .src = j->src,
                       .c = j->c,
@@ -168,7 +168,6 @@ static td_status emit_gemm_job(rtl_program *p, const gemm_job *j, int64_t *y)
     const int64_t oh = (j->s.h + 2 * im.pad - im.k_h) / im.stride + 1,
                   ow = (j->s.w + 2 * im.pad - im.k_w) / im.stride + 1;
     const int64_t M = oh * ow, K = j->c * im.k_h * im.k_w, N = j->n;
-    const bool ws = hw->dataflow == HW_DATAFLOW_WS;
     rtl_gemm_plan plan = {.m = M,
                           .k = K,
                           .n = N,
@@ -189,8 +188,13 @@ static td_status emit_gemm_job(rtl_program *p, const gemm_job *j, int64_t *y)
                     .lo = j->lo,
                     .hi = j->hi};
     td_status st = rtl_gemm_check(hw, &chk);
-    if (st == TD_OK)
-        st = rtl_mem_alloc(&p->mem, ws ? cdiv(K, R) * M : cdiv(M, R) * K, &im.dst);
+    rtl_x_layout xl = {0};
+    if (st == TD_OK && (st = rtl_x_layout_init(&xl, hw, &plan)) == TD_OK) {
+        st = rtl_mem_alloc(&p->mem, xl.lines, &im.dst);
+        if (st == TD_OK)
+            st = rtl_program_add_x_ranges(p, &xl, &im);
+        rtl_x_layout_free(&xl);
+    }
     if (st == TD_OK)
         st = rtl_program_place_weights(p, K, N, j->w, true, j->bias, j->rq, &plan.w_addr,
                                        &plan.p_addr);

@@ -296,6 +296,7 @@ void rtl_program_free(rtl_program *p)
 {
     free(p->cmds);
     free(p->host);
+    free(p->x_ranges);
     rtl_mem_free(&p->mem);
     memset(p, 0, sizeof *p);
 }
@@ -353,40 +354,60 @@ static td_status host_move(const rtl_program *p, const rtl_host_op *op, rtl_mem 
     return TD_OK;
 }
 
+/* im2col gather: X[m][k] of the convolution read from the line layout at op->src */
+typedef struct im2col_ctx {
+    const rtl_host_op *op;
+    rtl_mem *mem;
+    int64_t cols, bits, ow;
+} im2col_ctx;
+
+static void put_im2col(void *vctx, int64_t m, int64_t k, int64_t line, int32_t lane)
+{
+    const im2col_ctx *c = vctx;
+    const rtl_host_op *op = c->op;
+    const int64_t C = c->cols, b = c->bits, oy = m / c->ow, ox = m % c->ow;
+    const int64_t ci = k / (op->k_h * op->k_w), ky = (k / op->k_w) % op->k_h, kx = k % op->k_w;
+    const int64_t iy = oy * op->stride + ky - op->pad, ix = ox * op->stride + kx - op->pad;
+    const int64_t ch = op->c0 + ci;
+    int64_t v = 0;
+    if (iy >= 0 && iy < op->h && ix >= 0 && ix < op->w)
+        v = rtl_mem_get(c->mem, op->src + (ch / C) * op->h * op->w + iy * op->w + ix,
+                        (int32_t)((ch % C) * b), (int32_t)b, true);
+    rtl_mem_set(c->mem, op->dst + line, lane * (int32_t)b, (int32_t)b, v);
+}
+
 td_status rtl_host_op_execute(const rtl_program *p, const rtl_host_op *op, rtl_mem *mem)
 {
     const rtl_hw *hw = &p->hw;
-    const int64_t R = hw->rows, C = hw->cols, b = hw->bits;
+    const int64_t C = hw->cols, b = hw->bits;
     if (op->kind == RTL_HOST_SCATTER || op->kind == RTL_HOST_TRANSPOSE)
         return host_move(p, op, mem);
     if (op->kind != RTL_HOST_IM2COL)
         return td_fail(TD_ERR_FORMAT, "rtl program: unknown host step kind %d", (int)op->kind);
     const int64_t oh = (op->h + 2 * op->pad - op->k_h) / op->stride + 1;
     const int64_t ow = (op->w + 2 * op->pad - op->k_w) / op->stride + 1;
-    const int64_t M = oh * ow, K = op->c * op->k_h * op->k_w, HW = op->h * op->w;
-    const bool ws = hw->dataflow == HW_DATAFLOW_WS;
-    int64_t last_src = op->src + cdiv(op->c0 + op->c, C) * HW - 1;
-    int64_t last_dst = op->dst + (ws ? cdiv(K, R) * M : cdiv(M, R) * K) - 1;
+    const int64_t M = oh * ow, K = op->c * op->k_h * op->k_w;
+    if (op->xr_n < 0 || op->xr_first < 0 || op->xr_first + op->xr_n > p->n_x_ranges)
+        return td_fail(TD_ERR_CONFIG, "rtl program: im2col step names X row ranges [%lld, %lld) "
+                                      "of %lld",
+                       (long long)op->xr_first, (long long)(op->xr_first + op->xr_n),
+                       (long long)p->n_x_ranges);
+    rtl_x_layout xl;
+    td_status st = rtl_x_layout_from_ranges(&xl, hw, M, K, p->x_ranges + 2 * op->xr_first,
+                                            op->xr_n);
+    if (st != TD_OK)
+        return st;
+    int64_t last_src = op->src + cdiv(op->c0 + op->c, C) * op->h * op->w - 1;
+    int64_t last_dst = op->dst + xl.lines - 1;
     if (op->src < 0 || op->dst < 0 || op->c0 < 0 || last_src >= mem->n_words ||
-        last_dst >= mem->n_words)
+        last_dst >= mem->n_words) {
+        rtl_x_layout_free(&xl);
         return td_fail(TD_ERR_CONFIG, "rtl program: im2col step reaches beyond memory word %lld",
                        (long long)mem->n_words);
-    for (int64_t m = 0; m < M; m++) {
-        const int64_t oy = m / ow, ox = m % ow;
-        for (int64_t k = 0; k < K; k++) {
-            const int64_t ci = k / (op->k_h * op->k_w), ky = (k / op->k_w) % op->k_h,
-                          kx = k % op->k_w;
-            const int64_t iy = oy * op->stride + ky - op->pad, ix = ox * op->stride + kx - op->pad;
-            const int64_t ch = op->c0 + ci;
-            int64_t v = 0;
-            if (iy >= 0 && iy < op->h && ix >= 0 && ix < op->w)
-                v = rtl_mem_get(mem, op->src + (ch / C) * HW + iy * op->w + ix,
-                                (int32_t)((ch % C) * b), (int32_t)b, true);
-            int64_t addr = ws ? op->dst + (k / R) * M + m : op->dst + (m / R) * K + k;
-            int32_t lane = (int32_t)(ws ? k % R : m % R);
-            rtl_mem_set(mem, addr, lane * (int32_t)b, (int32_t)b, v);
-        }
     }
+    im2col_ctx ctx = {op, mem, C, b, ow};
+    rtl_x_layout_place(&xl, put_im2col, &ctx);
+    rtl_x_layout_free(&xl);
     return TD_OK;
 }
 
@@ -504,8 +525,11 @@ td_status rtl_program_place_weights(rtl_program *p, int64_t K, int64_t N, const 
 
 /* Rows [m_lo, m_hi) of output column tile j (n_t columns): the array commands, REQUANT into
  * output lines [ob0 + m - m_lo) and, unless pooling, STORE to Y. */
+static td_status x_layout_add_range(rtl_x_layout *xl, int64_t lo, int64_t hi);
+
 static td_status emit_gemm_rows(rtl_program *p, const rtl_gemm_plan *g, int64_t j, int64_t n_t,
-                                int64_t m_lo, int64_t m_hi, int64_t ob0, bool pool)
+                                int64_t m_lo, int64_t m_hi, int64_t ob0, bool pool,
+                                int64_t *x_line, rtl_x_layout *rec)
 {
     const rtl_hw *hw = &p->hw;
     const int64_t M = g->m, K = g->k, R = hw->rows;
@@ -537,12 +561,18 @@ static td_status emit_gemm_rows(rtl_program *p, const rtl_gemm_plan *g, int64_t 
         }
         return st;
     }
+    /* OS: tiles of R rows from the range's own first row, whose X the layout holds at
+     * *x_line on (rtl_x_layout: one range per call, in this order) */
+    if (rec && j == 0 && (st = x_layout_add_range(rec, m_lo, m_hi)) != TD_OK)
+        return st;
     const int64_t kc_max = hw_timing_os_k_chunk_max(hw->x_depth, hw->w_depth);
-    for (int64_t mt = m_lo / R; mt * R < m_hi && st == TD_OK; mt++) {
-        const int64_t m_t = min64(R, M - mt * R);
+    const int64_t tiles = cdiv(m_hi - m_lo, R), x0 = *x_line;
+    *x_line += tiles * K;
+    for (int64_t t = 0; t < tiles && st == TD_OK; t++) {
+        const int64_t r0 = m_lo + t * R, m_t = min64(R, m_hi - r0);
         for (int64_t k0 = 0; k0 < K && st == TD_OK; k0 += kc_max) {
             const int64_t kc = min64(kc_max, K - k0);
-            st = emit_mem(p, RTL_OP_LD_X, 0, kc, g->x_addr + mt * K + k0);
+            st = emit_mem(p, RTL_OP_LD_X, 0, kc, g->x_addr + x0 + t * K + k0);
             if (st == TD_OK)
                 st = emit_mem(p, RTL_OP_LD_W, 0, kc, g->w_addr + j * K + k0);
             if (st == TD_OK)
@@ -550,18 +580,16 @@ static td_status emit_gemm_rows(rtl_program *p, const rtl_gemm_plan *g, int64_t 
                                       rtl_cmd_compute_os(0, 0, (uint16_t)kc, (uint16_t)n_t, k0 == 0,
                                                          k0 + kc == K, 0, (uint16_t)m_t, false));
         }
-        /* a band boundary inside the tile: requantize only the band's rows */
-        const int64_t r_lo = max64(m_lo, mt * R), r_hi = min64(m_hi, mt * R + m_t);
         rtl_cmd rq = {.op = RTL_OP_REQUANT,
                       .flags = rq_flags,
-                      .a = (uint16_t)(r_lo - mt * R),
-                      .b = (uint16_t)(pool ? ob0 + r_lo - m_lo : 0),
-                      .n = (uint16_t)(r_hi - r_lo),
+                      .a = 0,
+                      .b = (uint16_t)(pool ? ob0 + r0 - m_lo : 0),
+                      .n = (uint16_t)m_t,
                       .x = (uint32_t)g->hi};
         if (st == TD_OK)
             st = rtl_program_emit(p, rq);
         if (st == TD_OK && !pool)
-            st = emit_mem(p, RTL_OP_STORE, 0, r_hi - r_lo, g->y_addr + j * M + r_lo);
+            st = emit_mem(p, RTL_OP_STORE, 0, m_t, g->y_addr + j * M + r0);
     }
     return st;
 }
@@ -591,8 +619,9 @@ bool rtl_pool_strips_plan(int64_t pool_k, int64_t pool_s, int64_t map_h, int64_t
  * computed and REQUANTed into output lines (row - r0) * strip width + column, then one POOL of
  * the band and one STORE per pooled row of the strip. */
 static td_status emit_pool_strips(rtl_program *p, const rtl_gemm_plan *g, const rtl_pool_strips *ps,
-                                  int64_t j, int64_t n_t)
+                                  int64_t j, int64_t n_t, rtl_x_layout *rec)
 {
+    int64_t x_line = 0;
     const int64_t pk = g->pool_k, s = g->pool_s, mw = g->map_w;
     td_status st = TD_OK;
     for (int64_t px0 = 0; px0 < ps->pw && st == TD_OK; px0 += ps->cols) {
@@ -603,7 +632,7 @@ static td_status emit_pool_strips(rtl_program *p, const rtl_gemm_plan *g, const 
             const int64_t r0 = py0 * s, r1 = (py1 - 1) * s + pk, mb = (r1 - r0) * sw;
             for (int64_t r = r0; r < r1 && st == TD_OK; r++)
                 st = emit_gemm_rows(p, g, j, n_t, r * mw + c0, r * mw + c0 + sw, (r - r0) * sw,
-                                    true);
+                                    true, &x_line, rec);
             rtl_cmd pc_cmd = {.op = RTL_OP_POOL,
                               .a = 0,
                               .b = (uint16_t)mb,
@@ -620,7 +649,8 @@ static td_status emit_pool_strips(rtl_program *p, const rtl_gemm_plan *g, const 
     return st;
 }
 
-td_status rtl_program_emit_gemm(rtl_program *p, const rtl_gemm_plan *g)
+/* rtl_program_emit_gemm; with rec, the OS row ranges are recorded too (rtl_x_layout_init). */
+static td_status emit_gemm(rtl_program *p, const rtl_gemm_plan *g, rtl_x_layout *rec)
 {
     const rtl_hw *hw = &p->hw;
     const int64_t M = g->m, N = g->n, C = hw->cols;
@@ -659,7 +689,7 @@ td_status rtl_program_emit_gemm(rtl_program *p, const rtl_gemm_plan *g)
                 const int64_t n_t = min64(C, N - j * C);
                 st = emit_mem(p, RTL_OP_LD_P, 0, n_t, g->p_addr + j * C);
                 if (st == TD_OK)
-                    st = emit_pool_strips(p, g, &ps, j, n_t);
+                    st = emit_pool_strips(p, g, &ps, j, n_t, rec);
             }
             return st;
         }
@@ -667,10 +697,11 @@ td_status rtl_program_emit_gemm(rtl_program *p, const rtl_gemm_plan *g)
     td_status st = TD_OK;
     for (int64_t j = 0; j < fn && st == TD_OK; j++) {
         const int64_t n_t = min64(C, N - j * C);
+        int64_t x_line = 0; /* the same X for every column fold */
         st = emit_mem(p, RTL_OP_LD_P, 0, n_t, g->p_addr + j * C);
         if (!pool) {
             if (st == TD_OK)
-                st = emit_gemm_rows(p, g, j, n_t, 0, M, 0, false);
+                st = emit_gemm_rows(p, g, j, n_t, 0, M, 0, false, &x_line, rec);
             continue;
         }
         for (int64_t py0 = 0; py0 < ph && st == TD_OK; py0 += band) {
@@ -679,7 +710,7 @@ td_status rtl_program_emit_gemm(rtl_program *p, const rtl_gemm_plan *g)
             const int64_t r0 = py0 * g->pool_s,
                           r1 = py1 == ph ? g->map_h : (py1 - 1) * g->pool_s + g->pool_k;
             const int64_t mb = (r1 - r0) * g->map_w;
-            st = emit_gemm_rows(p, g, j, n_t, r0 * g->map_w, r1 * g->map_w, 0, true);
+            st = emit_gemm_rows(p, g, j, n_t, r0 * g->map_w, r1 * g->map_w, 0, true, &x_line, rec);
             rtl_cmd pc = {.op = RTL_OP_POOL,
                           .a = 0,
                           .b = (uint16_t)mb,
@@ -697,38 +728,201 @@ td_status rtl_program_emit_gemm(rtl_program *p, const rtl_gemm_plan *g)
     return st;
 }
 
+td_status rtl_program_emit_gemm(rtl_program *p, const rtl_gemm_plan *g)
+{
+    return emit_gemm(p, g, NULL);
+}
+
+/* ---- the core's X layout (docs/formats.md, "X layout") ---- */
+
+static td_status x_layout_add_range(rtl_x_layout *xl, int64_t lo, int64_t hi)
+{
+    if (xl->n_ranges == xl->cap) {
+        int64_t cap = xl->cap ? 2 * xl->cap : 16;
+        int64_t *d = realloc(xl->range, (size_t)cap * 2 * sizeof *d);
+        if (!d)
+            return td_fail(TD_ERR_NOMEM, "rtl X layout: cannot grow to %lld row ranges",
+                           (long long)cap);
+        xl->range = d;
+        xl->cap = cap;
+    }
+    xl->range[2 * xl->n_ranges] = lo;
+    xl->range[2 * xl->n_ranges + 1] = hi;
+    xl->n_ranges++;
+    return TD_OK;
+}
+
+static void x_layout_size(rtl_x_layout *xl)
+{
+    if (xl->dataflow == HW_DATAFLOW_WS) {
+        xl->lines = cdiv(xl->k, xl->rows) * xl->m;
+        return;
+    }
+    xl->lines = 0;
+    for (int64_t i = 0; i < xl->n_ranges; i++)
+        xl->lines += cdiv(xl->range[2 * i + 1] - xl->range[2 * i], xl->rows) * xl->k;
+}
+
+td_status rtl_x_layout_init(rtl_x_layout *xl, const rtl_hw *hw, const rtl_gemm_plan *g)
+{
+    memset(xl, 0, sizeof *xl);
+    xl->dataflow = hw->dataflow;
+    xl->m = g->m;
+    xl->k = g->k;
+    xl->rows = hw->rows;
+    td_status st = TD_OK;
+    if (hw->dataflow == HW_DATAFLOW_OS) {
+        if (g->pool_k > 0) { /* the ranges the compiler computes, in its order */
+            rtl_program scratch;
+            rtl_gemm_plan dry = *g;
+            dry.x_addr = dry.w_addr = dry.p_addr = dry.y_addr = 0;
+            if ((st = rtl_program_init(&scratch, hw)) == TD_OK)
+                st = emit_gemm(&scratch, &dry, xl);
+            rtl_program_free(&scratch);
+        } else {
+            st = x_layout_add_range(xl, 0, g->m);
+        }
+    }
+    if (st != TD_OK) {
+        rtl_x_layout_free(xl);
+        return st;
+    }
+    x_layout_size(xl);
+    return TD_OK;
+}
+
+td_status rtl_x_layout_from_ranges(rtl_x_layout *xl, const rtl_hw *hw, int64_t m, int64_t k,
+                                   const int64_t *range, int64_t n_ranges)
+{
+    memset(xl, 0, sizeof *xl);
+    xl->dataflow = hw->dataflow;
+    xl->m = m;
+    xl->k = k;
+    xl->rows = hw->rows;
+    td_status st = TD_OK;
+    if (hw->dataflow == HW_DATAFLOW_OS) {
+        if (n_ranges == 0)
+            st = x_layout_add_range(xl, 0, m);
+        for (int64_t i = 0; i < n_ranges && st == TD_OK; i++) {
+            const int64_t lo = range[2 * i], hi = range[2 * i + 1];
+            if (lo < 0 || hi <= lo || hi > m) {
+                rtl_x_layout_free(xl);
+                return td_fail(TD_ERR_CONFIG, "rtl X layout: row range %lld [%lld, %lld) is not "
+                                              "within the GEMM's %lld rows",
+                               (long long)i, (long long)lo, (long long)hi, (long long)m);
+            }
+            st = x_layout_add_range(xl, lo, hi);
+        }
+    }
+    if (st != TD_OK) {
+        rtl_x_layout_free(xl);
+        return st;
+    }
+    x_layout_size(xl);
+    return TD_OK;
+}
+
+void rtl_x_layout_free(rtl_x_layout *xl)
+{
+    free(xl->range);
+    memset(xl, 0, sizeof *xl);
+}
+
+void rtl_x_layout_place(const rtl_x_layout *xl, rtl_x_put_fn put, void *ctx)
+{
+    const int64_t M = xl->m, K = xl->k, R = xl->rows;
+    if (xl->dataflow == HW_DATAFLOW_WS) {
+        for (int64_t m = 0; m < M; m++)
+            for (int64_t k = 0; k < K; k++)
+                put(ctx, m, k, (k / R) * M + m, (int32_t)(k % R));
+        return;
+    }
+    int64_t off = 0;
+    for (int64_t i = 0; i < xl->n_ranges; i++) {
+        const int64_t lo = xl->range[2 * i], hi = xl->range[2 * i + 1];
+        for (int64_t m = lo; m < hi; m++)
+            for (int64_t k = 0; k < K; k++)
+                put(ctx, m, k, off + ((m - lo) / R) * K + k, (int32_t)((m - lo) % R));
+        off += cdiv(hi - lo, R) * K;
+    }
+}
+
+td_status rtl_program_add_x_ranges(rtl_program *p, const rtl_x_layout *xl, rtl_host_op *op)
+{
+    op->xr_first = p->n_x_ranges;
+    op->xr_n = xl->dataflow == HW_DATAFLOW_OS ? xl->n_ranges : 0;
+    if (p->n_x_ranges + op->xr_n > p->x_ranges_cap) {
+        int64_t cap = max64(p->n_x_ranges + op->xr_n, 2 * p->x_ranges_cap + 16);
+        int64_t *d = realloc(p->x_ranges, (size_t)cap * 2 * sizeof *d);
+        if (!d)
+            return td_fail(TD_ERR_NOMEM, "rtl program: cannot grow to %lld X row ranges",
+                           (long long)cap);
+        p->x_ranges = d;
+        p->x_ranges_cap = cap;
+    }
+    memcpy(p->x_ranges + 2 * p->n_x_ranges, xl->range, (size_t)op->xr_n * 2 * sizeof(int64_t));
+    p->n_x_ranges += op->xr_n;
+    return TD_OK;
+}
+
+typedef struct x_matrix_ctx {
+    rtl_mem *mem;
+    int64_t base, k;
+    int32_t bits;
+    const int32_t *x;
+} x_matrix_ctx;
+
+static void put_matrix(void *vctx, int64_t m, int64_t k, int64_t line, int32_t lane)
+{
+    x_matrix_ctx *c = vctx;
+    rtl_mem_set(c->mem, c->base + line, lane * c->bits, c->bits, c->x[m * c->k + k]);
+}
+
 td_status rtl_program_add_gemm(rtl_program *p, const rtl_gemm *g, rtl_gemm_out *out)
 {
     const rtl_hw *hw = &p->hw;
-    const int64_t M = g->m, K = g->k, N = g->n, R = hw->rows, C = hw->cols, b = hw->bits;
+    const int64_t M = g->m, K = g->k, N = g->n, C = hw->cols;
     td_status st = rtl_gemm_check(hw, g);
     if (st != TD_OK)
         return st;
-    const bool ws = hw->dataflow == HW_DATAFLOW_WS;
-    rtl_gemm_plan plan = {.m = M, .k = K, .n = N, .lo = g->lo, .hi = g->hi};
-    /* WS: X line (kt, m) = X[m][kt*R ..] at x_addr + kt*M + m.
-     * OS: X line (mt, k) = X[mt*R ..][k] at x_addr + mt*K + k.
-     * Both: W line (j, k) = W[k][j*C ..] at w_addr + j*K + k; params (j, c) at p_addr + j*C + c;
-     * Y line (j, m) = Y[m][j*C ..] at y_addr + j*M + m. */
-    st = rtl_mem_alloc(&p->mem, ws ? cdiv(K, R) * M : cdiv(M, R) * K, &plan.x_addr);
+    const bool pool = g->pool_k > 0;
+    const int64_t P = pool ? ((g->map_h - g->pool_k) / g->pool_s + 1) *
+                                 ((g->map_w - g->pool_k) / g->pool_s + 1)
+                           : M;
+    rtl_gemm_plan plan = {.m = M,
+                          .k = K,
+                          .n = N,
+                          .lo = g->lo,
+                          .hi = g->hi,
+                          .pool_k = g->pool_k,
+                          .pool_s = g->pool_s,
+                          .map_h = g->map_h,
+                          .map_w = g->map_w};
+    /* X in the core's layout (rtl_x_layout); W line (j, k) = W[k][j*C ..] at w_addr + j*K + k;
+     * params (j, c) at p_addr + j*C + c; Y line (j, m) = Y[m][j*C ..] at y_addr + j*P + m
+     * (P = M, or the pooled pixels). */
+    rtl_x_layout xl; /* (its dry run checks the pool against the map) */
+    if ((st = rtl_x_layout_init(&xl, hw, &plan)) != TD_OK)
+        return st;
+    st = rtl_mem_alloc(&p->mem, xl.lines, &plan.x_addr);
     if (st == TD_OK)
         st = rtl_program_place_weights(p, K, N, g->w, false, g->bias, g->rq, &plan.w_addr,
                                        &plan.p_addr);
     if (st == TD_OK)
-        st = rtl_mem_alloc(&p->mem, cdiv(N, C) * M, &plan.y_addr);
-    if (st != TD_OK)
-        return st;
-    for (int64_t m = 0; m < M; m++)
-        for (int64_t k = 0; k < K; k++) {
-            int64_t addr = ws ? plan.x_addr + (k / R) * M + m : plan.x_addr + (m / R) * K + k;
-            int32_t lane = (int32_t)(ws ? k % R : m % R);
-            rtl_mem_set(&p->mem, addr, lane * (int32_t)b, (int32_t)b, g->x[m * K + k]);
-        }
-    st = rtl_program_emit_gemm(p, &plan);
+        st = rtl_mem_alloc(&p->mem, cdiv(N, C) * P, &plan.y_addr);
+    if (st == TD_OK) {
+        x_matrix_ctx ctx = {&p->mem, plan.x_addr, K, hw->bits, g->x};
+        rtl_x_layout_place(&xl, put_matrix, &ctx);
+    }
+    out->x_addr = plan.x_addr;
+    out->x_lines = xl.lines;
+    rtl_x_layout_free(&xl);
+    if (st == TD_OK)
+        st = rtl_program_emit_gemm(p, &plan);
     if (st != TD_OK)
         return st;
     out->y_addr = plan.y_addr;
-    out->m = M;
+    out->m = P;
     out->n = N;
     return TD_OK;
 }

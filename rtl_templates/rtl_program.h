@@ -141,6 +141,9 @@ typedef struct rtl_host_op {
     int64_t c, h, w;
     int32_t k_h, k_w, stride, pad;
     int64_t c0;
+    /* IM2COL on an OS core: the X row ranges (rtl_x_layout) are p->x_ranges[2 xr_first ..],
+     * xr_n of them; xr_n = 0 means the one range [0, M) */
+    int64_t xr_first, xr_n;
 } rtl_host_op;
 
 typedef struct rtl_program {
@@ -150,6 +153,8 @@ typedef struct rtl_program {
     rtl_mem mem; /* the image the host places in external memory before the run */
     rtl_host_op *host;
     size_t n_host, host_cap;
+    int64_t *x_ranges; /* lo, hi pairs of the IM2COL steps' X row ranges */
+    int64_t n_x_ranges, x_ranges_cap;
 } rtl_program;
 
 td_status rtl_program_init(rtl_program *p, const rtl_hw *hw);
@@ -168,12 +173,17 @@ typedef struct rtl_gemm {
     const int64_t *bias;  /* n, or NULL */
     const nn_requant *rq; /* n */
     int64_t lo, hi;
+    /* optional max-pool (pad 0) fused after the REQUANTs on the map_h x map_w output
+     * (map_h * map_w = m); pool_k = 0: none */
+    int32_t pool_k, pool_s;
+    int64_t map_h, map_w;
 } rtl_gemm;
 
 /* Where a compiled GEMM's result lands: output tile j (columns [j*cols, ...)) row r is the
- * word y_addr + j*m + r. */
+ * word y_addr + j*m + r (m: the pooled pixels when a max-pool is fused). */
 typedef struct rtl_gemm_out {
     int64_t y_addr, m, n;
+    int64_t x_addr, x_lines; /* the X image (rtl_x_layout) */
 } rtl_gemm_out;
 
 /* The checks rtl_program_add_gemm makes (x may be NULL: not checked). */
@@ -184,7 +194,7 @@ td_status rtl_gemm_check(const rtl_hw *hw, const rtl_gemm *g);
  * (nn_acc_bits_needed), or the clamp bounds are not encodable. */
 td_status rtl_program_add_gemm(rtl_program *p, const rtl_gemm *g, rtl_gemm_out *out);
 /* Compiler internals shared with rtl_net.c: one GEMM whose X is already laid out at x_addr
- * (rtl_program_add_gemm's layout), with an optional max-pool (pool_k > 0, pad 0) fused on the
+ * (rtl_x_layout), with an optional max-pool (pool_k > 0, pad 0) fused on the
  * requantized map_h x map_w output; the result (pooled when fused) is stored in the line layout
  * at y_addr (tile j, pixel p: y_addr + j*pixels + p). */
 typedef struct rtl_gemm_plan {
@@ -196,6 +206,35 @@ typedef struct rtl_gemm_plan {
 } rtl_gemm_plan;
 
 td_status rtl_program_emit_gemm(rtl_program *p, const rtl_gemm_plan *plan);
+
+/* The core's X layout of a GEMM (docs/formats.md, "X layout"), i.e. where the host (im2col)
+ * puts X[m][k] for the compiled program to load:
+ *  - WS: line (kt, m) = X[m][kt R ..] at kt M + m, lane k % R.
+ *  - OS: per row range [lo, hi), ceil((hi - lo) / R) tiles of R rows starting at lo, K lines
+ *    each: line off + t K + k holds X[lo + t R + r][k] in lane r. The ranges are the bands or
+ *    strip segments of a fused max-pool in the order the compiler computes them (rows on band
+ *    edges belong to both), else the one range [0, M): tiles start where the rows the
+ *    compiler needs start, so no tile computes rows outside its range. */
+typedef struct rtl_x_layout {
+    hw_dataflow dataflow;
+    int64_t m, k, rows;
+    int64_t *range; /* OS: lo, hi pairs */
+    int64_t n_ranges, cap;
+    int64_t lines; /* of the whole X image */
+} rtl_x_layout;
+
+/* The layout rtl_program_emit_gemm(plan) expects (the addresses in plan are not used). */
+td_status rtl_x_layout_init(rtl_x_layout *xl, const rtl_hw *hw, const rtl_gemm_plan *plan);
+/* The layout from recorded ranges (an IM2COL step's); n_ranges = 0: the one range [0, m). */
+td_status rtl_x_layout_from_ranges(rtl_x_layout *xl, const rtl_hw *hw, int64_t m, int64_t k,
+                                   const int64_t *range, int64_t n_ranges);
+void rtl_x_layout_free(rtl_x_layout *xl);
+/* Calls put for every copy of every element X[m][k]: its line (relative to the image's first)
+ * and lane. */
+typedef void (*rtl_x_put_fn)(void *ctx, int64_t m, int64_t k, int64_t line, int32_t lane);
+void rtl_x_layout_place(const rtl_x_layout *xl, rtl_x_put_fn put, void *ctx);
+/* Records xl's ranges for an IM2COL step (op->xr_first, op->xr_n). */
+td_status rtl_program_add_x_ranges(rtl_program *p, const rtl_x_layout *xl, rtl_host_op *op);
 /* A fused max-pool whose map rows do not fit the output buffer even for one pooled row of the
  * whole map width runs in column strips (docs/rtl.md): strips of `cols` pooled columns (the
  * most with pool_k map rows of the strip's (cols-1)*pool_s + pool_k pixels and its cols pooled

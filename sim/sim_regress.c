@@ -417,7 +417,15 @@ static void run_gemm(const sim_suite *s, const sim_case *c, sim_case_result *r)
         return;
     }
     if ((st = rtl_program_init(&p, &hw)) == TD_OK) {
-        rtl_gemm gm = {g.m, g.k, g.n, g.x, g.w, g.bias, g.rq, g.lo, g.hi};
+        rtl_gemm gm = {.m = g.m,
+                       .k = g.k,
+                       .n = g.n,
+                       .x = g.x,
+                       .w = g.w,
+                       .bias = g.bias,
+                       .rq = g.rq,
+                       .lo = g.lo,
+                       .hi = g.hi};
         st = rtl_program_add_gemm(&p, &gm, &out);
         if (st != TD_OK)
             rtl_program_free(&p);

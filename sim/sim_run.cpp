@@ -131,52 +131,6 @@ void snapshot_diff(const sim_counters &a, const sim_counters &b, sim_counters *d
         pd[i] = pb[i] - pa[i];
 }
 
-// rtl_program_add_gemm (rtl_program.c) with a max-pool fused after the REQUANTs: the same
-// placement of X, W and the parameters, Y the pooled map (Y line (j, p) at y_addr + j P + p),
-// then rtl_program_emit_gemm with the pool in its plan, as rtl_net's compiler emits a conv
-// followed by a max-pool. out->m = the pooled pixels P.
-td_status add_pooled_gemm(rtl_program *p, const rtl_gemm *g, int64_t map_h, int64_t map_w,
-                          int32_t pool_k, int32_t pool_s, rtl_gemm_out *out)
-{
-    const rtl_hw *hw = &p->hw;
-    const int64_t M = g->m, K = g->k, N = g->n, R = hw->rows, C = hw->cols, b = hw->bits;
-    td_status st = rtl_gemm_check(hw, g);
-    if (st != TD_OK)
-        return st;
-    const bool ws = hw->dataflow == HW_DATAFLOW_WS;
-    const int64_t P = ((map_h - pool_k) / pool_s + 1) * ((map_w - pool_k) / pool_s + 1);
-    rtl_gemm_plan plan{};
-    plan.m = M;
-    plan.k = K;
-    plan.n = N;
-    plan.lo = g->lo;
-    plan.hi = g->hi;
-    plan.pool_k = pool_k;
-    plan.pool_s = pool_s;
-    plan.map_h = map_h;
-    plan.map_w = map_w;
-    st = rtl_mem_alloc(&p->mem, ws ? cdiv64(K, R) * M : cdiv64(M, R) * K, &plan.x_addr);
-    if (st == TD_OK)
-        st = rtl_program_place_weights(p, K, N, g->w, false, g->bias, g->rq, &plan.w_addr,
-                                       &plan.p_addr);
-    if (st == TD_OK)
-        st = rtl_mem_alloc(&p->mem, cdiv64(N, C) * P, &plan.y_addr);
-    if (st != TD_OK)
-        return st;
-    for (int64_t m = 0; m < M; m++)
-        for (int64_t k = 0; k < K; k++) {
-            int64_t addr = ws ? plan.x_addr + (k / R) * M + m : plan.x_addr + (m / R) * K + k;
-            int32_t lane = (int32_t)(ws ? k % R : m % R);
-            rtl_mem_set(&p->mem, addr, lane * (int32_t)b, (int32_t)b, g->x[m * K + k]);
-        }
-    if ((st = rtl_program_emit_gemm(p, &plan)) != TD_OK)
-        return st;
-    out->y_addr = plan.y_addr;
-    out->m = P;
-    out->n = N;
-    return TD_OK;
-}
-
 // Whether rtl_program_emit_gemm lowers conv followed by max-pool pool on core hw (its
 // output buffer holds a band of pooled rows, or a column strip).
 bool pool_compiles(const rtl_hw &hw, const nn_node &conv, const nn_node &pool)
@@ -298,15 +252,14 @@ td_status run_array_layer(System &sys, NetCtx &cx, int32_t i, bool relu, bool ou
         if (st != TD_OK)
             break;
         const int64_t x_lo = p.mem.n_words;
-        rtl_gemm gm = {
-            M, K, N, X.data(), W.data(), biases[(size_t)gi].data(), rqs[(size_t)gi].data(), lo, hi};
-        if (pool_k > 0)
-            st = add_pooled_gemm(&p, &gm, OH, OW, pool_k, pool_s, &outs[(size_t)gi]);
-        else
-            st = rtl_program_add_gemm(&p, &gm, &outs[(size_t)gi]);
+        // a max-pool fused after the REQUANTs (pool_k > 0), as rtl_net's compiler emits a conv
+        // followed by a max-pool: Y is the pooled map
+        rtl_gemm gm = {M,  K,  N,      X.data(), W.data(), biases[(size_t)gi].data(),
+                       rqs[(size_t)gi].data(), lo, hi, pool_k, pool_s, OH, OW};
+        st = rtl_program_add_gemm(&p, &gm, &outs[(size_t)gi]);
         if (st != TD_OK)
             break;
-        const int64_t x_words = wsdf ? cdiv64(K, hw.rows) * M : cdiv64(M, hw.rows) * K;
+        const int64_t x_words = outs[(size_t)gi].x_lines;
         const int64_t fn = cdiv64(N, hw.cols);
         if (in.onchip)
             map.onchip.push_back(Region{x_lo, x_lo + x_words, 0, 0});

@@ -29,6 +29,7 @@ struct Layer {
 struct Host {
     std::string kind; // im2col, scatter, transpose (docs/formats.md, "Host steps")
     int64_t src, dst, c, h, w, kh, kw, stride, pad, c0;
+    std::vector<int64_t> ranges; // im2col on an OS core: X row ranges lo, hi, ... (none: [0, M))
 };
 struct Net {
     int rows, cols, bits, acc_bits, dataflow, mem_bits, limbs, n_images;
@@ -131,10 +132,26 @@ bool load(const std::string &dir, Net *net, std::vector<uint32_t> *prog, std::ve
     while (fc >> v)
         cyc->push_back(v);
     Host h;
+    int64_t n_ranges;
     while (fh >> h.kind >> h.src >> h.dst >> h.c >> h.h >> h.w >> h.kh >> h.kw >> h.stride >>
-           h.pad >> h.c0) {
+           h.pad >> h.c0 >> n_ranges) {
         if (h.kind != "im2col" && h.kind != "scatter" && h.kind != "transpose")
             return fail("host.txt: unknown host step '" + h.kind + "'");
+        if (n_ranges < 0 || n_ranges > (int64_t)1 << 24)
+            return fail("host.txt: step " + std::to_string(host->size() + 1) + ": " +
+                        std::to_string(n_ranges) + " row ranges");
+        h.ranges.assign((size_t)(2 * n_ranges), 0);
+        for (auto &r : h.ranges)
+            if (!(fh >> r))
+                return fail("host.txt: step " + std::to_string(host->size() + 1) +
+                            ": fewer row ranges than announced");
+        const int64_t oh = h.stride > 0 ? (h.h + 2 * h.pad - h.kh) / h.stride + 1 : 0,
+                      ow = h.stride > 0 ? (h.w + 2 * h.pad - h.kw) / h.stride + 1 : 0;
+        for (size_t i = 0; i < h.ranges.size(); i += 2)
+            if (h.ranges[i] < 0 || h.ranges[i + 1] <= h.ranges[i] || h.ranges[i + 1] > oh * ow)
+                return fail("host.txt: step " + std::to_string(host->size() + 1) + ": row range [" +
+                            std::to_string(h.ranges[i]) + ", " + std::to_string(h.ranges[i + 1]) +
+                            ") is not within the GEMM's " + std::to_string(oh * ow) + " rows");
         host->push_back(h);
     }
     while (fi >> v)
@@ -172,20 +189,36 @@ void host_step(const Net &net, const Host &h, Memory *mem)
     const int64_t oh = (h.h + 2 * h.pad - h.kh) / h.stride + 1,
                   ow = (h.w + 2 * h.pad - h.kw) / h.stride + 1;
     const int64_t M = oh * ow, K = h.c * h.kh * h.kw, HW = h.h * h.w;
-    for (int64_t m = 0; m < M; m++)
-        for (int64_t k = 0; k < K; k++) {
-            const int64_t ci = k / (h.kh * h.kw), ky = (k / h.kw) % h.kh, kx = k % h.kw;
-            const int64_t iy = (m / ow) * h.stride + ky - h.pad,
-                          ix = (m % ow) * h.stride + kx - h.pad;
-            const int64_t ch = h.c0 + ci;
-            int64_t v = 0;
-            if (iy >= 0 && iy < h.h && ix >= 0 && ix < h.w)
-                v = mem->get(h.src + (ch / C) * HW + iy * h.w + ix, (int)((ch % C) * b), (int)b);
-            const bool ws = net.dataflow == 0;
-            int64_t addr = ws ? h.dst + (k / R) * M + m : h.dst + (m / R) * K + k;
-            int lane = (int)(ws ? k % R : m % R);
-            mem->set(addr, lane * (int)b, (int)b, v);
-        }
+    const bool ws = net.dataflow == 0;
+    // X[m][k] gathered from the line layout
+    auto x_at = [&](int64_t m, int64_t k) -> int64_t {
+        const int64_t ci = k / (h.kh * h.kw), ky = (k / h.kw) % h.kh, kx = k % h.kw;
+        const int64_t iy = (m / ow) * h.stride + ky - h.pad, ix = (m % ow) * h.stride + kx - h.pad;
+        const int64_t ch = h.c0 + ci;
+        if (iy < 0 || iy >= h.h || ix < 0 || ix >= h.w)
+            return 0;
+        return mem->get(h.src + (ch / C) * HW + iy * h.w + ix, (int)((ch % C) * b), (int)b);
+    };
+    // The core's X layout (docs/formats.md, "X layout"). WS: line (k / R) M + m, lane k % R.
+    // OS: per row range [lo, hi), tiles of R rows from lo, K lines each.
+    if (ws) {
+        for (int64_t m = 0; m < M; m++)
+            for (int64_t k = 0; k < K; k++)
+                mem->set(h.dst + (k / R) * M + m, (int)((k % R) * b), (int)b, x_at(m, k));
+        return;
+    }
+    std::vector<int64_t> ranges = h.ranges;
+    if (ranges.empty())
+        ranges = {0, M};
+    int64_t off = 0;
+    for (size_t i = 0; i < ranges.size(); i += 2) {
+        const int64_t lo = ranges[i], hi = ranges[i + 1];
+        for (int64_t m = lo; m < hi; m++)
+            for (int64_t k = 0; k < K; k++)
+                mem->set(h.dst + off + ((m - lo) / R) * K + k, (int)(((m - lo) % R) * b), (int)b,
+                         x_at(m, k));
+        off += (hi - lo + R - 1) / R * K;
+    }
 }
 
 } // namespace

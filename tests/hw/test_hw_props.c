@@ -200,8 +200,7 @@ static void test_more_macs_never_raise_compute(void **state)
                 if (lb->compute_cycles > la->compute_cycles || lb->commands > la->commands)
                     fprintf(stderr, "%s %s: %dx%d -> %dx%d raises compute %lld -> %lld\n",
                             hw_dataflow_name(c.dataflow), g->nodes[i].name, c.rows, c.cols, d.rows,
-                            d.cols, (long long)la->compute_cycles, (long long)lb->compute_cycles),
-                    fprintf(stderr, "it %d l1 %d/%d/%d -> %d/%d/%d bands? M %lld K %lld N %lld\n", it, c.l1_input_kib, c.l1_weight_kib, c.l1_acc_kib, d.l1_input_kib, d.l1_weight_kib, d.l1_acc_kib, (long long)la->gemm_m, (long long)la->gemm_k, (long long)la->gemm_n);
+                            d.cols, (long long)la->compute_cycles, (long long)lb->compute_cycles);
                 assert_true(lb->commands <= la->commands);
                 assert_true(lb->compute_cycles <= la->compute_cycles);
             }

@@ -110,7 +110,14 @@ static cyc3 rtl_cycles(const hw_config *c, int64_t m, int64_t k, int64_t n)
     assert_non_null(rq);
     for (int64_t i = 0; i < n; i++)
         assert_int_equal(nn_requant_from_real(0.01, &rq[i]), TD_OK);
-    rtl_gemm g = {m, k, n, x, w, NULL, rq, -(1LL << (c->bits - 1)), (1LL << (c->bits - 1)) - 1};
+    rtl_gemm g = {.m = m,
+                  .k = k,
+                  .n = n,
+                  .x = x,
+                  .w = w,
+                  .rq = rq,
+                  .lo = -(1LL << (c->bits - 1)),
+                  .hi = (1LL << (c->bits - 1)) - 1};
     rtl_gemm_out out;
     st = rtl_program_add_gemm(&p, &g, &out);
     if (st != TD_OK)

@@ -120,7 +120,7 @@ void check_timing(const rtl_hw &hw, std::vector<CmdTiming> &t, const char *what)
 void run_gemm_case(Bench &bench, const rtl_hw &hw, const rtl_case &c, const char *what)
 {
     rtl_program p;
-    rtl_gemm g = {c.m, c.k, c.n, c.x, c.w, c.bias, c.rq, c.lo, c.hi};
+    rtl_gemm g = {c.m, c.k, c.n, c.x, c.w, c.bias, c.rq, c.lo, c.hi, 0, 0, 0, 0};
     rtl_gemm_out out;
     if (rtl_program_init(&p, &hw) != TD_OK || rtl_program_add_gemm(&p, &g, &out) != TD_OK) {
         fprintf(stderr, "%s: compile: %s\n", what, td_error_message());

@@ -103,7 +103,7 @@ static void test_starved_and_ideal_memory(void **state)
         w[i] = (i * 53) % 250 - 125;
     for (int j = 0; j < N; j++)
         assert_int_equal(nn_requant_from_real(0.0005 * (j + 1), &rq[j]), TD_OK);
-    rtl_gemm g = {M, K, N, x, w, NULL, rq, -128, 127};
+    rtl_gemm g = {.m = M, .k = K, .n = N, .x = x, .w = w, .rq = rq, .lo = -128, .hi = 127};
     rtl_gemm_out out;
     assert_int_equal(rtl_program_add_gemm(&p, &g, &out), TD_OK);
     sim_params prm = sim_params_default();
