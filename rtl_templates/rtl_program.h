@@ -42,7 +42,7 @@ typedef enum rtl_opcode {
     RTL_OP_LD_X,    /* n lines ext[x + i] -> input scratchpad[a + i] */
     RTL_OP_LD_W,    /* n lines ext[x + i] -> weight scratchpad[a + i] */
     RTL_OP_LD_P,    /* n parameter words ext[x + i] -> column parameters[a + i] */
-    RTL_OP_PRELOAD, /* WS: weight lines [a, a + n) into the array (rows >= n get zeros) */
+    RTL_OP_PRELOAD, /* WS: weight lines [a, a + n) shifted into rows [0, n) (docs/formats.md) */
     RTL_OP_COMPUTE, /* stream through the array (fields depend on the dataflow) */
     RTL_OP_DRAIN,   /* OS: array rows [0, n) -> accumulator lines [b, b + n), columns < t */
     RTL_OP_REQUANT, /* n accumulator lines [a..) -> vector unit -> output lines [b..) */
