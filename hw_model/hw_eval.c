@@ -201,11 +201,11 @@ typedef struct gemm_spec {
  * (docs/models.md, "Fused max-pool"). */
 typedef struct pool_fold {
     int64_t computes, compute, port, requant, pool;
-    int64_t rows;       /* map rows computed (rows on band edges count once per band) */
+    int64_t rows;             /* map rows computed (rows on band edges count once per band) */
     int64_t x_lines, w_lines; /* lines loaded by LD_X and LD_W */
-    int64_t last_store; /* lines of the last STORE */
-    bool fits;          /* false: not even one pooled row fits the output buffer (the
-                           compiler refuses the layer; counted as one-row bands) */
+    int64_t last_store;       /* lines of the last STORE */
+    bool fits;                /* false: not even one pooled row fits the output buffer (the
+                                 compiler refuses the layer; counted as one-row bands) */
 } pool_fold;
 
 static void rows_cycles(const hw_timing_core *c, int64_t M, int64_t K, int64_t n_t, int64_t m_lo,
@@ -243,7 +243,8 @@ static void rows_cycles(const hw_timing_core *c, int64_t M, int64_t K, int64_t n
             o->compute += mf[b] * ((fk - 1) * (oh + hw_timing_os_stream_cycles(ms[b], n_t, kc)) +
                                    (oh + hw_timing_os_stream_cycles(ms[b], n_t, k_last)) +
                                    hw_timing_os_drain_cycles(ms[b]));
-        o->port += tiles * 2 * ((fk - 1) * hw_timing_port_cycles(kc) + hw_timing_port_cycles(k_last));
+        o->port +=
+            tiles * 2 * ((fk - 1) * hw_timing_port_cycles(kc) + hw_timing_port_cycles(k_last));
         /* one REQUANT per tile, of its rows */
         o->requant += tiles * hw_timing_requant_cycles(0) + L;
         o->x_lines += tiles * K;
@@ -252,8 +253,7 @@ static void rows_cycles(const hw_timing_core *c, int64_t M, int64_t K, int64_t n
     o->rows += L;
 }
 
-static void pool_fold_cycles(const hw_timing_core *c, const gemm_spec *s, int64_t n_t,
-                             pool_fold *o)
+static void pool_fold_cycles(const hw_timing_core *c, const gemm_spec *s, int64_t n_t, pool_fold *o)
 {
     memset(o, 0, sizeof *o);
     const int64_t pk = s->pool_k, ps = s->pool_s, mh = s->map_h, mw = s->map_w;
@@ -413,8 +413,7 @@ static double eval_array(const derived *d, hw_dataflow df, const gemm_spec *s, b
      * OS: LD_X and LD_W of K lines each per (n-fold, m-tile); with a fused max-pool, what
      * the bands' tiles load (pool_fold_cycles). */
     const int64_t R = d->rows, C = d->cols;
-    const int64_t x_lines =
-        G * fn * (pool ? pf.x_lines : df == HW_DATAFLOW_WS ? fk * M : fm * K);
+    const int64_t x_lines = G * fn * (pool ? pf.x_lines : df == HW_DATAFLOW_WS ? fk * M : fm * K);
     const int64_t w_lines = G * fn * (pool ? pf.w_lines : fm * K);
     const int64_t w_fill = w_lines * C * b;
     const int64_t x_fill = x_lines * R * b;

@@ -388,13 +388,14 @@ td_status rtl_host_op_execute(const rtl_program *p, const rtl_host_op *op, rtl_m
     const int64_t ow = (op->w + 2 * op->pad - op->k_w) / op->stride + 1;
     const int64_t M = oh * ow, K = op->c * op->k_h * op->k_w;
     if (op->xr_n < 0 || op->xr_first < 0 || op->xr_first + op->xr_n > p->n_x_ranges)
-        return td_fail(TD_ERR_CONFIG, "rtl program: im2col step names X row ranges [%lld, %lld) "
-                                      "of %lld",
+        return td_fail(TD_ERR_CONFIG,
+                       "rtl program: im2col step names X row ranges [%lld, %lld) "
+                       "of %lld",
                        (long long)op->xr_first, (long long)(op->xr_first + op->xr_n),
                        (long long)p->n_x_ranges);
     rtl_x_layout xl;
-    td_status st = rtl_x_layout_from_ranges(&xl, hw, M, K, p->x_ranges + 2 * op->xr_first,
-                                            op->xr_n);
+    td_status st =
+        rtl_x_layout_from_ranges(&xl, hw, M, K, p->x_ranges + 2 * op->xr_first, op->xr_n);
     if (st != TD_OK)
         return st;
     int64_t last_src = op->src + cdiv(op->c0 + op->c, C) * op->h * op->w - 1;
@@ -528,8 +529,8 @@ td_status rtl_program_place_weights(rtl_program *p, int64_t K, int64_t N, const 
 static td_status x_layout_add_range(rtl_x_layout *xl, int64_t lo, int64_t hi);
 
 static td_status emit_gemm_rows(rtl_program *p, const rtl_gemm_plan *g, int64_t j, int64_t n_t,
-                                int64_t m_lo, int64_t m_hi, int64_t ob0, bool pool,
-                                int64_t *x_line, rtl_x_layout *rec)
+                                int64_t m_lo, int64_t m_hi, int64_t ob0, bool pool, int64_t *x_line,
+                                rtl_x_layout *rec)
 {
     const rtl_hw *hw = &p->hw;
     const int64_t M = g->m, K = g->k, R = hw->rows;
@@ -807,8 +808,9 @@ td_status rtl_x_layout_from_ranges(rtl_x_layout *xl, const rtl_hw *hw, int64_t m
             const int64_t lo = range[2 * i], hi = range[2 * i + 1];
             if (lo < 0 || hi <= lo || hi > m) {
                 rtl_x_layout_free(xl);
-                return td_fail(TD_ERR_CONFIG, "rtl X layout: row range %lld [%lld, %lld) is not "
-                                              "within the GEMM's %lld rows",
+                return td_fail(TD_ERR_CONFIG,
+                               "rtl X layout: row range %lld [%lld, %lld) is not "
+                               "within the GEMM's %lld rows",
                                (long long)i, (long long)lo, (long long)hi, (long long)m);
             }
             st = x_layout_add_range(xl, lo, hi);
@@ -886,9 +888,9 @@ td_status rtl_program_add_gemm(rtl_program *p, const rtl_gemm *g, rtl_gemm_out *
     if (st != TD_OK)
         return st;
     const bool pool = g->pool_k > 0;
-    const int64_t P = pool ? ((g->map_h - g->pool_k) / g->pool_s + 1) *
-                                 ((g->map_w - g->pool_k) / g->pool_s + 1)
-                           : M;
+    const int64_t P =
+        pool ? ((g->map_h - g->pool_k) / g->pool_s + 1) * ((g->map_w - g->pool_k) / g->pool_s + 1)
+             : M;
     rtl_gemm_plan plan = {.m = M,
                           .k = K,
                           .n = N,

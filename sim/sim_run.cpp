@@ -254,8 +254,19 @@ td_status run_array_layer(System &sys, NetCtx &cx, int32_t i, bool relu, bool ou
         const int64_t x_lo = p.mem.n_words;
         // a max-pool fused after the REQUANTs (pool_k > 0), as rtl_net's compiler emits a conv
         // followed by a max-pool: Y is the pooled map
-        rtl_gemm gm = {M,  K,  N,      X.data(), W.data(), biases[(size_t)gi].data(),
-                       rqs[(size_t)gi].data(), lo, hi, pool_k, pool_s, OH, OW};
+        rtl_gemm gm = {M,
+                       K,
+                       N,
+                       X.data(),
+                       W.data(),
+                       biases[(size_t)gi].data(),
+                       rqs[(size_t)gi].data(),
+                       lo,
+                       hi,
+                       pool_k,
+                       pool_s,
+                       OH,
+                       OW};
         st = rtl_program_add_gemm(&p, &gm, &outs[(size_t)gi]);
         if (st != TD_OK)
             break;

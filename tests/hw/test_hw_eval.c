@@ -3,9 +3,9 @@
  * meaningful; the fold counts, tile sizes, bytes and bounds are worked out by hand in the
  * comments. With the current contract a tile costs what the tile needs, not what the array
  * is: WS tile K_t x N_t streaming m rows = 1 + (K_t + 1) + (m + K_t + N_t), OS tile
- * M_t x N_t streaming k steps = 1 + (k + M_t + N_t - 1) + M_t; a load or store of n words 1 + 2n, REQUANT of m lines
- * 1 + m + 2, one cycle of program start per layer. The gemmini preset's L1 depths
- * (hw_timing_l1_lines): input 128 KiB * 8192 / (16 * 8) = 8192 lines, weight 8192 lines,
+ * M_t x N_t streaming k steps = 1 + (k + M_t + N_t - 1) + M_t; a load or store of n words 1 + 2n,
+ * REQUANT of m lines 1 + m + 2, one cycle of program start per layer. The gemmini preset's L1
+ * depths (hw_timing_l1_lines): input 128 KiB * 8192 / (16 * 8) = 8192 lines, weight 8192 lines,
  * accumulator 64 KiB * 8192 / (16 * 32) = 1024 lines: WS M_t <= 1024, OS K_c <= 8192. */
 #include "hw_eval.h"
 #include "hw_timing.h"
@@ -173,9 +173,8 @@ static void test_many_folds(void **state)
     assert_int_equal(l->gemm_m, 81);
     assert_int_equal(l->tile_m, 32);
     assert_int_equal(l->folds_m, 3);
-    assert_int_equal(l->compute_cycles,
-                     18 * (2 * (2 * ws_tile(16, 16, 32) + ws_tile(16, 16, 17)) +
-                           (2 * ws_tile(16, 8, 32) + ws_tile(16, 8, 17))));
+    assert_int_equal(l->compute_cycles, 18 * (2 * (2 * ws_tile(16, 16, 32) + ws_tile(16, 16, 17)) +
+                                              (2 * ws_tile(16, 8, 32) + ws_tile(16, 8, 17))));
     /* port: start 1; LD_P: 2 x (1 + 2*16) + (1 + 2*8) = 83; per column fold (x3):
      * STORE 2 x 65 + 35 = 165, LD_X 18 x 165 = 2970, LD_W 3 x (17 x 33 + 1 x 33) = 1782
      * (288 = 18 x 16: every k-fold full) -> 4917; total 1 + 83 + 3 x 4917 = 14835 */

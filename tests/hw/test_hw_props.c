@@ -206,8 +206,9 @@ static void test_more_macs_never_raise_compute(void **state)
             }
         }
     }
-    fprintf(stderr, "more MACs: %lld array layers checked, %lld with tiles that do not fill the "
-                    "larger array\n",
+    fprintf(stderr,
+            "more MACs: %lld array layers checked, %lld with tiles that do not fill the "
+            "larger array\n",
             (long long)checked, (long long)partial);
     assert_true(checked > 1000 && partial > 1000);
 }

@@ -201,7 +201,8 @@ static void test_cycles_are_hw_timing(void **state)
                                        : oh + hw_timing_os_stream_cycles(kt_mt, n_t, t) +
                                              hw_timing_os_drain_cycles(kt_mt);
                     assert_int_equal(rtl_cmd_cycles(&hw, &c), want);
-                    /* by hand: WS 1 + (K_t + 1) + (t + K_t + N_t), OS 1 + (t + M_t + N_t - 1) + M_t */
+                    /* by hand: WS 1 + (K_t + 1) + (t + K_t + N_t), OS 1 + (t + M_t + N_t - 1) + M_t
+                     */
                     assert_int_equal(want, df == HW_DATAFLOW_WS ? 2 + t + 2 * kt_mt + n_t
                                                                 : t + 2 * kt_mt + n_t);
                 }
@@ -333,6 +334,132 @@ static void test_model_gemm_matrix(void **state)
                 }
     assert_true(sat_lo > 0 && sat_hi > 0); /* both ends of the clamp were exercised */
     td_rng_free(&rng);
+}
+
+/* A GEMM with a max-pool fused after its REQUANTs (rtl_program_add_gemm with pool_k > 0):
+ * outputs equal the pooled reference on both dataflows, with an output buffer that holds the
+ * whole map (one band), a few pooled rows (bands) or not one pooled row (column strips). On OS
+ * the X layout has one row range per band or strip segment, and its tiles start at each
+ * range's first row (docs/formats.md, "X layout"). */
+static void test_model_pooled_gemm(void **state)
+{
+    (void)state;
+    td_rng rng;
+    assert_int_equal(td_rng_init(&rng, 11), TD_OK);
+    const int64_t mh = 7, mw = 9, K = 13, N = 5, M = mh * mw;
+    const int32_t pk = 3, ps = 2;
+    const int64_t ph = (mh - pk) / ps + 1, pw = (mw - pk) / ps + 1;
+    const int64_t depths[] = {1024, 64, 16}; /* one band, bands, strips */
+    for (int df = 0; df < HW_DATAFLOW_COUNT; df++)
+        for (int d = 0; d < 3; d++) {
+            rtl_hw hw = hw_make(3, 2, 8, 32, (hw_dataflow)df, 1024);
+            hw.out_depth = depths[d];
+            rtl_case c;
+            assert_int_equal(rtl_case_gemm(&c, &rng, 8, 32, M, K, N), TD_OK);
+            rtl_program p;
+            assert_int_equal(rtl_program_init(&p, &hw), TD_OK);
+            rtl_gemm g = {.m = M,
+                          .k = K,
+                          .n = N,
+                          .x = c.x,
+                          .w = c.w,
+                          .bias = c.bias,
+                          .rq = c.rq,
+                          .lo = c.lo,
+                          .hi = c.hi,
+                          .pool_k = pk,
+                          .pool_s = ps,
+                          .map_h = mh,
+                          .map_w = mw};
+            rtl_gemm_out out;
+            assert_int_equal(rtl_program_add_gemm(&p, &g, &out), TD_OK);
+            assert_int_equal(out.m, ph * pw);
+            rtl_gemm_plan plan = {.m = M,
+                                  .k = K,
+                                  .n = N,
+                                  .lo = c.lo,
+                                  .hi = c.hi,
+                                  .pool_k = pk,
+                                  .pool_s = ps,
+                                  .map_h = mh,
+                                  .map_w = mw};
+            rtl_x_layout xl;
+            assert_int_equal(rtl_x_layout_init(&xl, &hw, &plan), TD_OK);
+            assert_int_equal(xl.lines, out.x_lines);
+            if (df == HW_DATAFLOW_OS) {
+                int64_t lines = 0, rows = 0;
+                for (int64_t i = 0; i < xl.n_ranges; i++) {
+                    const int64_t lo = xl.range[2 * i], hi = xl.range[2 * i + 1];
+                    assert_true(0 <= lo && lo < hi && hi <= M);
+                    lines += (hi - lo + 2) / 3 * K;
+                    rows += hi - lo;
+                }
+                assert_int_equal(xl.lines, lines);
+                /* one band covers the map; bands and strips recompute rows on their edges */
+                if (d == 0)
+                    assert_true(xl.n_ranges == 1 && rows == M);
+                else
+                    assert_true(xl.n_ranges > 1 && rows > M);
+            } else {
+                assert_int_equal(xl.lines, (K + 2) / 3 * M);
+            }
+            rtl_x_layout_free(&xl);
+            rtl_mem mem;
+            assert_int_equal(rtl_mem_copy(&mem, &p.mem), TD_OK);
+            assert_int_equal(rtl_program_execute(&p, &mem), TD_OK);
+            int32_t *y = malloc((size_t)(ph * pw * N) * sizeof *y);
+            assert_non_null(y);
+            rtl_gemm_read(&p, &mem, &out, y);
+            for (int64_t oy = 0; oy < ph; oy++)
+                for (int64_t ox = 0; ox < pw; ox++)
+                    for (int64_t n = 0; n < N; n++) {
+                        int32_t best = INT32_MIN;
+                        for (int32_t ky = 0; ky < pk; ky++)
+                            for (int32_t kx = 0; kx < pk; kx++) {
+                                int32_t v = c.y_ref[((oy * ps + ky) * mw + ox * ps + kx) * N + n];
+                                best = v > best ? v : best;
+                            }
+                        if (y[(oy * pw + ox) * N + n] != best)
+                            fail_msg("%s out_depth %lld: pooled (%lld, %lld) column %lld is %d, "
+                                     "want %d",
+                                     df == HW_DATAFLOW_WS ? "WS" : "OS", (long long)depths[d],
+                                     (long long)oy, (long long)ox, (long long)n,
+                                     y[(oy * pw + ox) * N + n], best);
+                    }
+            free(y);
+            rtl_mem_free(&mem);
+            rtl_program_free(&p);
+            rtl_case_free(&c);
+        }
+    td_rng_free(&rng);
+
+    /* recorded ranges are checked: a range outside the GEMM, an im2col naming ranges the
+     * program does not have */
+    rtl_hw hw = hw_make(3, 2, 8, 32, HW_DATAFLOW_OS, 16);
+    rtl_x_layout xl;
+    const int64_t bad[] = {0, 10, 12, 11};
+    assert_int_equal(rtl_x_layout_from_ranges(&xl, &hw, 20, 4, bad, 2), TD_ERR_CONFIG);
+    assert_non_null(strstr(td_error_message(), "row range 1 [12, 11) is not within the GEMM's 20"));
+    const int64_t good[] = {0, 10, 8, 20};
+    assert_int_equal(rtl_x_layout_from_ranges(&xl, &hw, 20, 4, good, 2), TD_OK);
+    assert_int_equal(xl.lines, (4 + 4) * 4); /* 10 rows: 4 tiles of 3; 12 rows: 4 */
+    rtl_x_layout_free(&xl);
+    rtl_program p;
+    assert_int_equal(rtl_program_init(&p, &hw), TD_OK);
+    int64_t base;
+    assert_int_equal(rtl_mem_alloc(&p.mem, 64, &base), TD_OK);
+    rtl_host_op im = {.kind = RTL_HOST_IM2COL,
+                      .c = 1,
+                      .h = 4,
+                      .w = 4,
+                      .k_h = 1,
+                      .k_w = 1,
+                      .stride = 1,
+                      .xr_first = 0,
+                      .xr_n = 2};
+    assert_int_equal(rtl_host_op_execute(&p, &im, &p.mem), TD_ERR_CONFIG);
+    assert_non_null(strstr(td_error_message(), "im2col step names X row ranges [0, 2) of 0"));
+    rtl_program_free(&p);
 }
 
 static void test_model_conv(void **state)
@@ -719,13 +846,14 @@ static void test_bundle_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_cmd_roundtrip),   cmocka_unit_test(test_cmd_unpack_errors),
-        cmocka_unit_test(test_hw_check_errors), cmocka_unit_test(test_gemm_errors),
-        cmocka_unit_test(test_execute_errors),  cmocka_unit_test(test_cycles_are_hw_timing),
-        cmocka_unit_test(test_add_pool_cycles), cmocka_unit_test(test_model_gemm_matrix),
-        cmocka_unit_test(test_model_conv),      cmocka_unit_test(test_model_ref_cnn),
-        cmocka_unit_test(test_model_genome),    cmocka_unit_test(test_net_errors),
-        cmocka_unit_test(test_net_op_errors),   cmocka_unit_test(test_bundle_errors),
+        cmocka_unit_test(test_cmd_roundtrip),     cmocka_unit_test(test_cmd_unpack_errors),
+        cmocka_unit_test(test_hw_check_errors),   cmocka_unit_test(test_gemm_errors),
+        cmocka_unit_test(test_execute_errors),    cmocka_unit_test(test_cycles_are_hw_timing),
+        cmocka_unit_test(test_add_pool_cycles),   cmocka_unit_test(test_model_gemm_matrix),
+        cmocka_unit_test(test_model_conv),        cmocka_unit_test(test_model_ref_cnn),
+        cmocka_unit_test(test_model_pooled_gemm), cmocka_unit_test(test_model_genome),
+        cmocka_unit_test(test_net_errors),        cmocka_unit_test(test_net_op_errors),
+        cmocka_unit_test(test_bundle_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
