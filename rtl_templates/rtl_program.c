@@ -736,17 +736,25 @@ td_status rtl_program_emit_gemm(rtl_program *p, const rtl_gemm_plan *g)
 
 /* ---- the core's X layout (docs/formats.md, "X layout") ---- */
 
+/* Room for `need` (lo, hi) pairs in *pairs (capacity *cap pairs). */
+static td_status grow_pairs(int64_t **pairs, int64_t *cap, int64_t need)
+{
+    if (need <= *cap)
+        return TD_OK;
+    const int64_t n = max64(need, 2 * *cap + 16);
+    int64_t *d = realloc(*pairs, (size_t)n * 2 * sizeof *d);
+    if (!d)
+        return td_fail(TD_ERR_NOMEM, "rtl X layout: cannot grow to %lld row ranges", (long long)n);
+    *pairs = d;
+    *cap = n;
+    return TD_OK;
+}
+
 static td_status x_layout_add_range(rtl_x_layout *xl, int64_t lo, int64_t hi)
 {
-    if (xl->n_ranges == xl->cap) {
-        int64_t cap = xl->cap ? 2 * xl->cap : 16;
-        int64_t *d = realloc(xl->range, (size_t)cap * 2 * sizeof *d);
-        if (!d)
-            return td_fail(TD_ERR_NOMEM, "rtl X layout: cannot grow to %lld row ranges",
-                           (long long)cap);
-        xl->range = d;
-        xl->cap = cap;
-    }
+    td_status st = grow_pairs(&xl->range, &xl->cap, xl->n_ranges + 1);
+    if (st != TD_OK)
+        return st;
     xl->range[2 * xl->n_ranges] = lo;
     xl->range[2 * xl->n_ranges + 1] = hi;
     xl->n_ranges++;
@@ -853,15 +861,9 @@ td_status rtl_program_add_x_ranges(rtl_program *p, const rtl_x_layout *xl, rtl_h
 {
     op->xr_first = p->n_x_ranges;
     op->xr_n = xl->dataflow == HW_DATAFLOW_OS ? xl->n_ranges : 0;
-    if (p->n_x_ranges + op->xr_n > p->x_ranges_cap) {
-        int64_t cap = max64(p->n_x_ranges + op->xr_n, 2 * p->x_ranges_cap + 16);
-        int64_t *d = realloc(p->x_ranges, (size_t)cap * 2 * sizeof *d);
-        if (!d)
-            return td_fail(TD_ERR_NOMEM, "rtl program: cannot grow to %lld X row ranges",
-                           (long long)cap);
-        p->x_ranges = d;
-        p->x_ranges_cap = cap;
-    }
+    td_status st = grow_pairs(&p->x_ranges, &p->x_ranges_cap, p->n_x_ranges + op->xr_n);
+    if (st != TD_OK)
+        return st;
     memcpy(p->x_ranges + 2 * p->n_x_ranges, xl->range, (size_t)op->xr_n * 2 * sizeof(int64_t));
     p->n_x_ranges += op->xr_n;
     return TD_OK;

@@ -374,15 +374,9 @@ static void test_model_pooled_gemm(void **state)
             rtl_gemm_out out;
             assert_int_equal(rtl_program_add_gemm(&p, &g, &out), TD_OK);
             assert_int_equal(out.m, ph * pw);
-            rtl_gemm_plan plan = {.m = M,
-                                  .k = K,
-                                  .n = N,
-                                  .lo = c.lo,
-                                  .hi = c.hi,
-                                  .pool_k = pk,
-                                  .pool_s = ps,
-                                  .map_h = mh,
-                                  .map_w = mw};
+            rtl_gemm_plan plan = {.m = g.m, .k = g.k, .n = g.n, .lo = g.lo, .hi = g.hi};
+            plan.pool_k = g.pool_k, plan.pool_s = g.pool_s;
+            plan.map_h = g.map_h, plan.map_w = g.map_w;
             rtl_x_layout xl;
             assert_int_equal(rtl_x_layout_init(&xl, &hw, &plan), TD_OK);
             assert_int_equal(xl.lines, out.x_lines);
