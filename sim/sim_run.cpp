@@ -549,26 +549,42 @@ void run_qnet_job(System &sys, NetCtx &cx)
         refp[(size_t)i] = ref[(size_t)i].data();
     }
     nn_qmodel_infer_ref(q, refp.data(), input.v.data());
+    std::vector<int32_t> nodes((size_t)nq, -1), consumers((size_t)nq, 0);
+    for (int32_t i = 0; i < nq; i++) {
+        const nn_qlayer *ql = &q->layers[i];
+        for (size_t k = 0; k < g->n_nodes; k++)
+            if (strcmp(g->nodes[k].name, ql->name) == 0)
+                nodes[(size_t)i] = (int32_t)k;
+        for (int k = 0; k < 2; k++)
+            if (ql->in[k] >= 0 && (k == 0 || ql->op == NN_QOP_ADD))
+                consumers[(size_t)ql->in[k]]++;
+    }
     size_t nl = 0;
     for (int32_t i = 0; i < nq && cx.st == TD_OK; i++) {
         const nn_qlayer *ql = &q->layers[i];
-        int32_t node = -1;
-        for (size_t k = 0; k < g->n_nodes; k++)
-            if (strcmp(g->nodes[k].name, ql->name) == 0)
-                node = (int32_t)k;
+        const int32_t node = nodes[(size_t)i];
         if (node < 0) {
             cx.st = td_fail(TD_ERR_FORMAT, "integer layer '%s' has no node in the graph", ql->name);
             break;
         }
+        // A max-pool right after a conv, its only consumer, unpadded: fused after the conv's
+        // REQUANTs when the compiler can lower it on this core (as in run_net_job and
+        // hw_model), its output the pooled map; the max-pool has no layer of its own.
+        const nn_qlayer *qp = i + 1 < nq ? &q->layers[i + 1] : nullptr;
+        const bool fuse_pool =
+            ql->op == NN_QOP_CONV && qp && qp->op == NN_QOP_MAXPOOL && qp->in[0] == i &&
+            consumers[(size_t)i] == 1 && qp->pad == 0 && nodes[(size_t)i + 1] >= 0 &&
+            pool_compiles(sys.hw, g->nodes[node], g->nodes[nodes[(size_t)i + 1]]);
         sim_layer *L = &cx.r->layers[nl++];
         memset(L, 0, sizeof *L);
         L->node = node;
         snprintf(L->name, sizeof L->name, "%s", ql->name);
         snprintf(L->op, sizeof L->op, "%s", nn_qop_name(ql->op));
         const Act &a = ql->in[0] < 0 ? input : acts[(size_t)ql->in[0]];
-        Act &o = acts[(size_t)i];
-        const int64_t y_el = nn_qlayer_out_size(ql), in_el = a.s.c * a.s.h * a.s.w;
-        const bool out_on = i != nq - 1 && packed(y_el, b) <= sys.l2_bytes / 2;
+        const int32_t oi = fuse_pool ? i + 1 : i; // the layer whose output this one produces
+        Act &o = acts[(size_t)oi];
+        const int64_t y_el = nn_qlayer_out_size(&q->layers[oi]), in_el = a.s.c * a.s.h * a.s.w;
+        const bool out_on = oi != nq - 1 && packed(y_el, b) <= sys.l2_bytes / 2;
         L->input_onchip = a.onchip;
         L->output_onchip = out_on;
         if (ql->op == NN_QOP_ADD) { // the compiled ADD program, the model's scales
@@ -578,7 +594,9 @@ void run_qnet_job(System &sys, NetCtx &cx)
                 break;
         } else if (ql->op == NN_QOP_CONV || ql->op == NN_QOP_FC || ql->op == NN_QOP_GAP) {
             L->on_array = true;
-            cx.st = run_array_layer(sys, cx, node, false, out_on, a, o, ql, L, ql->out_shape);
+            cx.st =
+                run_array_layer(sys, cx, node, false, out_on, a, o, ql, L, q->layers[oi].out_shape,
+                                fuse_pool ? qp->k : 0, fuse_pool ? qp->stride : 0);
             if (cx.st != TD_OK)
                 break;
         } else {
@@ -644,15 +662,17 @@ void run_qnet_job(System &sys, NetCtx &cx)
         }
         // the whole-model reference
         for (int64_t k = 0; k < y_el; k++)
-            if (o.v[(size_t)k] != ref[(size_t)i][(size_t)k]) {
+            if (o.v[(size_t)k] != ref[(size_t)oi][(size_t)k]) {
                 if (cx.r->first_mismatch[0] == '\0')
                     snprintf(cx.r->first_mismatch, sizeof cx.r->first_mismatch,
                              "layer '%s' index %lld: expected %d (nn_qmodel_infer_ref), got %d",
-                             ql->name, (long long)k, ref[(size_t)i][(size_t)k], o.v[(size_t)k]);
+                             q->layers[oi].name, (long long)k, ref[(size_t)oi][(size_t)k],
+                             o.v[(size_t)k]);
                 L->values_match = false;
                 L->mismatches++;
             }
         finish_layer(sys, cx, L);
+        i = oi; // a fused max-pool is done
     }
     cx.r->n_layers = nl;
 }
