@@ -394,8 +394,8 @@ td_status rtl_host_op_execute(const rtl_program *p, const rtl_host_op *op, rtl_m
                        (long long)op->xr_first, (long long)(op->xr_first + op->xr_n),
                        (long long)p->n_x_ranges);
     rtl_x_layout xl;
-    td_status st =
-        rtl_x_layout_from_ranges(&xl, hw, M, K, p->x_ranges + 2 * op->xr_first, op->xr_n);
+    td_status st = rtl_x_layout_from_ranges(
+        &xl, hw, M, K, op->xr_n ? p->x_ranges + 2 * op->xr_first : NULL, op->xr_n);
     if (st != TD_OK)
         return st;
     int64_t last_src = op->src + cdiv(op->c0 + op->c, C) * op->h * op->w - 1;
@@ -864,7 +864,8 @@ td_status rtl_program_add_x_ranges(rtl_program *p, const rtl_x_layout *xl, rtl_h
     td_status st = grow_pairs(&p->x_ranges, &p->x_ranges_cap, p->n_x_ranges + op->xr_n);
     if (st != TD_OK)
         return st;
-    memcpy(p->x_ranges + 2 * p->n_x_ranges, xl->range, (size_t)op->xr_n * 2 * sizeof(int64_t));
+    if (op->xr_n > 0) /* (WS: no ranges, and no arrays yet) */
+        memcpy(p->x_ranges + 2 * p->n_x_ranges, xl->range, (size_t)op->xr_n * 2 * sizeof(int64_t));
     p->n_x_ranges += op->xr_n;
     return TD_OK;
 }
