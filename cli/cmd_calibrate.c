@@ -1127,6 +1127,9 @@ static td_status build_output(const ctx *c, const plan *p, bool quick, json_t **
     json_object_set_new(tools, "sta", json_string(c->sta_v));
     json_object_set_new(tools, "verilator", json_string(c->verilator_v));
     json_object_set_new(tools, "tandem", json_string(TD_VERSION));
+    /* the commit the binary was built from (git describe at configure time), so that a
+     * calibration file says which RTL it measured when run from the same checkout */
+    json_object_set_new(tools, "tandem_git", json_string(TD_GIT));
     json_object_set_new(root, "tools", tools);
     json_object_set_new(root, "quick", json_boolean(quick));
     json_object_set_new(
