@@ -208,48 +208,23 @@ typedef struct pool_fold {
                                  compiler refuses the layer; counted as one-row bands) */
 } pool_fold;
 
-static void rows_cycles(const hw_timing_core *c, int64_t M, int64_t K, int64_t n_t, int64_t m_lo,
-                        int64_t m_hi, pool_fold *o)
+/* Rows [m_lo, m_hi) of one column fold (N_t = n_t) as the compiler emits them: the GEMM of
+ * those rows alone (WS m-blocks and OS tiles both start at m_lo, rtl_x_layout), without its
+ * LD_P and STOREs (the band's POOL and STORE are the caller's). */
+static void rows_cycles(const hw_timing_core *c, int64_t K, int64_t n_t, int64_t m_lo, int64_t m_hi,
+                        pool_fold *o)
 {
-    const int64_t R = c->rows, oh = hw_timing_cmd_overhead_cycles();
     const int64_t L = m_hi - m_lo;
-    if (c->dataflow == HW_DATAFLOW_WS) {
-        const int64_t mc = hw_timing_ws_m_tile_max(c->x_depth, c->acc_depth, c->out_depth);
-        const int64_t fk = cdiv(K, R), k_last = K - (fk - 1) * R;
-        const int64_t nb = cdiv(L, mc), last = L - (nb - 1) * mc;
-        const int64_t ldw = (fk - 1) * hw_timing_port_cycles(R) + hw_timing_port_cycles(k_last);
-        /* one COMPUTE (fused preload) per (m-block, k-fold), each as big as its tile */
-        const int64_t kf[2] = {fk - 1, 1}, ks[2] = {R, k_last};
-        const int64_t mf[2] = {nb - 1, 1}, ms[2] = {mc, last};
-        o->computes += nb * fk;
-        for (int a = 0; a < 2; a++)
-            for (int b = 0; b < 2; b++)
-                o->compute += kf[a] * mf[b] *
-                              (oh + hw_timing_ws_preload_cycles(ks[a]) +
-                               hw_timing_ws_stream_cycles(ks[a], n_t, ms[b]));
-        o->port +=
-            nb * ldw + fk * ((nb - 1) * hw_timing_port_cycles(mc) + hw_timing_port_cycles(last));
-        o->requant += (nb - 1) * hw_timing_requant_cycles(mc) + hw_timing_requant_cycles(last);
-        o->x_lines += fk * L;
-        o->w_lines += nb * K;
-    } else {
-        const int64_t kc = min64(K, hw_timing_os_k_chunk_max(c->x_depth, c->w_depth));
-        const int64_t fk = cdiv(K, kc), k_last = K - (fk - 1) * kc;
-        /* tiles of R rows from the range's own first row (rtl_x_layout), the last one partial */
-        const int64_t tiles = cdiv(L, R), part = L - (tiles - 1) * R;
-        const int64_t mf[2] = {tiles - 1, 1}, ms[2] = {R, part};
-        o->computes += tiles * fk;
-        for (int b = 0; b < 2; b++) /* per tile: the k-chunks, the last one draining */
-            o->compute += mf[b] * ((fk - 1) * (oh + hw_timing_os_stream_cycles(ms[b], n_t, kc)) +
-                                   (oh + hw_timing_os_stream_cycles(ms[b], n_t, k_last)) +
-                                   hw_timing_os_drain_cycles(ms[b]));
-        o->port +=
-            tiles * 2 * ((fk - 1) * hw_timing_port_cycles(kc) + hw_timing_port_cycles(k_last));
-        /* one REQUANT per tile, of its rows */
-        o->requant += tiles * hw_timing_requant_cycles(0) + L;
-        o->x_lines += tiles * K;
-        o->w_lines += tiles * K;
-    }
+    hw_timing_gemm tg;
+    hw_timing_gemm_cycles(c, L, K, n_t, &tg);
+    o->computes += tg.computes;
+    o->compute += tg.compute_cycles;
+    o->port += tg.port_cycles - tg.ldp_cycles - tg.store_cycles;
+    o->requant += tg.requant_cycles;
+    /* LD_X: WS the block's rows per (m-block, k-fold), OS K lines per tile; LD_W: K lines per
+     * m-block (WS) or tile (OS) */
+    o->x_lines += c->dataflow == HW_DATAFLOW_WS ? tg.folds_k * L : tg.folds_m * K;
+    o->w_lines += tg.folds_m * K;
     o->rows += L;
 }
 
@@ -284,7 +259,7 @@ static void pool_fold_cycles(const hw_timing_core *c, const gemm_spec *s, int64_
                 const int64_t py1 = min64(ph, py0 + rows);
                 const int64_t r0 = py0 * ps, r1 = (py1 - 1) * ps + pk;
                 for (int64_t r = r0; r < r1; r++)
-                    rows_cycles(c, s->M, s->K, n_t, r * mw + c0, r * mw + c0 + sw, o);
+                    rows_cycles(c, s->K, n_t, r * mw + c0, r * mw + c0 + sw, o);
                 o->pool += hw_timing_pool_cycles((py1 - py0) * pc, pk);
                 o->port += (py1 - py0) * hw_timing_port_cycles(pc); /* a STORE per pooled row */
                 o->last_store = pc;
@@ -295,7 +270,7 @@ static void pool_fold_cycles(const hw_timing_core *c, const gemm_spec *s, int64_
     for (int64_t py0 = 0; py0 < ph; py0 += band) {
         const int64_t py1 = min64(ph, py0 + band);
         const int64_t r0 = py0 * ps, r1 = py1 == ph ? mh : (py1 - 1) * ps + pk;
-        rows_cycles(c, s->M, s->K, n_t, r0 * mw, r1 * mw, o);
+        rows_cycles(c, s->K, n_t, r0 * mw, r1 * mw, o);
         o->pool += hw_timing_pool_cycles((py1 - py0) * pw, pk);
         o->port += hw_timing_port_cycles((py1 - py0) * pw);
         o->last_store = (py1 - py0) * pw;

@@ -153,6 +153,7 @@ void hw_timing_gemm_cycles(const hw_timing_core *core, int64_t m, int64_t k, int
     o->tile_n = tmin(n, C);
     o->folds_n = fn;
     o->compute_cycles = 0;
+    o->ldp_cycles = ldp;
     if (core->dataflow == HW_DATAFLOW_WS) {
         const int64_t mt =
             tmin(m, hw_timing_ws_m_tile_max(core->x_depth, core->acc_depth, core->out_depth));
@@ -179,8 +180,9 @@ void hw_timing_gemm_cycles(const hw_timing_core *core, int64_t m, int64_t k, int
                         (oh + hw_timing_ws_preload_cycles(sk.size[a]) +
                          hw_timing_ws_stream_cycles(sk.size[a], sn.size[c], sm.size[b]));
         /* LD_P, then per column fold: one STORE per m-block, the LD_X and LD_W */
-        o->port_cycles = ldp + fn * ((fm - 1) * hw_timing_port_cycles(mt) +
-                                     hw_timing_port_cycles(m_last) + ldx + ldw);
+        o->store_cycles =
+            fn * ((fm - 1) * hw_timing_port_cycles(mt) + hw_timing_port_cycles(m_last));
+        o->port_cycles = ldp + o->store_cycles + fn * (ldx + ldw);
         o->requant_cycles =
             fn * ((fm - 1) * hw_timing_requant_cycles(mt) + hw_timing_requant_cycles(m_last));
     } else {
@@ -205,8 +207,9 @@ void hw_timing_gemm_cycles(const hw_timing_core *core, int64_t m, int64_t k, int
                             (oh + hw_timing_os_stream_cycles(sm.size[b], sn.size[c], sk.size[a]));
                 o->compute_cycles += sm.n[b] * sn.n[c] * tile;
             }
-        o->port_cycles = ldp + fn * (fm * ld + (fm - 1) * hw_timing_port_cycles(R) +
-                                     hw_timing_port_cycles(m_last));
+        o->store_cycles =
+            fn * ((fm - 1) * hw_timing_port_cycles(R) + hw_timing_port_cycles(m_last));
+        o->port_cycles = ldp + o->store_cycles + fn * fm * ld;
         o->requant_cycles =
             fn * ((fm - 1) * hw_timing_requant_cycles(R) + hw_timing_requant_cycles(m_last));
     }

@@ -82,6 +82,7 @@ typedef struct hw_timing_gemm {
     int64_t computes;                  /* COMPUTE commands */
     int64_t compute_cycles;            /* COMPUTE (with its fused preload / drain) */
     int64_t port_cycles;               /* LD_P, LD_W, LD_X, STORE */
+    int64_t ldp_cycles, store_cycles;  /* the LD_P and STORE parts of port_cycles */
     int64_t requant_cycles;            /* REQUANT */
 } hw_timing_gemm;
 
