@@ -761,24 +761,35 @@ static td_status x_layout_add_range(rtl_x_layout *xl, int64_t lo, int64_t hi)
     return TD_OK;
 }
 
-static void x_layout_size(rtl_x_layout *xl)
+static void x_layout_begin(rtl_x_layout *xl, const rtl_hw *hw, int64_t m, int64_t k)
 {
+    memset(xl, 0, sizeof *xl);
+    xl->dataflow = hw->dataflow;
+    xl->m = m;
+    xl->k = k;
+    xl->rows = hw->rows;
+}
+
+/* Sizes the layout once its ranges are in, or frees it when they failed. */
+static td_status x_layout_end(rtl_x_layout *xl, td_status st)
+{
+    if (st != TD_OK) {
+        rtl_x_layout_free(xl);
+        return st;
+    }
     if (xl->dataflow == HW_DATAFLOW_WS) {
         xl->lines = cdiv(xl->k, xl->rows) * xl->m;
-        return;
+        return TD_OK;
     }
     xl->lines = 0;
     for (int64_t i = 0; i < xl->n_ranges; i++)
         xl->lines += cdiv(xl->range[2 * i + 1] - xl->range[2 * i], xl->rows) * xl->k;
+    return TD_OK;
 }
 
 td_status rtl_x_layout_init(rtl_x_layout *xl, const rtl_hw *hw, const rtl_gemm_plan *g)
 {
-    memset(xl, 0, sizeof *xl);
-    xl->dataflow = hw->dataflow;
-    xl->m = g->m;
-    xl->k = g->k;
-    xl->rows = hw->rows;
+    x_layout_begin(xl, hw, g->m, g->k);
     td_status st = TD_OK;
     if (hw->dataflow == HW_DATAFLOW_OS) {
         if (g->pool_k > 0) { /* the ranges the compiler computes, in its order */
@@ -792,44 +803,27 @@ td_status rtl_x_layout_init(rtl_x_layout *xl, const rtl_hw *hw, const rtl_gemm_p
             st = x_layout_add_range(xl, 0, g->m);
         }
     }
-    if (st != TD_OK) {
-        rtl_x_layout_free(xl);
-        return st;
-    }
-    x_layout_size(xl);
-    return TD_OK;
+    return x_layout_end(xl, st);
 }
 
 td_status rtl_x_layout_from_ranges(rtl_x_layout *xl, const rtl_hw *hw, int64_t m, int64_t k,
                                    const int64_t *range, int64_t n_ranges)
 {
-    memset(xl, 0, sizeof *xl);
-    xl->dataflow = hw->dataflow;
-    xl->m = m;
-    xl->k = k;
-    xl->rows = hw->rows;
+    x_layout_begin(xl, hw, m, k);
     td_status st = TD_OK;
-    if (hw->dataflow == HW_DATAFLOW_OS) {
-        if (n_ranges == 0)
-            st = x_layout_add_range(xl, 0, m);
-        for (int64_t i = 0; i < n_ranges && st == TD_OK; i++) {
-            const int64_t lo = range[2 * i], hi = range[2 * i + 1];
-            if (lo < 0 || hi <= lo || hi > m) {
-                rtl_x_layout_free(xl);
-                return td_fail(TD_ERR_CONFIG,
-                               "rtl X layout: row range %lld [%lld, %lld) is not "
-                               "within the GEMM's %lld rows",
-                               (long long)i, (long long)lo, (long long)hi, (long long)m);
-            }
+    if (hw->dataflow == HW_DATAFLOW_OS && n_ranges == 0)
+        st = x_layout_add_range(xl, 0, m);
+    for (int64_t i = 0; hw->dataflow == HW_DATAFLOW_OS && i < n_ranges && st == TD_OK; i++) {
+        const int64_t lo = range[2 * i], hi = range[2 * i + 1];
+        if (lo < 0 || hi <= lo || hi > m)
+            st = td_fail(TD_ERR_CONFIG,
+                         "rtl X layout: row range %lld [%lld, %lld) is not within the GEMM's "
+                         "%lld rows",
+                         (long long)i, (long long)lo, (long long)hi, (long long)m);
+        else
             st = x_layout_add_range(xl, lo, hi);
-        }
     }
-    if (st != TD_OK) {
-        rtl_x_layout_free(xl);
-        return st;
-    }
-    x_layout_size(xl);
-    return TD_OK;
+    return x_layout_end(xl, st);
 }
 
 void rtl_x_layout_free(rtl_x_layout *xl)
