@@ -28,23 +28,6 @@
 
 #include <cmocka.h>
 
-/* The RTL core for a config as sim_rtl_hw_from_config builds it (whole L1 buffers in
- * full-width lines, hw_timing_l1_lines; out_depth = acc_depth). */
-static rtl_hw rtl_for(const hw_config *c)
-{
-    rtl_hw h = {0};
-    h.rows = c->rows;
-    h.cols = c->cols;
-    h.bits = c->bits;
-    h.acc_bits = c->acc_bits;
-    h.dataflow = c->dataflow;
-    h.x_depth = hw_timing_l1_lines(c->l1_input_kib, (int64_t)c->rows * c->bits);
-    h.w_depth = hw_timing_l1_lines(c->l1_weight_kib, (int64_t)c->cols * c->bits);
-    h.acc_depth = hw_timing_l1_lines(c->l1_acc_kib, (int64_t)c->cols * c->acc_bits);
-    h.out_depth = h.acc_depth;
-    return h;
-}
-
 typedef struct parts {
     int64_t array, vector, port;
 } parts;
@@ -130,8 +113,8 @@ static int check_net(const hw_config *cfg, uint64_t seed, int *seen)
     hw_result r;
     assert_int_equal(hw_result_init(&r, g.n_nodes), TD_OK);
     assert_int_equal(hw_evaluate(&g, cfg, &r), TD_OK);
-    const rtl_hw h = rtl_for(cfg);
-    assert_int_equal(rtl_hw_check(&h), TD_OK);
+    rtl_hw h; /* the core for the config (whole L1 buffers in full-width lines) */
+    assert_int_equal(rtl_hw_from_config(cfg, &h), TD_OK);
     int compared = 0;
     for (int32_t i = 0; i < nl; i++) {
         const rtl_layer *l = &layers[i];

@@ -78,28 +78,13 @@ static cyc3 model_cycles(const hw_config *c, int64_t m, int64_t k, int64_t n)
     return cyc;
 }
 
-/* The RTL core for a config, as sim_rtl_hw_from_config builds it: whole L1 buffers in
- * full-width lines, floored to a power of two in [2, 65536]; out_depth = acc_depth. */
-static rtl_hw rtl_for(const hw_config *c)
-{
-    rtl_hw h = {0};
-    h.rows = c->rows;
-    h.cols = c->cols;
-    h.bits = c->bits;
-    h.acc_bits = c->acc_bits;
-    h.dataflow = c->dataflow;
-    h.x_depth = hw_timing_l1_lines(c->l1_input_kib, (int64_t)c->rows * c->bits);
-    h.w_depth = hw_timing_l1_lines(c->l1_weight_kib, (int64_t)c->cols * c->bits);
-    h.acc_depth = hw_timing_l1_lines(c->l1_acc_kib, (int64_t)c->cols * c->acc_bits);
-    h.out_depth = h.acc_depth;
-    return h;
-}
-
 static cyc3 rtl_cycles(const hw_config *c, int64_t m, int64_t k, int64_t n)
 {
-    rtl_hw h = rtl_for(c);
+    rtl_hw h;
+    td_status st = rtl_hw_from_config(c, &h);
     rtl_program p;
-    td_status st = rtl_program_init(&p, &h);
+    if (st == TD_OK)
+        st = rtl_program_init(&p, &h);
     if (st != TD_OK)
         fprintf(stderr, "%s\n", td_error_message());
     assert_int_equal(st, TD_OK);
@@ -181,8 +166,8 @@ static void test_random(void **state)
         c.acc_bits = 2 * c.bits + 16 > 96 ? 96 : 2 * c.bits + 16; /* legal for the RTL */
         if (c.bits == 32)
             c.acc_bits = 80;
-        rtl_hw h = rtl_for(&c);
-        if (rtl_hw_check(&h) != TD_OK)
+        rtl_hw h;
+        if (rtl_hw_from_config(&c, &h) != TD_OK)
             continue; /* a point the RTL cannot build (e.g. buffer too shallow) */
         int64_t m = td_rng_range(&rng, 1, 200), k = td_rng_range(&rng, 1, 300);
         int64_t n = td_rng_range(&rng, 1, 150);
